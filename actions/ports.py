@@ -1,0 +1,53 @@
+"""The ports actions use: small protocols the app implements and injects at start.
+
+Actions know the FAQ index (``faq_index``) and what these ports return, never how
+the app stores FAQ entries, reads the status feed or keeps templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from faq_index import Decision
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One bot message: text and optional buttons (title, payload)."""
+
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+class FaqAnswerer(Protocol):
+    """The live answer center: decides how to answer a question, records misses."""
+
+    def decide(self, text: str, lang: str) -> Decision:
+        """Return the decision (answer / choose / decline) for a question."""
+        ...
+
+    def entry_answer(self, faq_id: str, lang: str) -> tuple[str, str] | None:
+        """Return (title, answer) of one entry in ``lang`` (or its fallback), None if unknown."""
+        ...
+
+    def record_unanswered(self, text: str, lang: str, *, conversation_id: str) -> None:
+        """Remember a question the FAQ could not answer, for staff."""
+        ...
+
+
+class StatusService(Protocol):
+    """The live incident status, rendered for customers."""
+
+    def status_reply(self, text: str, lang: str, *, eta: bool = False) -> Reply:
+        """Answer a status question (``eta``: the user asked when it will be fixed)."""
+        ...
+
+
+class Templates(Protocol):
+    """Staff-editable message templates, per language."""
+
+    def render(self, key: str, lang: str, **values: Any) -> str:
+        """Render template ``key`` in ``lang`` (falling back to English)."""
+        ...

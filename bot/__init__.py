@@ -1,0 +1,1 @@
+"""Faro's application server: channels, status feed, admin, CLI."""

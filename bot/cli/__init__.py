@@ -1,0 +1,1 @@
+"""The ``faro`` command line."""
