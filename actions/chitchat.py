@@ -1,0 +1,63 @@
+"""Small talk and hand-over actions: each renders one staff-editable template."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from actions.common import user_lang, utter
+from actions.ports import Reply
+
+
+class _TemplateAction(Action):
+    """Utters the template named ``template`` in the user's language."""
+
+    action_name: ClassVar[str] = ""
+    template: ClassVar[str] = ""
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        utter(dispatcher, Reply(services.get().templates.render(self.template, user_lang(tracker))))
+        return []
+
+
+class ActionGreet(_TemplateAction):
+    """Greets the user and says what Faro can do."""
+
+    action_name = "action_greet"
+    template = "greet"
+
+
+class ActionGoodbye(_TemplateAction):
+    """Says goodbye."""
+
+    action_name = "action_goodbye"
+    template = "goodbye"
+
+
+class ActionThanks(_TemplateAction):
+    """Answers thanks."""
+
+    action_name = "action_thanks"
+    template = "thanks"
+
+
+class ActionBotChallenge(_TemplateAction):
+    """Says honestly that this is a bot, and how to reach a person."""
+
+    action_name = "action_bot_challenge"
+    template = "bot_challenge"
+
+
+class ActionRequestHuman(_TemplateAction):
+    """Tells the user how to reach a person."""
+
+    action_name = "action_request_human"
+    template = "request_human"

@@ -1,0 +1,115 @@
+"""The dialogue core: cleans a turn, picks its language, asks Rasa, maps replies.
+
+Implements :class:`bot.conversation.Conversation` for every channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections import OrderedDict
+from typing import Any
+
+from bot.conversation import BotMessage, Button, Turn
+from bot.language import guess_language
+from bot.rasa_client import DialogueError, RasaClient
+from bot.settings import LANGUAGES
+from bot.templates import TemplateStore
+
+logger = logging.getLogger(__name__)
+
+# Payloads the bot itself puts on buttons; anything else a client sends back
+# as a "button press" is treated as typed text.
+_PAYLOAD = re.compile(
+    r'^/(?:choose_faq\{"faq_id":\s?"[a-z0-9][a-z0-9_-]{0,80}"\}|request_human|ask_status|ask_eta)$'
+)
+_LANG_MEMORY = 50_000
+
+
+def clean_text(text: str) -> str:
+    """Drop control and invisible format characters, fold whitespace, strip leading '/'.
+
+    Rasa treats a message starting with '/' as an intent (``/restart``), so
+    typed text must never start with one.
+    """
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if ch in "\n\t ":
+            kept.append(" ")
+        elif cat[0] == "C":  # control, format, surrogate, private use, unassigned
+            continue
+        else:
+            kept.append(ch)
+    return re.sub(r"\s+", " ", "".join(kept)).strip().lstrip("/").strip()
+
+
+class RasaConversation:
+    """Channels' entry to the dialogue: one instance per app process."""
+
+    def __init__(
+        self,
+        *,
+        rasa: RasaClient,
+        templates: TemplateStore,
+        max_chars: int = 1000,
+        default_lang: str = "en",
+    ) -> None:
+        self._rasa = rasa
+        self._templates = templates
+        self._max_chars = max_chars
+        self._default_lang = default_lang
+        self._langs: OrderedDict[str, str] = OrderedDict()
+
+    async def handle(self, turn: Turn) -> list[BotMessage]:
+        """Process one turn; never raises for bad input or a failed dependency."""
+        payload = turn.payload if turn.payload and _PAYLOAD.match(turn.payload) else None
+        text = clean_text(turn.text or "")
+        lang = self._language(turn, text)
+        if payload is None:
+            if not text:
+                return [BotMessage(self._templates.render("empty_message", lang))]
+            if len(text) > self._max_chars:
+                return [
+                    BotMessage(
+                        self._templates.render("message_too_long", lang, limit=self._max_chars)
+                    )
+                ]
+        message = payload or text
+        metadata = {"lang": lang, "channel": turn.channel}
+        try:
+            replies = await self._rasa.send(
+                sender=turn.conversation_id, message=message, metadata=metadata
+            )
+        except DialogueError as exc:
+            logger.error("turn for %s failed: %s", turn.channel, exc)
+            return [BotMessage(self._templates.render("dialogue_unavailable", lang))]
+        return [m for m in (_to_message(r) for r in replies) if m is not None]
+
+    def _language(self, turn: Turn, text: str) -> str:
+        """The channel's language if known, else a guess that sticks to the conversation."""
+        if turn.lang:
+            lang = turn.lang.split("-")[0].lower()
+            lang = lang if lang in LANGUAGES else self._default_lang
+        else:
+            previous = self._langs.get(turn.conversation_id, self._default_lang)
+            lang = guess_language(text, default=previous) if text else previous
+        self._langs[turn.conversation_id] = lang
+        self._langs.move_to_end(turn.conversation_id)
+        while len(self._langs) > _LANG_MEMORY:
+            self._langs.popitem(last=False)
+        return lang
+
+
+def _to_message(reply: dict[str, Any]) -> BotMessage | None:
+    text = reply.get("text") or ""
+    buttons = tuple(
+        Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+        for b in reply.get("buttons") or ()
+        if isinstance(b, dict)
+    )
+    custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else {}
+    if not text and not buttons and not custom:
+        return None
+    return BotMessage(text=str(text), buttons=buttons, custom=custom or {})

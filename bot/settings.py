@@ -1,0 +1,130 @@
+"""One settings object per process, read from the environment at start.
+
+Every setting has an embedded default that runs on one machine with no
+services and no tokens. Secrets (tokens) come only from the environment and
+are never logged or shown in ``repr``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LANGUAGES = ("en", "es")
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Configuration of the app process (see README, "Configuration")."""
+
+    project_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path
+    rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
+    rasa_timeout_s: float = 10.0
+    action_token: str = field(repr=False)
+    session_secret: str = field(repr=False)
+    faq_paths: tuple[Path, ...]
+    template_paths: tuple[Path, ...]
+    status_feed: str
+    status_poll_interval_s: float = 30.0
+    status_webhook_token: str | None = field(default=None, repr=False)
+    embedding_model: str | None = None
+    database_url: str
+    max_message_chars: int = 1000
+    default_lang: str = "en"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where built indexes and embeddings are cached."""
+        return self.data_dir / "cache"
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the app persists small state files (last known status, ...)."""
+        return self.data_dir / "state"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``env`` (default: ``os.environ``); fail naming the variable."""
+        env = os.environ if env is None else env
+        project = Path(env.get("FARO_PROJECT_DIR") or Path.cwd()).resolve()
+        data_dir = _path(project, env.get("FARO_DATA_DIR", ".faro"))
+        rasa_urls = tuple(
+            u.strip().rstrip("/")
+            for u in env.get("FARO_RASA_URL", "http://127.0.0.1:5005").split(",")
+            if u.strip()
+        )
+        if not rasa_urls:
+            raise SettingsError("FARO_RASA_URL: give at least one Rasa server URL")
+        default_lang = env.get("FARO_DEFAULT_LANG", "en")
+        if default_lang not in LANGUAGES:
+            raise SettingsError(f"FARO_DEFAULT_LANG: must be one of {', '.join(LANGUAGES)}")
+        return cls(
+            project_dir=project,
+            host=env.get("FARO_HOST", "127.0.0.1"),
+            port=_int(env, "FARO_PORT", 8000, lo=0, hi=65535),
+            data_dir=data_dir,
+            rasa_urls=rasa_urls,
+            rasa_timeout_s=_float(env, "FARO_RASA_TIMEOUT", 10.0),
+            action_token=env.get("FARO_ACTION_TOKEN") or secrets.token_urlsafe(24),
+            session_secret=env.get("FARO_SESSION_SECRET") or secrets.token_urlsafe(32),
+            faq_paths=_paths(project, env.get("FARO_FAQ", "data/faq")),
+            template_paths=_paths(project, env.get("FARO_TEMPLATES", "data/templates")),
+            status_feed=_feed(project, env.get("FARO_STATUS_FEED", "data/status/sample.json")),
+            status_poll_interval_s=_float(env, "FARO_STATUS_POLL_INTERVAL", 30.0),
+            status_webhook_token=env.get("FARO_STATUS_WEBHOOK_TOKEN") or None,
+            embedding_model=env.get("FARO_EMBEDDING_MODEL") or None,
+            database_url=env.get("FARO_DATABASE_URL") or f"sqlite:///{data_dir / 'faro.db'}",
+            max_message_chars=_int(env, "FARO_MAX_MESSAGE_CHARS", 1000, lo=10, hi=100_000),
+            default_lang=default_lang,
+        )
+
+
+def _path(project: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else project / p
+
+
+def _paths(project: Path, value: str) -> tuple[Path, ...]:
+    return tuple(_path(project, v) for v in value.split(os.pathsep) if v)
+
+
+def _feed(project: Path, value: str) -> str:
+    if "://" in value:
+        return value
+    return str(_path(project, value))
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}: must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name}: must be positive, got {value}")
+    return value
