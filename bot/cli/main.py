@@ -12,6 +12,7 @@ import click
 # `faro --help` and light commands do not load torch.
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "up": ("bot.cli.up", "up", "Set up if needed, train, start Rasa and the app."),
+    "serve": ("bot.cli.up", "serve", "Run the app alone (Rasa runs elsewhere)."),
     "faq": ("bot.cli.faq", "faq", "Check, import, export and query the FAQ."),
     "eval": ("bot.cli.eval", "eval_cmd", "Score the answer center on a labelled query file."),
     "status": ("bot.cli.status", "status", "Show the incident status from a feed."),

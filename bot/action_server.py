@@ -1,0 +1,62 @@
+"""Rasa's action endpoint (``POST /webhook``), served in the app with rasa-sdk's executor.
+
+Rasa sends the shared token from endpoints.yml as the ``token`` query
+parameter; anything without it is refused, because the rasa-sdk protocol has
+no authentication of its own.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Iterable
+
+from rasa_sdk import Action
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import (
+    ActionExecutionRejection,
+    ActionMissingDomainException,
+    ActionNotFoundException,
+)
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+logger = logging.getLogger(__name__)
+
+MAX_ACTION_CALL_BYTES = 5 * 1024 * 1024
+
+
+def action_route(*, actions: Iterable[type[Action]], token: str) -> Route:
+    """A Starlette route that runs Rasa custom actions for requests carrying ``token``."""
+    executor = ActionExecutor()
+    for action in actions:
+        executor.register_action(action)
+    expected = token.encode()
+
+    async def webhook(request: Request) -> Response:
+        given = request.query_params.get("token", "").encode()
+        if not hmac.compare_digest(given, expected):
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        body = await request.body()
+        if len(body) > MAX_ACTION_CALL_BYTES:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        try:
+            action_call = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return JSONResponse({"error": "Invalid body request"}, status_code=400)
+        if not isinstance(action_call, dict):
+            return JSONResponse({"error": "Invalid body request"}, status_code=400)
+        try:
+            result = await executor.run(action_call)
+        except ActionExecutionRejection as exc:
+            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 400)
+        except ActionNotFoundException as exc:
+            logger.error("Rasa asked for an unknown action: %s", exc.action_name)
+            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 404)
+        except ActionMissingDomainException as exc:
+            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 449)
+        return JSONResponse(result.model_dump() if result else None)
+
+    return Route("/webhook", webhook, methods=["POST"])

@@ -1,0 +1,143 @@
+"""The ASGI app: web chat, Rasa's action endpoint, health, demo page.
+
+:func:`build_services` does the slow, fail-fast part (validate the FAQ, load
+the encoder, build the index) before a server starts; :func:`create_app`
+only wires routes, so tests can pass their own services.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+import actions
+from actions import services as action_services
+from actions.ports import StatusService
+from bot.action_server import action_route
+from bot.channels.web import SessionSigner, chat_routes
+from bot.dialogue import RasaConversation
+from bot.faq_service import FaqService
+from bot.rasa_client import RasaClient
+from bot.settings import Settings
+from bot.store import AppStore
+from bot.templates import TemplateStore
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class Background(Protocol):
+    """Something the app runs alongside requests (a poller, a sender)."""
+
+    async def start(self) -> None:
+        """Start working."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop and release resources."""
+        ...
+
+
+@dataclass(kw_only=True)
+class AppServices:
+    """Everything the app serves with; built once per process."""
+
+    settings: Settings
+    templates: TemplateStore
+    store: AppStore
+    faq: FaqService
+    status: StatusService
+    background: list[Background] = field(default_factory=list)
+    routes: list[BaseRoute] = field(default_factory=list)
+
+
+def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServices:
+    """Load templates, FAQ, encoder and status; raises a clear error on bad input."""
+    from faq_index import load_encoder
+
+    from bot.status_wiring import build_status
+
+    templates = TemplateStore.from_paths(settings.template_paths)
+    store = AppStore(settings.database_url)
+    faq = FaqService.from_files(
+        settings.faq_paths,
+        encoder=encoder or load_encoder(settings.embedding_model),
+        store=store,
+        cache_dir=settings.cache_dir / "faq",
+    )
+    status, background, routes = build_status(settings, templates)
+    return AppServices(
+        settings=settings,
+        templates=templates,
+        store=store,
+        faq=faq,
+        status=status,
+        background=background,
+        routes=routes,
+    )
+
+
+def create_app(services: AppServices, *, rasa_transport: Any | None = None) -> Starlette:
+    """Wire the routes of one app process around ``services``."""
+    settings = services.settings
+    action_services.configure(
+        action_services.Services(
+            faq=services.faq, status=services.status, templates=services.templates
+        )
+    )
+    rasa = RasaClient(
+        urls=settings.rasa_urls, timeout_s=settings.rasa_timeout_s, transport=rasa_transport
+    )
+    conversation = RasaConversation(
+        rasa=rasa,
+        templates=services.templates,
+        max_chars=settings.max_message_chars,
+        default_lang=settings.default_lang,
+    )
+
+    async def health(request: Request) -> Response:
+        rasa_ok = await rasa.healthy()
+        body = {
+            "app": "ok",
+            "rasa": "ok" if rasa_ok else "unreachable",
+            "faq_entries": len(services.faq.index.entries),
+        }
+        return JSONResponse(body, status_code=200 if rasa_ok else 503)
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for task in services.background:
+            await task.start()
+        try:
+            yield
+        finally:
+            for task in reversed(services.background):
+                await task.stop()
+            await rasa.aclose()
+
+    routes: Sequence[BaseRoute] = [
+        Route("/", index),
+        Route("/health", health),
+        action_route(actions=actions.ALL_ACTIONS, token=settings.action_token),
+        *chat_routes(conversation=conversation, signer=SessionSigner(settings.session_secret)),
+        *services.routes,
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(routes=list(routes), lifespan=lifespan)
+    app.state.services = services
+    app.state.conversation = conversation
+    return app

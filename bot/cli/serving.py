@@ -1,0 +1,91 @@
+"""Shared steps of ``faro up``/``faro serve``: settings, services, uvicorn."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from bot.cli.errors import UserError
+
+
+def load_settings(**overrides: Any) -> Any:
+    """Settings from the environment, with CLI overrides; one-line error on a bad value."""
+    from dataclasses import replace
+
+    from bot.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise UserError(str(exc)) from None
+    return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def build(settings: Any) -> Any:
+    """Build the app's services, turning bad input files into one clear line."""
+    from faq_index import FaqIndexError
+
+    from bot.app import build_services
+    from bot.store import StoreError
+    from bot.templates import TemplateError
+
+    with spinner("Loading the FAQ, templates and embedding model"):
+        try:
+            return build_services(settings)
+        except (FaqIndexError, TemplateError, StoreError, OSError) as exc:
+            raise UserError(str(exc)) from None
+
+
+@contextmanager
+def spinner(label: str) -> Iterator[Callable[[float], None]]:
+    """Show ``label`` with elapsed seconds on stderr while the block runs."""
+    started = time.monotonic()
+    tty = sys.stderr.isatty()
+    stop = threading.Event()
+
+    def tick(elapsed: float | None = None) -> None:
+        if tty:
+            spent = time.monotonic() - started if elapsed is None else elapsed
+            click.echo(f"\r{label}... {spent:4.0f} s", nl=False, err=True)
+
+    def loop() -> None:
+        while not stop.wait(0.5):
+            tick()
+
+    if not tty:
+        click.echo(f"{label}...", err=True)
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield tick
+    finally:
+        stop.set()
+        thread.join()
+        spent = time.monotonic() - started
+        click.echo(f"{chr(13) if tty else ''}{label}: done in {spent:.0f} s", err=True)
+
+
+def run_uvicorn(app: Any, *, host: str, port: int, on_started: Callable[[], None] | None) -> None:
+    """Serve ``app`` until Ctrl-C; ``on_started`` runs once the socket listens."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host=host, port=port, access_log=False, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    if on_started is not None:
+
+        def watch() -> None:
+            while not server.started and not server.should_exit:
+                time.sleep(0.1)
+            if server.started:
+                on_started()
+
+        threading.Thread(target=watch, daemon=True).start()
+    server.run()

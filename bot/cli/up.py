@@ -1,0 +1,89 @@
+"""``faro up`` (Rasa + app) and ``faro serve`` (the app alone)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import click
+
+from bot.cli.errors import UserError
+from bot.cli.serving import build, load_settings, run_uvicorn, spinner
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface for the app [FARO_HOST, 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port of the app [FARO_PORT, 8000].")
+@click.option("--rasa-port", type=int, default=5005, show_default=True,
+              help="Port of the first Rasa replica (loopback only).")
+@click.option("--rasa-replicas", type=click.IntRange(1, 16), default=None,
+              help="Rasa processes; conversations are routed by id [FARO_RASA_REPLICAS, 1].")
+def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | None) -> None:
+    """Train Rasa if its inputs changed, start Rasa and the app, stop both on Ctrl-C."""
+    from bot.app import create_app
+    from bot.runner import RasaProject, RunnerError, stop, wait_healthy
+
+    replicas = rasa_replicas or int(os.environ.get("FARO_RASA_REPLICAS", "1"))
+    urls = tuple(f"http://127.0.0.1:{rasa_port + i}" for i in range(replicas))
+    settings = load_settings(host=host, port=port, rasa_urls=urls)
+    project = RasaProject.from_env(settings.project_dir, settings.data_dir)
+    try:
+        project.check_rasa()
+        services = build(settings)
+        with spinner("Training the Rasa model (only when its inputs changed)") as tick:
+            model = project.ensure_model(on_tick=tick)
+    except RunnerError as exc:
+        raise UserError(str(exc)) from None
+    action_url = f"http://127.0.0.1:{settings.port}/webhook"
+    procs = [
+        project.start_rasa(
+            model=model, port=rasa_port + i, action_url=action_url,
+            action_token=settings.action_token, replica=i,
+        )
+        for i in range(replicas)
+    ]  # fmt: skip
+    app = create_app(services)
+    failed: list[str] = []
+
+    def announce() -> None:
+        try:
+            for i, (url, proc) in enumerate(zip(urls, procs, strict=True)):
+                wait_healthy(url + "/", timeout_s=180, proc=proc,
+                             log=project.logs_dir / f"rasa-{i}.log")
+        except RunnerError as exc:
+            failed.append(str(exc))
+            os.kill(os.getpid(), 2)
+            return
+        shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+        click.echo(f"Faro is up: chat at http://{shown}:{settings.port}/  (Ctrl-C stops)")
+        click.echo(f"  health: http://{shown}:{settings.port}/health")
+        click.echo(f"  Rasa:   {', '.join(urls)} (loopback only; logs in {project.logs_dir})")
+
+    click.echo("Starting Rasa and the app...", err=True)
+    try:
+        run_uvicorn(app, host=settings.host, port=settings.port,
+                    on_started=lambda: threading.Thread(target=announce, daemon=True).start())
+    finally:
+        for proc in procs:
+            stop(proc)
+    if failed:
+        raise UserError(failed[0])
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface [FARO_HOST, 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [FARO_PORT, 8000].")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the app alone (Rasa runs elsewhere, at FARO_RASA_URL)."""
+    from bot.app import create_app
+
+    settings = load_settings(host=host, port=port)
+    services = build(settings)
+    app = create_app(services)
+    run_uvicorn(
+        app, host=settings.host, port=settings.port,
+        on_started=lambda: click.echo(f"Faro app listening on {settings.host}:{settings.port}"),
+    )
+
+
+__all__ = ["up", "serve"]

@@ -1,0 +1,100 @@
+"""The app's own data (SQLite by default, PostgreSQL when configured).
+
+For now: the questions customers asked that the FAQ could not answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+unanswered = sa.Table(
+    "unanswered_questions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("conversation_id", sa.String(200), nullable=False),
+    sa.Column("lang", sa.String(8), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("normalized", sa.String(500), nullable=False, index=True),
+)
+
+
+class StoreError(Exception):
+    """The app database could not be reached or used."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredGroup:
+    """Questions with the same normalised text, for staff."""
+
+    text: str
+    lang: str
+    count: int
+    last_asked: datetime
+
+
+class AppStore:
+    """Thin data-access layer over SQLAlchemy Core."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._engine = sa.create_engine(url, pool_pre_ping=True)
+            metadata.create_all(self._engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the app database: {type(exc).__name__}") from exc
+
+    def record_unanswered(self, text: str, lang: str, *, conversation_id: str) -> None:
+        """Remember a question the FAQ could not answer."""
+        normalized = " ".join(text.lower().split())[:500]
+        with self._engine.begin() as conn:
+            conn.execute(
+                unanswered.insert().values(
+                    asked_at=datetime.now(UTC),
+                    conversation_id=conversation_id[:200],
+                    lang=lang,
+                    text=text,
+                    normalized=normalized,
+                )
+            )
+
+    def unanswered_groups(self, *, limit: int = 100) -> list[UnansweredGroup]:
+        """Unanswered questions grouped by normalised text, newest first."""
+        last = sa.func.max(unanswered.c.asked_at).label("last")
+        query = (
+            sa.select(
+                sa.func.min(unanswered.c.text),
+                unanswered.c.lang,
+                sa.func.count().label("n"),
+                last,
+            )
+            .group_by(unanswered.c.normalized, unanswered.c.lang)
+            .order_by(last.desc())
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            UnansweredGroup(text=r[0], lang=r[1], count=r[2], last_asked=_aware(r[3]))
+            for r in rows
+        ]
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self._engine.dispose()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
