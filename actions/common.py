@@ -37,14 +37,16 @@ def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     """Send one :class:`Reply` through rasa-sdk's dispatcher."""
     buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
     if reply.custom:
-        dispatcher.utter_message(text=reply.text or None, buttons=buttons, json_message=reply.custom)
+        dispatcher.utter_message(
+            text=reply.text or None, buttons=buttons, json_message=reply.custom
+        )
     else:
         dispatcher.utter_message(text=reply.text, buttons=buttons)
 
 
 def choose_payload(faq_id: str) -> str:
     """The button payload that selects one FAQ entry (Rasa intent syntax)."""
-    return '/choose_faq{"faq_id":"%s"}' % faq_id
+    return '/choose_faq{"faq_id":"' + faq_id + '"}'
 
 
 HUMAN_PAYLOAD = "/request_human"

@@ -35,17 +35,20 @@ class RasaProject:
     root: Path
     data_dir: Path
     rasa_bin: Path
+    models_root: Path | None = None
 
     @classmethod
     def from_env(cls, root: Path, data_dir: Path) -> RasaProject:
         """Locate the Rasa environment (FARO_RASA_BIN or .venv-rasa)."""
         default = root / ".venv-rasa" / "bin" / "rasa"
-        return cls(root=root, data_dir=data_dir, rasa_bin=Path(os.environ.get("FARO_RASA_BIN", default)))
+        return cls(
+            root=root, data_dir=data_dir, rasa_bin=Path(os.environ.get("FARO_RASA_BIN", default))
+        )
 
     @property
     def models_dir(self) -> Path:
         """Trained models, named by the hash of their inputs."""
-        return self.data_dir / "models"
+        return self.models_root or self.data_dir / "models"
 
     @property
     def logs_dir(self) -> Path:
@@ -184,7 +187,9 @@ def _input_files(root: Path) -> Iterator[Path]:
         if path.is_file():
             yield path
         elif path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml"))
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml")
+            )
 
 
 def python_executable() -> str:
