@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 _ES_CHARS = set("ñ¿¡áéíóúü")
-_ES_WORDS = frozenset(  # noqa: SIM905 - a word list reads best as text
+_ES_WORDS = frozenset(
     """
     el la los las un una unos unas de del al y o que qué en por para con sin mi mis
     tu tus su sus es son está estan están esta estoy hay no sí si como cómo cuando
@@ -23,7 +23,7 @@ _ES_WORDS = frozenset(  # noqa: SIM905 - a word list reads best as text
     hablar persona humano agente ayuda problema banco cajero transferencia
     """.split()
 )
-_EN_WORDS = frozenset(  # noqa: SIM905
+_EN_WORDS = frozenset(
     """
     the a an of and or to in on for with without my your his her its our their is
     are was were be been am i you he she it we they what when where why how who
