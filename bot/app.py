@@ -64,9 +64,8 @@ class AppServices:
 
 def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServices:
     """Load templates, FAQ, encoder and status; raises a clear error on bad input."""
-    from faq_index import load_encoder
-
     from bot.status_wiring import build_status
+    from faq_index import load_encoder
 
     templates = TemplateStore.from_paths(settings.template_paths)
     store = AppStore(settings.database_url)

@@ -6,9 +6,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from faq_index import Decision, Encoder, FaqIndex, load_faq_files
-
 from bot.store import AppStore, StoreError
+from faq_index import Decision, Encoder, FaqIndex, load_faq_files
 
 logger = logging.getLogger(__name__)
 

@@ -87,8 +87,7 @@ class AppStore:
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
-            UnansweredGroup(text=r[0], lang=r[1], count=r[2], last_asked=_aware(r[3]))
-            for r in rows
+            UnansweredGroup(text=r[0], lang=r[1], count=r[2], last_asked=_aware(r[3])) for r in rows
         ]
 
     def dispose(self) -> None:

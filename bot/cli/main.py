@@ -16,7 +16,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "faq": ("bot.cli.faq", "faq", "Check, import, export and query the FAQ."),
     "eval": ("bot.cli.eval", "eval_cmd", "Score the answer center on a labelled query file."),
     "status": ("bot.cli.status", "status", "Show the incident status from a feed."),
-    "bench": ("bot.cli.bench", "bench", "Benchmark the running stack."),
+    "bench": ("bot.cli.bench", "bench", "Benchmark FAQ turns through the full stack."),
     "train": ("bot.cli.train", "train", "Train the Rasa model if its inputs changed."),
 }
 

@@ -29,11 +29,10 @@ def load_settings(**overrides: Any) -> Any:
 
 def build(settings: Any) -> Any:
     """Build the app's services, turning bad input files into one clear line."""
-    from faq_index import FaqIndexError
-
     from bot.app import build_services
     from bot.store import StoreError
     from bot.templates import TemplateError
+    from faq_index import FaqIndexError
 
     with spinner("Loading the FAQ, templates and embedding model"):
         try:

@@ -14,10 +14,19 @@ from bot.cli.serving import build, load_settings, run_uvicorn, spinner
 @click.command()
 @click.option("--host", default=None, help="Interface for the app [FARO_HOST, 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port of the app [FARO_PORT, 8000].")
-@click.option("--rasa-port", type=int, default=5005, show_default=True,
-              help="Port of the first Rasa replica (loopback only).")
-@click.option("--rasa-replicas", type=click.IntRange(1, 16), default=None,
-              help="Rasa processes; conversations are routed by id [FARO_RASA_REPLICAS, 1].")
+@click.option(
+    "--rasa-port",
+    type=int,
+    default=5005,
+    show_default=True,
+    help="Port of the first Rasa replica (loopback only).",
+)
+@click.option(
+    "--rasa-replicas",
+    type=click.IntRange(1, 16),
+    default=None,
+    help="Rasa processes; conversations are routed by id [FARO_RASA_REPLICAS, 1].",
+)
 def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | None) -> None:
     """Train Rasa if its inputs changed, start Rasa and the app, stop both on Ctrl-C."""
     from bot.app import create_app
@@ -48,8 +57,9 @@ def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | 
     def announce() -> None:
         try:
             for i, (url, proc) in enumerate(zip(urls, procs, strict=True)):
-                wait_healthy(url + "/", timeout_s=180, proc=proc,
-                             log=project.logs_dir / f"rasa-{i}.log")
+                wait_healthy(
+                    url + "/", timeout_s=180, proc=proc, log=project.logs_dir / f"rasa-{i}.log"
+                )
         except RunnerError as exc:
             failed.append(str(exc))
             os.kill(os.getpid(), 2)
@@ -61,8 +71,12 @@ def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | 
 
     click.echo("Starting Rasa and the app...", err=True)
     try:
-        run_uvicorn(app, host=settings.host, port=settings.port,
-                    on_started=lambda: threading.Thread(target=announce, daemon=True).start())
+        run_uvicorn(
+            app,
+            host=settings.host,
+            port=settings.port,
+            on_started=lambda: threading.Thread(target=announce, daemon=True).start(),
+        )
     finally:
         for proc in procs:
             stop(proc)
@@ -81,7 +95,9 @@ def serve(host: str | None, port: int | None) -> None:
     services = build(settings)
     app = create_app(services)
     run_uvicorn(
-        app, host=settings.host, port=settings.port,
+        app,
+        host=settings.host,
+        port=settings.port,
         on_started=lambda: click.echo(f"Faro app listening on {settings.host}:{settings.port}"),
     )
 

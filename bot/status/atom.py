@@ -48,7 +48,7 @@ _TITLE_HINTS = re.compile(
 _HEADER_TIME = re.compile(
     r"([A-Z][a-z]{2})\s+(\d{1,2}),\s*(\d{1,2}):(\d{2})\s*([A-Z]{1,5})?", re.UNICODE
 )
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _INCIDENT_TAG = re.compile(r"(?:Incident|Maintenance)/([\w-]+)\s*$")
 
 
@@ -125,9 +125,7 @@ def _rss(root: ET.Element) -> tuple[str, str | None, datetime | None, list[_Entr
                 html=_text(item, "description"),
             )
         )
-    updated = parse_time(
-        _text(channel, "lastBuildDate") or _text(channel, "pubDate") or None
-    )
+    updated = parse_time(_text(channel, "lastBuildDate") or _text(channel, "pubDate") or None)
     return _text(channel, "title"), _text(channel, "link") or None, updated, entries
 
 

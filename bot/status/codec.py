@@ -131,8 +131,12 @@ def _incident_from(d: Mapping[str, Any]) -> Incident:
                     AffectedComponent(
                         code=str(a.get("code") or ""),
                         name=str(a.get("name") or ""),
-                        old_status=coerce(ComponentStatus, a.get("old_status"), what="component status"),
-                        new_status=coerce(ComponentStatus, a.get("new_status"), what="component status"),
+                        old_status=coerce(
+                            ComponentStatus, a.get("old_status"), what="component status"
+                        ),
+                        new_status=coerce(
+                            ComponentStatus, a.get("new_status"), what="component status"
+                        ),
                     )
                     for a in u.get("affected_components") or ()
                 ),

@@ -141,12 +141,10 @@ def parse_incident(
     status = coerce(IncidentStatus, raw.get("status"), what="incident status")
     updates = sorted(
         (parse_update(u, tz=tz) for u in _records(raw.get("incident_updates"), "incident_updates")),
-        key=lambda u: (u.display_at or u.created_at or datetime.min.replace(tzinfo=UTC)),
+        key=lambda u: u.display_at or u.created_at or datetime.min.replace(tzinfo=UTC),
         reverse=True,
     )
-    is_maintenance = (
-        maintenance or bool(raw.get("scheduled_for")) or status in MAINTENANCE_STATUSES
-    )
+    is_maintenance = maintenance or bool(raw.get("scheduled_for")) or status in MAINTENANCE_STATUSES
     return Incident(
         id=str(raw["id"]),
         name=str(raw.get("name") or "").strip(),

@@ -87,9 +87,7 @@ def _upsert_incident(snapshot: StatusSnapshot, incident: Incident) -> StatusSnap
     return replace(snapshot, **{field: (incident, *kept)})
 
 
-def _upsert_components(
-    snapshot: StatusSnapshot, changed: tuple[Component, ...]
-) -> StatusSnapshot:
+def _upsert_components(snapshot: StatusSnapshot, changed: tuple[Component, ...]) -> StatusSnapshot:
     if not changed:
         return snapshot
     by_id = {c.id: c for c in changed}

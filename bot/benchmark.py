@@ -1,0 +1,137 @@
+"""Load driver for ``faro bench``: N concurrent conversations, figures out.
+
+Each conversation sends its messages one after another (a person waits for
+the answer); conversations run concurrently. Errors are non-200 answers,
+transport failures, and the app's "technical trouble" reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """Figures of one run."""
+
+    name: str
+    conversations: int
+    messages: int
+    errors: int
+    seconds: float
+    msg_per_s: float
+    p50_ms: float
+    p99_ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly figures."""
+        return asdict(self)
+
+
+Sender = Callable[[httpx.AsyncClient, int, str], Any]
+
+
+async def drive(
+    *,
+    name: str,
+    send: Callable[[httpx.AsyncClient, str, str], Any],
+    questions: Sequence[str],
+    conversations: int,
+    messages: int,
+    warmup: int = 20,
+    seed: int = 7,
+    on_progress: Callable[[int], None] | None = None,
+) -> BenchResult:
+    """Send ``messages`` turns over ``conversations`` concurrent conversations.
+
+    ``send(client, conversation_key, text)`` performs one turn and returns
+    True when the answer was good.
+    """
+    rng = random.Random(seed)
+    limits = httpx.Limits(
+        max_connections=conversations + 10, max_keepalive_connections=conversations
+    )
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0), limits=limits) as client:
+        for i in range(warmup):
+            await send(client, f"warmup-{i}", questions[i % len(questions)])
+        per_conv = [messages // conversations + (1 if c < messages % conversations else 0)
+                    for c in range(conversations)]  # fmt: skip
+        plan = [[rng.choice(questions) for _ in range(n)] for n in per_conv]
+        latencies: list[float] = []
+        errors = 0
+        done = 0
+
+        async def conversation(index: int, texts: list[str]) -> None:
+            nonlocal errors, done
+            key = f"bench-{seed}-{index}"
+            for text in texts:
+                started = time.perf_counter()
+                try:
+                    ok = await send(client, key, text)
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += 0 if ok else 1
+                done += 1
+                if on_progress:
+                    on_progress(done)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(conversation(i, t) for i, t in enumerate(plan)))
+        seconds = time.perf_counter() - started
+    latencies.sort()
+    return BenchResult(
+        name=name,
+        conversations=conversations,
+        messages=len(latencies),
+        errors=errors,
+        seconds=round(seconds, 2),
+        msg_per_s=round(len(latencies) / seconds, 1),
+        p50_ms=round(statistics.median(latencies), 1),
+        p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
+    )
+
+
+def app_sender(app_url: str, *, failure_text: str) -> Callable[..., Any]:
+    """A ``send`` that talks to Faro's web chat endpoint (one session per conversation)."""
+    sessions: dict[str, str] = {}
+
+    async def send(client: httpx.AsyncClient, key: str, text: str) -> bool:
+        body: dict[str, Any] = {"text": text}
+        if key in sessions:
+            body["session"] = sessions[key]
+        response = await client.post(app_url + "/api/chat", json=body)
+        if response.status_code != 200:
+            return False
+        data = response.json()
+        sessions[key] = data["session"]
+        replies = [m.get("text", "") for m in data.get("messages", [])]
+        return bool(replies) and failure_text not in replies
+
+    return send
+
+
+def rasa_sender(rasa_url: str) -> Callable[..., Any]:
+    """A ``send`` that talks straight to a Rasa server's REST channel."""
+
+    async def send(client: httpx.AsyncClient, key: str, text: str) -> bool:
+        response = await client.post(
+            rasa_url + "/webhooks/rest/webhook", json={"sender": key, "message": text}
+        )
+        return response.status_code == 200 and bool(response.json())
+
+    return send
+
+
+MOODBOT_MESSAGES = (
+    "hello", "hi", "good morning", "I am sad", "very bad", "great", "I am happy",
+    "yes", "no", "bye", "are you a bot?", "goodbye",
+)  # fmt: skip

@@ -1,0 +1,168 @@
+"""End to end: turns through the app's chat endpoint, a real Rasa server and the actions."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.stack import ROOT, Stack
+from bot.templates import TemplateStore
+
+pytestmark = pytest.mark.e2e
+
+FAQ = {e["id"]: e for e in yaml.safe_load((ROOT / "data/faq/bank.yml").read_text())["faqs"]}
+TEMPLATES = TemplateStore.from_paths([ROOT / "data/templates"])
+
+
+def answer(faq_id: str, lang: str) -> str:
+    """The FAQ answer text as YAML folds it."""
+    return str(FAQ[faq_id]["answer"][lang])
+
+
+def texts(reply: dict[str, Any]) -> list[str]:
+    return [m["text"] for m in reply["messages"]]
+
+
+def latest_update() -> str:
+    """Body of the newest update of the open incident in the sample feed."""
+    feed = json.loads((ROOT / "data/status/sample.json").read_text())
+    incident = next(i for i in feed["incidents"] if i["status"] != "resolved")
+    return str(incident["incident_updates"][0]["body"])
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("why can't I pay with my card?", "en"),
+        ("my card keeps getting declined at the shop", "en"),
+        ("¿por qué me rechazan la tarjeta?", "es"),
+        ("no puedo pagar con la tarjeta en el super", "es"),
+    ],
+)
+def test_faq_question_gets_the_faq_answer_in_its_language(
+    stack: Stack, question: str, lang: str
+) -> None:
+    reply = stack.chat(question)
+    assert texts(reply) == [answer("card-payments-failing", lang)]
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [("is the app down?", "en"), ("¿cuándo vuelve el servicio?", "es")],
+)
+def test_status_question_gets_the_live_incident(stack: Stack, question: str, lang: str) -> None:
+    reply = stack.chat(question)
+    text = " ".join(texts(reply))
+    assert latest_update() in text
+    marker = "as of" if lang == "en" else "a las"
+    assert marker in text.lower() or "actualiz" in text.lower()
+    # never an answer from the FAQ for a status question
+    assert answer("card-payments-failing", lang) not in text
+
+
+@pytest.mark.parametrize(("greeting", "lang"), [("hola", "es"), ("hello there", "en")])
+def test_greeting(stack: Stack, greeting: str, lang: str) -> None:
+    assert texts(stack.chat(greeting)) == [TEMPLATES.render("greet", lang)]
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [("I want to talk to a person", "en"), ("quiero hablar con una persona", "es")],
+)
+def test_human_request_says_how_to_reach_one(stack: Stack, question: str, lang: str) -> None:
+    assert texts(stack.chat(question)) == [TEMPLATES.render("request_human", lang)]
+
+
+def test_unanswerable_question_is_declined_offers_a_person_and_is_recorded(stack: Stack) -> None:
+    reply = stack.chat("what's the capital of France?")
+    [message] = reply["messages"]
+    assert message["text"] == TEMPLATES.render("faq_decline", "en")
+    assert {"title": TEMPLATES.render("button_human", "en"), "payload": "/request_human"} in (
+        message["buttons"]
+    )
+    with sqlite3.connect(stack.data_dir / "faro.db") as db:
+        rows = db.execute("select text, lang from unanswered_questions").fetchall()
+    assert ("what's the capital of France?", "en") in rows
+    # pressing the offered button reaches a person
+    human = stack.chat("Talk to a person", session=reply["session"], payload="/request_human")
+    assert texts(human) == [TEMPLATES.render("request_human", "en")]
+
+
+def test_choice_button_round_trip_answers_the_chosen_entry(stack: Stack) -> None:
+    first = stack.chat("hello")
+    reply = stack.chat(
+        "Pending transactions",
+        session=first["session"],
+        payload='/choose_faq{"faq_id":"pending-transactions"}',
+    )
+    assert texts(reply) == [answer("pending-transactions", "en")]
+
+
+def test_typed_intent_syntax_is_neutralised(stack: Stack) -> None:
+    # Typed by a user, this must not select the entry the way a button does.
+    reply = stack.chat('/choose_faq{"faq_id":"pending-transactions"}')
+    assert answer("pending-transactions", "en") not in texts(reply)
+    assert reply["messages"], "the bot still answers"
+
+
+@pytest.mark.parametrize(
+    ("text", "template"),
+    [("", "empty_message"), ("   \n\t ", "empty_message"), ("x" * 10_000, "message_too_long")],
+)
+def test_empty_and_oversized_messages_get_a_clear_answer(
+    stack: Stack, text: str, template: str
+) -> None:
+    expected = TEMPLATES.render(template, "en", limit=1000)
+    assert texts(stack.chat(text)) == [expected]
+
+
+def test_binary_message_is_answered_and_breaks_nothing(stack: Stack) -> None:
+    garbage = bytes(range(256)).decode("latin-1") + "\x00\ufffe\U0010ffff"
+    reply = stack.chat(garbage)
+    assert reply["messages"]
+    # raw invalid UTF-8 is refused at the door
+    raw = stack.client.post(
+        stack.app_url + "/api/chat",
+        content=b'{"text": "\xff\xfe\x00"}',
+        headers={"content-type": "application/json"},
+    )
+    assert raw.status_code == 400
+    # and the bot still works afterwards
+    assert texts(stack.chat("why can't I pay with my card?")) == [
+        answer("card-payments-failing", "en")
+    ]
+
+
+def test_conversation_survives_a_rasa_restart(stack: Stack) -> None:
+    first = stack.chat("hola")
+    sender = "web:" + first["session"].split(".")[0]
+    assert stack.rasa is not None
+    stack.rasa.terminate()
+    stack.rasa.wait(timeout=30)
+    down = stack.chat("hola", session=first["session"])
+    assert texts(down) == [TEMPLATES.render("dialogue_unavailable", "es")]
+    stack.start_rasa()
+    again = stack.chat("¿por qué me rechazan la tarjeta?", session=first["session"])
+    assert texts(again) == [answer("card-payments-failing", "es")]
+    db = Path(stack.data_dir) / "rasa" / "tracker-0.db"
+    with sqlite3.connect(db) as conn:
+        intents = [
+            r[0]
+            for r in conn.execute(
+                "select intent_name from events where sender_id = ? and type_name = 'user'",
+                (sender,),
+            )
+        ]
+    assert intents[:1] == ["greet"] and len(intents) >= 2
+
+
+def test_action_endpoint_refuses_calls_without_the_token(stack: Stack) -> None:
+    body = {"next_action": "action_greet", "sender_id": "x", "tracker": {}, "version": "3.6.21"}
+    assert stack.client.post(stack.app_url + "/webhook", json=body).status_code == 403
+    wrong = stack.client.post(stack.app_url + "/webhook?token=nope", json=body)
+    assert wrong.status_code == 403
