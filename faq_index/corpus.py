@@ -1,0 +1,163 @@
+"""The searchable texts of an index: vectors, lexical postings, and exact entry scores.
+
+Every entry owns a contiguous run of texts (questions, paraphrases, answers, in
+all its languages); an entry's score on a signal is the max over its texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from faq_index.encoders import Vectors
+from faq_index.entries import FaqEntry, TextKind
+from faq_index.lexical import LexicalIndex
+from faq_index.text import analyzer
+
+# An entry's dense score blends its best single text with the centroid of its
+# questions and paraphrases (per language): the nearest text is precise, the
+# centroid is robust to one odd paraphrase. Measured on BANKING77 (dev) LOO and
+# test: the blend beats either alone by 2-3 points of top-1.
+CENTROID_BLEND = 0.5
+
+# Answers are long and written for another purpose: they may support a match
+# but should not win against a question or paraphrase saying the same thing.
+ANSWER_WEIGHT = 0.85
+
+Floats = npt.NDArray[np.float32]
+Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class TextRow:
+    """One searchable text of an entry."""
+
+    entry: int
+    lang: str
+    kind: TextKind
+    text: str
+
+
+def text_rows(entries: Sequence[FaqEntry]) -> list[TextRow]:
+    """Every searchable text of ``entries``, grouped by entry in order."""
+    return [
+        TextRow(i, lang, kind, text)
+        for i, entry in enumerate(entries)
+        for lang, kind, text in entry.texts()
+    ]
+
+
+class Corpus:
+    """Texts of all entries with their vectors, a faiss inner-product index and BM25."""
+
+    def __init__(self, rows: list[TextRow], vectors: Vectors, n_entries: int,
+                 tokens: Sequence[list[str]] | None = None) -> None:
+        if len(rows) != len(vectors):
+            raise ValueError("one vector per text is required")
+        self.rows = rows
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.n_entries = n_entries
+        self.text_entry: Ints = np.asarray([r.entry for r in rows], dtype=np.int64)
+        self.weights: Floats = np.asarray(
+            [ANSWER_WEIGHT if r.kind == "answer" else 1.0 for r in rows], dtype=np.float32
+        )
+        self.starts: Ints = np.searchsorted(self.text_entry, np.arange(n_entries)).astype(np.int64)
+        self.tokens = list(tokens) if tokens is not None else [
+            analyzer(r.lang)(r.text) for r in rows
+        ]
+        self.lexical = LexicalIndex(self.tokens, [r.lang for r in rows], len(rows))
+        self._build_centroids()
+        self.faiss = faiss.IndexFlatIP(self.vectors.shape[1])
+        if len(rows):
+            self.faiss.add(self.vectors)
+
+    def _build_centroids(self) -> None:
+        groups: dict[tuple[int, str], list[int]] = {}
+        for i, row in enumerate(self.rows):
+            if row.kind != "answer":
+                groups.setdefault((row.entry, row.lang), []).append(i)
+        keys = sorted(groups)
+        dim = self.vectors.shape[1]
+        self.group_entry: Ints = np.asarray([k[0] for k in keys], dtype=np.int64)
+        self.group_sum = np.zeros((len(keys), dim), dtype=np.float32)
+        self.group_size = np.zeros(len(keys), dtype=np.int64)
+        self.text_group = np.full(len(self.rows), -1, dtype=np.int64)
+        for g, key in enumerate(keys):
+            members = groups[key]
+            self.group_sum[g] = self.vectors[members].sum(axis=0)
+            self.group_size[g] = len(members)
+            self.text_group[members] = g
+        norms = np.linalg.norm(self.group_sum, axis=1, keepdims=True)
+        self.centroids = self.group_sum / np.maximum(norms, 1e-12)
+        self.group_starts: Ints = np.searchsorted(
+            self.group_entry, np.arange(self.n_entries)).astype(np.int64)
+
+    def centroid_per_entry(self, group_scores: Floats, fallback: Floats) -> Floats:
+        """Best centroid score per entry; ``fallback`` where an entry has no centroid."""
+        out = fallback.copy()
+        if len(group_scores):
+            has = np.bincount(self.group_entry, minlength=self.n_entries) > 0
+            best = np.maximum.reduceat(group_scores, self.group_starts[has])
+            out[has] = best
+        return out
+
+    def blend(self, best_text: Floats, centroid: Floats) -> Floats:
+        """The dense entry score from the best text and the best centroid."""
+        return (CENTROID_BLEND * best_text + (1 - CENTROID_BLEND) * centroid).astype(np.float32)
+
+    def per_entry(self, text_scores: Floats) -> Floats:
+        """Reduce per-text scores to per-entry scores (max over an entry's texts)."""
+        if self.n_entries == 0:
+            return np.zeros(0, dtype=np.float32)
+        return np.maximum.reduceat(text_scores, self.starts).astype(np.float32)
+
+    def dense_texts(self, qvec: Floats) -> Floats:
+        """Weighted cosine of the query with every text (exhaustive)."""
+        return (self.vectors @ qvec) * self.weights
+
+    def lexical_texts(self, terms: list[str], lang: str, exclude: int | None = None) -> Floats:
+        """Weighted lexical score of the query with every text."""
+        return self.lexical.score_terms(terms, lang, exclude=exclude) * self.weights
+
+    def exact(self, qvec: Floats, terms: list[str], lang: str) -> tuple[Floats, Floats]:
+        """Exact (dense, lexical) scores of every entry, by brute force."""
+        best = self.per_entry(self.dense_texts(qvec))
+        dense = self.blend(best, self.centroid_per_entry(self.centroids @ qvec, best))
+        return dense, self.per_entry(self.lexical_texts(terms, lang))
+
+    def candidates(self, qvec: Floats, terms: list[str], lang: str, k: int) -> tuple[
+            Ints, Floats, Floats]:
+        """Entries worth scoring (faiss top texts + best lexical) with exact scores."""
+        if self.n_entries == 0:
+            empty = np.zeros(0, dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), empty, empty
+        n_texts = min(len(self.rows), max(64, 8 * k))
+        _, ids = self.faiss.search(qvec.reshape(1, -1), n_texts)
+        pool = set(self.text_entry[ids[0][ids[0] >= 0]].tolist())
+        group_scores = self.centroids @ qvec
+        n_groups = min(len(group_scores), max(32, 4 * k))
+        if n_groups:
+            top_groups = np.argpartition(-group_scores, n_groups - 1)[:n_groups]
+            pool.update(self.group_entry[top_groups].tolist())
+        lex = self.per_entry(self.lexical_texts(terms, lang))
+        n_lex = min(self.n_entries, max(32, 4 * k))
+        if lex.any():
+            best = np.argpartition(-lex, n_lex - 1)[:n_lex]
+            pool.update(int(i) for i in best if lex[i] > 0)
+        cand = np.fromiter(sorted(pool), dtype=np.int64)
+        best = np.empty(len(cand), dtype=np.float32)
+        cent = np.empty(len(cand), dtype=np.float32)
+        for j, entry in enumerate(cand):
+            lo, hi = self._span(self.starts, entry, len(self.rows))
+            best[j] = float(np.max((self.vectors[lo:hi] @ qvec) * self.weights[lo:hi]))
+            glo, ghi = self._span(self.group_starts, entry, len(self.group_entry))
+            cent[j] = float(np.max(group_scores[glo:ghi])) if ghi > glo else best[j]
+        return cand, self.blend(best, cent), lex[cand]
+
+    def _span(self, starts: Ints, entry: int, total: int) -> tuple[int, int]:
+        hi = int(starts[entry + 1]) if entry + 1 < self.n_entries else total
+        return int(starts[entry]), hi

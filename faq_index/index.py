@@ -1,0 +1,194 @@
+"""The FAQ index: hybrid search (dense + BM25), calibrated confidence, and the
+answer / choose / decline decision."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from faq_index.cache import EmbeddingCache
+from faq_index.calibration import Calibration, calibrate, top_margins
+from faq_index.corpus import Corpus, TextRow, text_rows
+from faq_index.encoders import Encoder
+from faq_index.entries import FaqEntry
+from faq_index.errors import FaqIndexError
+from faq_index.text import analyzer, base_lang
+
+logger = logging.getLogger(__name__)
+
+# Answer outright only when the calibrated probability of being right is at
+# least this: a wrong confident answer is the worst outcome.
+ANSWER_CONFIDENCE = 0.5
+# Offer choices when the top 2-3 together are likely to hold the answer and
+# each is a serious candidate relative to the best one.
+CHOICE_CONFIDENCE = 0.5
+CHOICE_RELATIVE = 0.25
+MAX_CHOICES = 3
+# Surges repeat the same questions: remember recent query vectors.
+_QUERY_CACHE_SIZE = 2048
+
+DecisionKind = Literal["answer", "choose", "decline"]
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Match:
+    """An entry and the calibrated confidence (0..1) that it answers the question."""
+
+    entry: FaqEntry
+    score: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with a question: answer with one match, offer choices, or decline."""
+
+    kind: DecisionKind
+    matches: tuple[Match, ...] = ()
+
+    @property
+    def best(self) -> Match | None:
+        """The first match, if any."""
+        return self.matches[0] if self.matches else None
+
+
+class FaqIndex:
+    """An immutable, searchable FAQ; build a new one (or use :meth:`with_changes`) on edits."""
+
+    def __init__(self, entries: Sequence[FaqEntry], corpus: Corpus, calibration: Calibration,
+                 cache: EmbeddingCache) -> None:
+        self._entries = tuple(entries)
+        self._by_id = {e.id: i for i, e in enumerate(self._entries)}
+        self._corpus = corpus
+        self._calibration = calibration
+        self._cache = cache
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
+
+    @classmethod
+    def build(cls, entries: Iterable[FaqEntry], encoder: Encoder, *,
+              cache_dir: Path | None = None, progress: Progress | None = None) -> FaqIndex:
+        """Embed (through the cache), index and calibrate ``entries``."""
+        cache = EmbeddingCache(encoder, cache_dir)
+        return cls._assemble(list(entries), cache, {}, progress)
+
+    @classmethod
+    def _assemble(cls, entries: list[FaqEntry], cache: EmbeddingCache,
+                  known_tokens: dict[tuple[str, str], list[str]],
+                  progress: Progress | None) -> FaqIndex:
+        _check_unique(entries)
+        rows = text_rows(entries)
+        vectors = cache.embed([r.text for r in rows], progress=progress)
+        tokens = [known_tokens.get((r.lang, r.text)) or analyzer(r.lang)(r.text) for r in rows]
+        corpus = Corpus(rows, vectors, len(entries), tokens)
+        calibration = calibrate(corpus)
+        return cls(entries, corpus, calibration, cache)
+
+    @property
+    def entries(self) -> tuple[FaqEntry, ...]:
+        """All entries, in load order."""
+        return self._entries
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder queries are embedded with."""
+        return self._cache.encoder
+
+    @property
+    def calibration(self) -> Calibration:
+        """The fusion and confidence parameters learned at build time."""
+        return self._calibration
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(self, faq_id: str) -> FaqEntry | None:
+        """The entry with id ``faq_id``, or None."""
+        i = self._by_id.get(faq_id)
+        return None if i is None else self._entries[i]
+
+    def with_changes(self, upserts: Iterable[FaqEntry] = (),
+                     removed_ids: Iterable[str] = ()) -> FaqIndex:
+        """A new index with entries added/replaced and removed; only new texts are embedded."""
+        changed = list(upserts)
+        _check_unique(changed)
+        drop = set(removed_ids)
+        replace = {e.id: e for e in changed}
+        entries = [replace.pop(e.id, e) for e in self._entries if e.id not in drop]
+        entries.extend(e for e in changed if e.id in replace)
+        known = {(r.lang, r.text): self._corpus.tokens[i]
+                 for i, r in enumerate(self._corpus.rows)}
+        return self._assemble(entries, self._cache, known, None)
+
+    def search(self, text: str, lang: str, k: int = 5) -> list[Match]:
+        """The top ``k`` entries for a question, best first, one per entry."""
+        return self._ranked(text, lang, k)
+
+    def decide(self, text: str, lang: str) -> Decision:
+        """Answer when confident, offer 2-3 close choices, or decline."""
+        matches = self._ranked(text, lang, MAX_CHOICES)
+        if not matches:
+            return Decision("decline")
+        best = matches[0]
+        if best.score >= ANSWER_CONFIDENCE:
+            return Decision("answer", (best,))
+        floor = best.score * CHOICE_RELATIVE
+        choices = tuple(m for m in matches if m.score >= floor)
+        if len(choices) >= 2 and sum(m.score for m in choices) >= CHOICE_CONFIDENCE:
+            return Decision("choose", choices)
+        return Decision("decline")
+
+    def _ranked(self, text: str, lang: str, k: int) -> list[Match]:
+        if not text.strip() or not self._entries or k <= 0:
+            return []
+        lang = self._lexical_lang(lang)
+        corpus = self._corpus
+        qvec = self._embed_query(text)
+        terms = corpus.lexical.query_terms(text, lang)
+        cand, dense, lex = corpus.candidates(qvec, terms, lang, k)
+        params = self._calibration.params(lang)
+        fused = params.fuse(dense, lex)
+        order = np.argsort(-fused, kind="stable")[: max(k, 2) + 1]
+        conf = params.confidence(fused[order], top_margins(fused[order]), lex[order])
+        ranked = sorted(zip(conf.tolist(), order.tolist(), strict=True),
+                        key=lambda pair: -pair[0])
+        return [Match(self._entries[int(cand[j])], float(c)) for c, j in ranked[:k]]
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        with self._recent_lock:
+            vec = self._recent.get(text)
+            if vec is not None:
+                self._recent.move_to_end(text)
+                return vec
+        vec = self.encoder.encode([text])[0]
+        with self._recent_lock:
+            self._recent[text] = vec
+            if len(self._recent) > _QUERY_CACHE_SIZE:
+                self._recent.popitem(last=False)
+        return vec
+
+    def _lexical_lang(self, lang: str) -> str:
+        known = self._corpus.lexical.languages
+        if lang in known:
+            return lang
+        base = base_lang(lang)
+        return base if base in known else lang
+
+    def texts(self) -> list[TextRow]:
+        """Every indexed text (for diagnostics)."""
+        return list(self._corpus.rows)
+
+
+def _check_unique(entries: Sequence[FaqEntry]) -> None:
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise FaqIndexError(f"duplicate FAQ id {entry.id!r}")
+        seen.add(entry.id)
