@@ -52,7 +52,7 @@ def parse_document(doc: object, *, fetched_at: datetime | None = None) -> Status
         raise FeedFormatError("the feed is JSON but not a Statuspage document")
     try:
         return _parse(doc, fetched_at)
-    except (TypeError, AttributeError, KeyError) as exc:
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
         raise FeedFormatError(f"the feed has an unexpected structure ({exc})") from exc
 
 
