@@ -128,7 +128,8 @@ class _HttpReader:
         except httpx.TimeoutException as exc:
             raise FeedUnavailable(f"{where}: timed out after {self.timeout:g}s") from exc
         except httpx.HTTPError as exc:
-            raise FeedUnavailable(f"{where}: cannot connect ({type(exc).__name__})") from exc
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise FeedUnavailable(f"{where}: cannot connect ({reason})") from exc
         if response.status_code == 304:
             return None
         if response.status_code >= 400:
