@@ -12,20 +12,32 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 _NEXT_UPDATE = re.compile(
     r"next update|another update|further update|provide (an )?update|update (you|again)"
-    r"|post (an )?update|próxima actualización|nueva actualización|actualizaremos|informaremos",
+    r"|\bwill (post |share |provide |send )?(an? |more )?updates?\b|post (an )?update"
+    r"|próxima actualización|nueva actualización|actualizaremos|informaremos",
     re.IGNORECASE,
 )
-_ETA = re.compile(
-    r"\beta\b|estimated (time|resolution|completion|fix)|\bexpect(ed|s)?\b.*\b(by|within|in|around|before|until)\b"
-    r"|\b(should|will|to) be (fixed|resolved|restored|back|available|complete|completed|operational)\b"
-    r".*\b(by|within|in|around|before|shortly|soon)\b"
-    r"|\b(by|before|around|until)\s+(\d{1,2}(:\d{2})?\s*(am|pm|utc|gmt|[a-z]{2,4}t)\b|tomorrow|tonight"
-    r"|end of (the )?day|midnight|noon)"
-    r"|\bwithin (the next )?(\d+|a few|an?|one|two|few) (minutes?|hours?|days?)"
-    r"|hora estimada|tiempo estimado|\bestimamos\b|\bprevemos\b|\besperamos (que|tener|resolver)"
-    r"|\b(en|dentro de) (las |los )?(próximas |próximos )?(\d+|unos|unas|pocos|pocas) "
+# Phrases that are an estimate by themselves.
+_STRONG = re.compile(
+    r"\beta\b|estimated (time|resolution|completion|fix)|hora estimada|tiempo estimado"
+    r"|\bestimamos\b|\bprevemos\b",
+    re.IGNORECASE,
+)
+# A time expression counts only in a sentence about the future
+# ("within two minutes of being alerted we reverted" is history, not an estimate).
+_FUTURE = re.compile(
+    r"\b(will|should|shall|expect\w*|anticipate\w*|aim|hope|plan|target\w*|estimate\w*)\b"
+    r"|'\s?ll\b|\b\w+(rá|rán)\b|\besperamos\b",
+    re.IGNORECASE,
+)
+_WHEN = re.compile(
+    r"\b(by|before|around|until)\s+(\d{1,2}(:\d{2})?\s*(am|pm|utc|gmt|[a-z]{2,4}t)?\b"
+    r"|tomorrow|tonight|end of (the )?day|midnight|noon)"
+    r"|\b(within|in)\s+(the next |about |around |approximately )?"
+    r"(\d+|a few|an?|one|two|three|few|several)\s+(minutes?|hours?|days?)"
+    r"|\b(shortly|soon)\b"
+    r"|\b(en|dentro de) (las |los )?(próximas |próximos )?(\d+|unos|unas|pocos|pocas|un par de) "
     r"(minutos|horas|días)"
-    r"|\b(antes de|hacia|sobre) las \d{1,2}|\bmañana\b",
+    r"|\b(antes de|hacia|sobre) las \d{1,2}|\bmañana\b|\bpronto\b",
     re.IGNORECASE,
 )
 
@@ -45,6 +57,6 @@ def find_eta(text: str) -> str | None:
     for sentence in sentences(text):
         if _NEXT_UPDATE.search(sentence):
             continue
-        if _ETA.search(sentence):
+        if _STRONG.search(sentence) or (_FUTURE.search(sentence) and _WHEN.search(sentence)):
             return sentence
     return None
