@@ -29,13 +29,15 @@ MIN_LANG_SAMPLES = 40
 ALPHAS = tuple(round(0.1 * i, 1) for i in range(11))
 ROWS_PER_QUERY = 3
 _CANDIDATES = 16
-_RIDGE = 1.0
+# The prior counts as this many observations: small FAQs stay near it, large
+# ones learn their own model.
+_PRIOR_WEIGHT = 50.0
 _CHUNK = 64
 
 # Used when the FAQ has too few paraphrases to learn from (and as the ridge
 # prior otherwise): fitted on BANKING77 dev paraphrases with all-MiniLM-L6-v2.
 DEFAULT_ALPHA = 0.8
-DEFAULT_COEF = (-9.0, 9.0, 25.0, 2.0)
+DEFAULT_COEF = (-6.9, 8.3, 18.5, -0.4)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ class LangParams:
         """Calibrated probability that each match is the right answer."""
         x = np.stack([np.ones_like(fused), fused, margin, lexical], axis=1)
         return _sigmoid(x @ np.asarray(self.coef, dtype=np.float64)).astype(np.float32)
+
+
+    def plausibility(self, fused: Floats, lexical: Floats) -> Floats:
+        """Confidence each match would have if no other entry came close (zero margin)."""
+        return self.confidence(fused, np.zeros_like(fused), lexical)
 
 
 DEFAULT_PARAMS = LangParams(DEFAULT_ALPHA, DEFAULT_COEF)
@@ -100,11 +107,13 @@ def calibrate(corpus: Corpus) -> Calibration:
 
 def _held_out(corpus: Corpus) -> list[int]:
     """Questions and paraphrases whose entry has another one: a fixed pseudo-random sample."""
-    sizes = np.bincount(corpus.text_group[corpus.text_group >= 0],
-                        minlength=len(corpus.group_entry))
+    sizes = np.bincount(
+        corpus.text_group[corpus.text_group >= 0], minlength=len(corpus.group_entry)
+    )
     per_entry = np.bincount(corpus.group_entry, weights=sizes, minlength=corpus.n_entries)
-    idxs = [i for i, row in enumerate(corpus.rows)
-            if row.kind != "answer" and per_entry[row.entry] >= 2]
+    idxs = [
+        i for i, row in enumerate(corpus.rows) if row.kind != "answer" and per_entry[row.entry] >= 2
+    ]
     idxs.sort(key=lambda i: hashlib.sha1(corpus.rows[i].text.encode()).digest())
     return sorted(idxs[:MAX_SAMPLES])
 
@@ -149,14 +158,15 @@ def _one(corpus: Corpus, h: int, text_sims: Floats, group_sims: Floats) -> _Samp
     return _Sample(row.lang, target, entries, dense[entries], lex[entries])
 
 
-def _features(fused: Floats, lexical: Floats, drop: int | None) -> tuple[
-        npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+def _features(
+    fused: Floats, lexical: Floats, drop: int | None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Feature rows (1, fused, margin, lexical) of the top matches, best first."""
     keep = np.ones(len(fused), dtype=bool)
     if drop is not None:
         keep[drop] = False
     idx = np.flatnonzero(keep)
-    order = idx[np.argsort(-fused[idx], kind="stable")][:ROWS_PER_QUERY + 1]
+    order = idx[np.argsort(-fused[idx], kind="stable")][: ROWS_PER_QUERY + 1]
     top = order[:ROWS_PER_QUERY]
     margins = top_margins(fused[order])[: len(top)]
     x = np.stack([np.ones(len(top)), fused[top], margins, lexical[top]], axis=1)
@@ -189,6 +199,8 @@ def _fit(samples: list[_Sample], prior: LangParams) -> LangParams:
 
 
 def _best_alpha(samples: list[_Sample]) -> float:
+    if len(samples) < MIN_LANG_SAMPLES:
+        return DEFAULT_ALPHA  # too few to tell the signals apart reliably
     best, best_mrr = DEFAULT_ALPHA, -1.0
     for alpha in ALPHAS:
         mrr = 0.0
@@ -197,18 +209,22 @@ def _best_alpha(samples: list[_Sample]) -> float:
             mrr += 1.0 / (1 + int(np.sum(fused > fused[s.target])))
         # Ties go to the alpha closest to the default (stable across small edits).
         better = mrr > best_mrr + 1e-9 or (
-            abs(mrr - best_mrr) <= 1e-9 and abs(alpha - DEFAULT_ALPHA) < abs(best - DEFAULT_ALPHA))
+            abs(mrr - best_mrr) <= 1e-9 and abs(alpha - DEFAULT_ALPHA) < abs(best - DEFAULT_ALPHA)
+        )
         if better:
             best, best_mrr = alpha, mrr
     return best
 
 
-def _logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],
-              prior: npt.NDArray[np.float64], iterations: int = 50) -> npt.NDArray[np.float64]:
-    """Ridge logistic regression (Newton) shrunk toward ``prior`` (intercept unpenalised)."""
+def _logistic(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    prior: npt.NDArray[np.float64],
+    iterations: int = 50,
+) -> npt.NDArray[np.float64]:
+    """Logistic regression (Newton) with a Gaussian prior centred on ``prior``."""
     w = prior.astype(np.float64).copy()
-    penalty = np.full(len(w), _RIDGE / max(len(y), 1))
-    penalty[0] = 0.0
+    penalty = np.full(len(w), _PRIOR_WEIGHT / max(len(y), 1))
     for _ in range(iterations):
         p = _sigmoid(x @ w)
         grad = x.T @ (p - y) / len(y) + penalty * (w - prior)

@@ -54,8 +54,13 @@ def text_rows(entries: Sequence[FaqEntry]) -> list[TextRow]:
 class Corpus:
     """Texts of all entries with their vectors, a faiss inner-product index and BM25."""
 
-    def __init__(self, rows: list[TextRow], vectors: Vectors, n_entries: int,
-                 tokens: Sequence[list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        rows: list[TextRow],
+        vectors: Vectors,
+        n_entries: int,
+        tokens: Sequence[list[str]] | None = None,
+    ) -> None:
         if len(rows) != len(vectors):
             raise ValueError("one vector per text is required")
         self.rows = rows
@@ -66,9 +71,9 @@ class Corpus:
             [ANSWER_WEIGHT if r.kind == "answer" else 1.0 for r in rows], dtype=np.float32
         )
         self.starts: Ints = np.searchsorted(self.text_entry, np.arange(n_entries)).astype(np.int64)
-        self.tokens = list(tokens) if tokens is not None else [
-            analyzer(r.lang)(r.text) for r in rows
-        ]
+        self.tokens = (
+            list(tokens) if tokens is not None else [analyzer(r.lang)(r.text) for r in rows]
+        )
         self.lexical = LexicalIndex(self.tokens, [r.lang for r in rows], len(rows))
         self._build_centroids()
         self.faiss = faiss.IndexFlatIP(self.vectors.shape[1])
@@ -94,7 +99,8 @@ class Corpus:
         norms = np.linalg.norm(self.group_sum, axis=1, keepdims=True)
         self.centroids = self.group_sum / np.maximum(norms, 1e-12)
         self.group_starts: Ints = np.searchsorted(
-            self.group_entry, np.arange(self.n_entries)).astype(np.int64)
+            self.group_entry, np.arange(self.n_entries)
+        ).astype(np.int64)
 
     def centroid_per_entry(self, group_scores: Floats, fallback: Floats) -> Floats:
         """Best centroid score per entry; ``fallback`` where an entry has no centroid."""
@@ -129,8 +135,9 @@ class Corpus:
         dense = self.blend(best, self.centroid_per_entry(self.centroids @ qvec, best))
         return dense, self.per_entry(self.lexical_texts(terms, lang))
 
-    def candidates(self, qvec: Floats, terms: list[str], lang: str, k: int) -> tuple[
-            Ints, Floats, Floats]:
+    def candidates(
+        self, qvec: Floats, terms: list[str], lang: str, k: int
+    ) -> tuple[Ints, Floats, Floats]:
         """Entries worth scoring (faiss top texts + best lexical) with exact scores."""
         if self.n_entries == 0:
             empty = np.zeros(0, dtype=np.float32)

@@ -99,8 +99,9 @@ class SentenceTransformerEncoder:
     def __init__(self, model: Any, name: str) -> None:
         self._model = model
         self._name = name
-        getter = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
         )
         dim = getter()
         if not dim:

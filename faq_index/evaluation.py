@@ -69,8 +69,12 @@ def _parse(line: str, file: str, n: int) -> LabelledQuery:
     return LabelledQuery(text, lang, frozenset(ids))
 
 
-def evaluate(index: FaqIndex, queries: Iterable[LabelledQuery | dict[str, Any]], *,
-             progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def evaluate(
+    index: FaqIndex,
+    queries: Iterable[LabelledQuery | dict[str, Any]],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     """Compute n, top1, mrr, recall_at_3, coverage, precision, oos_answered, p50_ms, p99_ms."""
     items = [q if isinstance(q, LabelledQuery) else _from_dict(q) for q in queries]
     reciprocal: list[float] = []

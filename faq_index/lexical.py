@@ -43,8 +43,9 @@ class LexicalIndex:
     @classmethod
     def from_texts(cls, texts: Sequence[str], langs: Sequence[str]) -> LexicalIndex:
         """Analyze ``texts`` (each in its language) and index them."""
-        return cls([analyzer(lang)(t) for t, lang in zip(texts, langs, strict=True)], langs,
-                   len(texts))
+        return cls(
+            [analyzer(lang)(t) for t, lang in zip(texts, langs, strict=True)], langs, len(texts)
+        )
 
     def _build_lang(self, lang: str, idxs: list[int], tokens: Sequence[list[str]]) -> None:
         n = len(idxs)

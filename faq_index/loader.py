@@ -127,9 +127,7 @@ def _text_map(value: Any, field: str, faq_id: str, source: str) -> dict[str, str
     if value is None:
         raise FaqFileError(source, faq_id, f"missing '{field}'")
     if not isinstance(value, dict) or not value:
-        raise FaqFileError(
-            source, faq_id, f"'{field}' must map a language to text (e.g. en: ...)"
-        )
+        raise FaqFileError(source, faq_id, f"'{field}' must map a language to text (e.g. en: ...)")
     out: dict[str, str] = {}
     for lang, text in value.items():
         _check_lang(lang, field, faq_id, source)
@@ -143,9 +141,7 @@ def _paraphrases(value: Any, faq_id: str, source: str) -> dict[str, tuple[str, .
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise FaqFileError(
-            source, faq_id, "'paraphrases' must map a language to a list of texts"
-        )
+        raise FaqFileError(source, faq_id, "'paraphrases' must map a language to a list of texts")
     out: dict[str, tuple[str, ...]] = {}
     for lang, items in value.items():
         _check_lang(lang, "paraphrases", faq_id, source)

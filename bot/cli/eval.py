@@ -26,15 +26,26 @@ _ROWS = (
 
 
 @click.command("eval")
-@click.option("--faq", "faq_path", required=True, type=click.Path(path_type=Path),
-              help="FAQ file or folder (schema version 1).")
-@click.option("--queries", "queries_path", required=True, type=click.Path(path_type=Path),
-              help="Labelled queries, JSON lines: text, lang, expected (id, [ids] or null).")
+@click.option(
+    "--faq",
+    "faq_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="FAQ file or folder (schema version 1).",
+)
+@click.option(
+    "--queries",
+    "queries_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Labelled queries, JSON lines: text, lang, expected (id, [ids] or null).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @model_option
 @cache_option
-def eval_cmd(faq_path: Path, queries_path: Path, as_json: bool, model: str | None,
-             cache_dir: Path) -> None:
+def eval_cmd(
+    faq_path: Path, queries_path: Path, as_json: bool, model: str | None, cache_dir: Path
+) -> None:
     """Score the answer center on a labelled query file."""
     from faq_index import QueryFileError, evaluate, load_queries
 
@@ -44,8 +55,9 @@ def eval_cmd(faq_path: Path, queries_path: Path, as_json: bool, model: str | Non
     except QueryFileError as exc:
         raise UserError(str(exc)) from exc
     index = build_index(entries, model, cache_dir)
-    with click.progressbar(length=len(queries), label="Evaluating", file=sys.stderr,
-                           show_pos=True) as bar:
+    with click.progressbar(
+        length=len(queries), label="Evaluating", file=sys.stderr, show_pos=True
+    ) as bar:
         figures: dict[str, Any] = evaluate(index, queries, progress=bar.update)
     figures["model"] = index.encoder.name
     figures["entries"] = len(index)

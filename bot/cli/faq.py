@@ -25,11 +25,15 @@ MODEL_HELP = (
     "else the packaged all-MiniLM-L6-v2."
 )
 
-model_option = click.option("--model", "model", metavar="NAME_OR_PATH", default=None,
-                            help=MODEL_HELP)
+model_option = click.option(
+    "--model", "model", metavar="NAME_OR_PATH", default=None, help=MODEL_HELP
+)
 cache_option = click.option(
-    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CACHE_DIR,
-    show_default=True, help="Where embeddings are cached between runs.",
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_CACHE_DIR,
+    show_default=True,
+    help="Where embeddings are cached between runs.",
 )
 
 
@@ -50,8 +54,9 @@ def build_index(entries: list[FaqEntry], model: str | None, cache_dir: Path | No
     try:
         encoder = load_encoder(model)
         total = sum(len(e.texts()) for e in entries)
-        with click.progressbar(length=total, label="Embedding FAQ texts", file=sys.stderr,
-                               show_pos=True) as bar:
+        with click.progressbar(
+            length=total, label="Embedding FAQ texts", file=sys.stderr, show_pos=True
+        ) as bar:
             return FaqIndex.build(entries, encoder, cache_dir=cache_dir, progress=bar.update)
     except EncoderError as exc:
         raise UserError(str(exc)) from exc
@@ -79,14 +84,31 @@ def check(paths: tuple[Path, ...]) -> None:
 @faq.command("ask")
 @click.argument("question")
 @click.option("--lang", default="en", show_default=True, help="Language of the question.")
-@click.option("--faq", "faq_paths", multiple=True, type=click.Path(path_type=Path),
-              help="FAQ file or folder (repeatable). Default: data/faq.")
+@click.option(
+    "--faq",
+    "faq_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="FAQ file or folder (repeatable). Default: data/faq.",
+)
 @model_option
 @cache_option
-@click.option("-k", "k", type=click.IntRange(1, 50), default=5, show_default=True,
-              help="How many matches to show.")
-def ask(question: str, lang: str, faq_paths: tuple[Path, ...], model: str | None,
-        cache_dir: Path, k: int) -> None:
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(1, 50),
+    default=5,
+    show_default=True,
+    help="How many matches to show.",
+)
+def ask(
+    question: str,
+    lang: str,
+    faq_paths: tuple[Path, ...],
+    model: str | None,
+    cache_dir: Path,
+    k: int,
+) -> None:
     """Ask the FAQ index a question: show the decision and the top matches."""
     if not question.strip():
         raise UserError("the question is empty")
