@@ -38,7 +38,7 @@ def test_normalize() -> None:
         ("¿Funciona la tarjeta?", ["Card payments"]),
         ("me rechazan la tarjeta de débito", ["Card payments"]),
         ("are transfers working?", ["Payments API", "Transfers"]),
-        ("¿puedo hacer una transferencia?", ["Payments API"]),
+        ("¿puedo hacer una transferencia?", ["Payments API", "Transfers"]),
         ("is the payments api up", ["Payments API"]),
         ("Is the app down?", ["Mobile app"]),
         ("¿La aplicación no funciona?", ["Mobile app"]),
