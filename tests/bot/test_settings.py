@@ -1,0 +1,166 @@
+"""bot.settings.Settings.from_env: defaults, overrides, errors naming the variable."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return tmp_path / "proj"
+
+
+def from_env(project: Path, **env: str) -> Settings:
+    return Settings.from_env({"FARO_PROJECT_DIR": str(project), **env})
+
+
+def test_defaults_run_on_one_machine_without_services(project: Path) -> None:
+    s = from_env(project)
+    assert s.project_dir == project.resolve()
+    assert (s.host, s.port) == ("127.0.0.1", 8000)
+    assert s.data_dir == project.resolve() / ".faro"
+    assert s.cache_dir == s.data_dir / "cache"
+    assert s.state_dir == s.data_dir / "state"
+    assert s.rasa_urls == ("http://127.0.0.1:5005",)
+    assert s.rasa_timeout_s == 10.0
+    assert s.faq_paths == (project.resolve() / "data/faq",)
+    assert s.template_paths == (project.resolve() / "data/templates",)
+    assert s.status_feed == str(project.resolve() / "data/status/sample.json")
+    assert s.status_poll_interval_s == 30.0
+    assert s.status_webhook_token is None
+    assert s.embedding_model is None
+    assert s.database_url == f"sqlite:///{s.data_dir / 'faro.db'}"
+    assert s.max_message_chars == 1000
+    assert s.default_lang == "en"
+
+
+def test_generated_secrets_are_random_and_long(project: Path) -> None:
+    a, b = from_env(project), from_env(project)
+    assert len(a.action_token) >= 24 and len(a.session_secret) >= 32
+    assert a.action_token != b.action_token
+    assert a.session_secret != b.session_secret
+    assert a.action_token != a.session_secret
+
+
+def test_project_dir_defaults_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({}).project_dir == tmp_path.resolve()
+
+
+def test_reads_os_environ_when_no_mapping_given(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FARO_PROJECT_DIR", str(project))
+    monkeypatch.setenv("FARO_PORT", "9123")
+    assert Settings.from_env().port == 9123
+
+
+def test_overrides(project: Path, tmp_path: Path) -> None:
+    faq_a, faq_b = tmp_path / "faq-a", "more/faq"
+    s = from_env(
+        project,
+        FARO_HOST="0.0.0.0",
+        FARO_PORT="8080",
+        FARO_DATA_DIR="/var/lib/faro",
+        FARO_RASA_URL=" http://rasa-0:5005/ , http://rasa-1:5005,,",
+        FARO_RASA_TIMEOUT="2.5",
+        FARO_ACTION_TOKEN="action-token-from-env",
+        FARO_SESSION_SECRET="session-secret-from-env",
+        FARO_FAQ=f"{faq_a}{os.pathsep}{faq_b}",
+        FARO_TEMPLATES="tpl",
+        FARO_STATUS_FEED="https://status.example.com/api/v2/summary.json",
+        FARO_STATUS_POLL_INTERVAL="5",
+        FARO_STATUS_WEBHOOK_TOKEN="hook-token",
+        FARO_EMBEDDING_MODEL="hashing",
+        FARO_DATABASE_URL="postgresql://faro@db/faro",
+        FARO_MAX_MESSAGE_CHARS="500",
+        FARO_DEFAULT_LANG="es",
+    )
+    assert (s.host, s.port) == ("0.0.0.0", 8080)
+    assert s.data_dir == Path("/var/lib/faro")
+    assert s.rasa_urls == ("http://rasa-0:5005", "http://rasa-1:5005")
+    assert s.rasa_timeout_s == 2.5
+    assert s.action_token == "action-token-from-env"
+    assert s.session_secret == "session-secret-from-env"
+    assert s.faq_paths == (faq_a, project.resolve() / "more/faq")
+    assert s.template_paths == (project.resolve() / "tpl",)
+    assert s.status_feed == "https://status.example.com/api/v2/summary.json"
+    assert s.status_poll_interval_s == 5.0
+    assert s.status_webhook_token == "hook-token"
+    assert s.embedding_model == "hashing"
+    assert s.database_url == "postgresql://faro@db/faro"
+    assert s.max_message_chars == 500
+    assert s.default_lang == "es"
+
+
+def test_empty_values_mean_default(project: Path) -> None:
+    s = from_env(
+        project,
+        FARO_PORT="",
+        FARO_RASA_TIMEOUT="",
+        FARO_ACTION_TOKEN="",
+        FARO_STATUS_WEBHOOK_TOKEN="",
+        FARO_EMBEDDING_MODEL="",
+        FARO_DATABASE_URL="",
+    )
+    assert s.port == 8000 and s.rasa_timeout_s == 10.0
+    assert s.action_token  # generated, not the empty string
+    assert s.status_webhook_token is None and s.embedding_model is None
+    assert s.database_url.startswith("sqlite:///")
+
+
+def test_settings_are_frozen(project: Path) -> None:
+    s = from_env(project)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.port = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FARO_PORT", "eighty"),
+        ("FARO_PORT", "8000.5"),
+        ("FARO_PORT", "-1"),
+        ("FARO_PORT", "65536"),
+        ("FARO_RASA_URL", ""),
+        ("FARO_RASA_URL", " , ,"),
+        ("FARO_RASA_TIMEOUT", "soon"),
+        ("FARO_RASA_TIMEOUT", "0"),
+        ("FARO_RASA_TIMEOUT", "-3"),
+        ("FARO_RASA_TIMEOUT", "nan"),
+        ("FARO_RASA_TIMEOUT", "inf"),
+        ("FARO_STATUS_POLL_INTERVAL", "0"),
+        ("FARO_STATUS_POLL_INTERVAL", "nan"),
+        ("FARO_MAX_MESSAGE_CHARS", "9"),
+        ("FARO_MAX_MESSAGE_CHARS", "100001"),
+        ("FARO_MAX_MESSAGE_CHARS", "lots"),
+        ("FARO_DEFAULT_LANG", "fr"),
+        ("FARO_DEFAULT_LANG", "EN"),
+    ],
+)
+def test_invalid_value_names_the_variable(project: Path, name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        from_env(project, **{name: value})
+    assert str(info.value).startswith(f"{name}: ")
+
+
+def test_secrets_never_appear_in_repr(project: Path) -> None:
+    s = from_env(
+        project,
+        FARO_ACTION_TOKEN="act-SECRET-1",
+        FARO_SESSION_SECRET="sess-SECRET-2",
+        FARO_STATUS_WEBHOOK_TOKEN="hook-SECRET-3",
+        FARO_DATABASE_URL="postgresql://faro:db-SECRET-4@db.internal:5432/faro",
+    )
+    shown = repr(s) + str(s)
+    assert "Settings(" in shown and "port=8000" in shown
+    for secret in ("act-SECRET-1", "sess-SECRET-2", "hook-SECRET-3", "db-SECRET-4"):
+        assert secret not in shown, secret
