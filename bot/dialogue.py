@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 # Payloads the bot itself puts on buttons; anything else a client sends back
 # as a "button press" is treated as typed text.
 _PAYLOAD = re.compile(
-    r'^/(?:choose_faq\{"faq_id":\s?"[a-z0-9][a-z0-9_-]{0,80}"\}|request_human|ask_status|ask_eta)$'
+    r'^/(?:choose_faq\{"faq_id":\s?"[a-z0-9][a-z0-9_-]{0,80}"\}|request_human|ask_status|ask_eta)\Z'
 )
 _LANG_MEMORY = 50_000
 
@@ -36,13 +36,13 @@ def clean_text(text: str) -> str:
     kept = []
     for ch in text:
         cat = unicodedata.category(ch)
-        if ch in "\n\t ":
+        if ch.isspace():  # \r, \v, \f, NEL are spaces, not dropped
             kept.append(" ")
         elif cat[0] == "C":  # control, format, surrogate, private use, unassigned
             continue
         else:
             kept.append(ch)
-    return re.sub(r"\s+", " ", "".join(kept)).strip().lstrip("/").strip()
+    return re.sub(r"\s+", " ", "".join(kept)).strip().lstrip("/ ").strip()
 
 
 class RasaConversation:

@@ -38,7 +38,7 @@ class Settings:
     status_poll_interval_s: float = 30.0
     status_webhook_token: str | None = field(default=None, repr=False)
     embedding_model: str | None = None
-    database_url: str
+    database_url: str = field(repr=False)  # may hold a password
     max_message_chars: int = 1000
     default_lang: str = "en"
 
@@ -125,6 +125,6 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name}: expected a number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name}: must be positive, got {value}")
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise SettingsError(f"{name}: must be a positive finite number, got {value}")
     return value

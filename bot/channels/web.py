@@ -39,7 +39,7 @@ class SessionSigner:
     def verify(self, token: str) -> str | None:
         """The session id inside ``token``, or None when it was not issued here."""
         sid, _, mac = token.partition(".")
-        if not sid or not mac or len(token) > 200:
+        if not sid or not mac or len(token) > 200 or not token.isascii():
             return None
         return sid if hmac.compare_digest(mac, self._mac(sid)) else None
 
