@@ -90,7 +90,8 @@ def render(snapshot: StatusSnapshot) -> str:
 
 
 def _incident_lines(incident: Incident) -> str:
-    head = f"  [{incident.status.value}, impact {incident.impact.value}] {incident.name} ({incident.id})"
+    phase = f"[{incident.status.value}, impact {incident.impact.value}]"
+    head = f"  {phase} {incident.name} ({incident.id})"
     update = incident.latest_update
     if not update:
         return head

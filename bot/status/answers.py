@@ -126,7 +126,9 @@ class _Run:
         if self.stale:
             self.say("status.stale", age=format_age(self.now - self.confirmed_at, lang=self.lang))
 
-    def finish(self, phase: str, incident: Incident | None, names: Sequence[str] = ()) -> StatusAnswer:
+    def finish(
+        self, phase: str, incident: Incident | None, names: Sequence[str] = ()
+    ) -> StatusAnswer:
         return StatusAnswer(
             text=" ".join(p.strip() for p in self.parts if p.strip()),
             phase=phase,
@@ -163,7 +165,10 @@ class _Run:
         if resolved:
             lead = resolved[0]
             self.say(
-                "status.incident.resolved", as_of=as_of, name=lead.name, resolved=self.time(_closed_at(lead))
+                "status.incident.resolved",
+                as_of=as_of,
+                name=lead.name,
+                resolved=self.time(_closed_at(lead)),
             )
             self.say_stale()
             self.latest(lead)
@@ -173,7 +178,9 @@ class _Run:
         if completed and self.recent(_closed_at(completed[0])):
             return self.maintenance(completed[0], "completed", as_of)
         troubled = [
-            c for c in self.snapshot.leaf_components() if c.status is not ComponentStatus.OPERATIONAL
+            c
+            for c in self.snapshot.leaf_components()
+            if c.status is not ComponentStatus.OPERATIONAL
         ]
         if troubled:  # components marked down without an incident: say exactly that
             return self.about_components(troubled[:_MAX_COMPONENTS])
@@ -242,7 +249,10 @@ class _Run:
             return self.finish(phase, lead, names)
         others = self.snapshot.open_incidents()
         if others:
-            self.say("status.other_incidents", names=join_names([i.name for i in others[:3]], lang=self.lang))
+            self.say(
+                "status.other_incidents",
+                names=join_names([i.name for i in others[:3]], lang=self.lang),
+            )
         if any(c.status is not ComponentStatus.OPERATIONAL for c in components):
             self.meanwhile(names)
         return self.finish("component", None, names)
@@ -306,7 +316,9 @@ class _Run:
         """The components an incident affects now (per its latest update), else ever."""
         latest = incident.latest_update
         if incident.is_open and latest and latest.affected:
-            hit = [a.name for a in latest.affected if a.new_status is not ComponentStatus.OPERATIONAL]
+            hit = [
+                a.name for a in latest.affected if a.new_status is not ComponentStatus.OPERATIONAL
+            ]
             if hit:
                 return hit
         return list(incident.affected_names())
@@ -314,7 +326,9 @@ class _Run:
 
 def _touches(incident: Incident, components: Sequence[Component]) -> bool:
     names = set(incident.affected_names())
-    ids = {c.id for c in incident.components} | {a.code for u in incident.updates for a in u.affected}
+    ids = {c.id for c in incident.components} | {
+        a.code for u in incident.updates for a in u.affected
+    }
     return any(c.name in names or c.id in ids for c in components)
 
 

@@ -1,4 +1,4 @@
-"""Snapshots to and from plain JSON-able dicts (for `faro status show --json` and the state file)."""
+"""Snapshots to and from JSON-able dicts (``faro status show --json``, the state file)."""
 
 from __future__ import annotations
 

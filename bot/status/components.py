@@ -23,7 +23,7 @@ class AliasError(StatusError):
 
 
 def normalize(text: str) -> str:
-    """Lower-case, accent-free words, with a crude plural strip (cards -> card, tarjetas -> tarjeta)."""
+    """Lower-case, accent-free words with a crude plural strip (tarjetas -> tarjeta)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     words = _NON_WORD.sub(" ", plain).split()

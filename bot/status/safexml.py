@@ -25,13 +25,16 @@ def parse_xml(data: bytes) -> ET.Element:
     def refuse(*_: object) -> None:
         raise _Refused()
 
+    def refuse_external(*_: object) -> int:
+        raise _Refused()
+
     def start(name: str, attrs: dict[str, str]) -> None:
         builder.start(_qualified(name), {_qualified(k): v for k, v in attrs.items()})
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     parser.UnparsedEntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
+    parser.ExternalEntityRefHandler = refuse_external
     parser.StartElementHandler = start
     parser.EndElementHandler = lambda name: builder.end(_qualified(name))
     parser.CharacterDataHandler = builder.data

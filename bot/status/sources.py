@@ -174,6 +174,7 @@ class StatuspageSource:
         endpoints: tuple[str, ...] = STATUSPAGE_ENDPOINTS,
     ) -> None:
         base = page_url.rstrip("/")
+        self.urls: tuple[str, ...]
         if base.endswith(".json"):
             self.urls = (page_url,)
         else:

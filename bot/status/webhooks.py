@@ -82,9 +82,11 @@ def _apply(base: StatusSnapshot, payload: Mapping[str, Any]) -> StatusSnapshot:
 
 
 def _upsert_incident(snapshot: StatusSnapshot, incident: Incident) -> StatusSnapshot:
-    field = "maintenances" if incident.is_maintenance else "incidents"
-    kept = tuple(i for i in getattr(snapshot, field) if i.id != incident.id)
-    return replace(snapshot, **{field: (incident, *kept)})
+    if incident.is_maintenance:
+        kept = tuple(m for m in snapshot.maintenances if m.id != incident.id)
+        return replace(snapshot, maintenances=(incident, *kept))
+    others = tuple(i for i in snapshot.incidents if i.id != incident.id)
+    return replace(snapshot, incidents=(incident, *others))
 
 
 def _upsert_components(snapshot: StatusSnapshot, changed: tuple[Component, ...]) -> StatusSnapshot:

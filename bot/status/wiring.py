@@ -120,6 +120,9 @@ def build_status(
         webhook_token=settings.status_webhook_token,
         display_timezone=getattr(settings, "status_timezone", None) or "UTC",
     )
-    logger.info("status feed: %s every %gs", runtime.poller.source.description,
-                settings.status_poll_interval_s)
+    logger.info(
+        "status feed: %s every %gs",
+        runtime.poller.source.description,
+        settings.status_poll_interval_s,
+    )
     return runtime.service, [runtime], runtime.routes

@@ -40,7 +40,12 @@ def test_json_has_every_incident_with_its_updates(runner: CliRunner) -> None:
         "status": "resolved",
         "impact": "critical",
     }
-    assert [u["status"] for u in inc["updates"]] == ["resolved", "monitoring", "identified", "investigating"]
+    assert [u["status"] for u in inc["updates"]] == [
+        "resolved",
+        "monitoring",
+        "identified",
+        "investigating",
+    ]
     assert inc["updates"][-1]["body"] == "We are investigating a delay in webhook delivery."
 
 
@@ -54,7 +59,10 @@ def test_env_feed_and_atom_files(runner: CliRunner, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("FARO_STATUS_FEED", str(FIXTURES / "atom" / "history.atom"))
     result = runner.invoke(cli, ["status", "show"])
     assert result.exit_code == 0, result.output
-    assert "Open incidents:" in result.output and "Disruption with some GitHub services" in result.output
+    assert (
+        "Open incidents:" in result.output
+        and "Disruption with some GitHub services" in result.output
+    )
 
 
 def test_a_live_statuspage_url(runner: CliRunner) -> None:
@@ -75,7 +83,9 @@ def test_a_live_statuspage_url(runner: CliRunner) -> None:
         ('{"weather": "sunny"}', "not a Statuspage document"),
     ],
 )
-def test_bad_feed_files_fail_in_one_line(runner: CliRunner, tmp_path: Path, content: str, message: str) -> None:
+def test_bad_feed_files_fail_in_one_line(
+    runner: CliRunner, tmp_path: Path, content: str, message: str
+) -> None:
     feed = tmp_path / "feed.json"
     feed.write_text(content, encoding="utf-8")
     result = runner.invoke(cli, ["status", "show", "--feed", str(feed)])
@@ -87,11 +97,17 @@ def test_bad_feed_files_fail_in_one_line(runner: CliRunner, tmp_path: Path, cont
 
 def test_missing_file(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["status", "show", "--feed", str(tmp_path / "nope.json")])
-    assert result.exit_code == 2 and "cannot read" in result.stderr and "Traceback" not in result.output
+    assert (
+        result.exit_code == 2
+        and "cannot read" in result.stderr
+        and "Traceback" not in result.output
+    )
 
 
 def test_failing_url(runner: CliRunner) -> None:
-    with StatuspageServer(IncidentReplay.from_file(FIXTURES / "incidents" / "rgy28jwprr1c.json")).running() as server:
+    with StatuspageServer(
+        IncidentReplay.from_file(FIXTURES / "incidents" / "rgy28jwprr1c.json")
+    ).running() as server:
         server.fail(Failure(status=503, body=b"down", content_type="text/plain"))
         result = runner.invoke(cli, ["status", "show", "--feed", server.url])
     assert result.exit_code == 2

@@ -82,9 +82,17 @@ def incident(
     return doc
 
 
-def component(name: str, status: str = "operational", *, position: int = 1, **extra: Any) -> dict[str, Any]:
+def component(
+    name: str, status: str = "operational", *, position: int = 1, **extra: Any
+) -> dict[str, Any]:
     """A component object."""
-    return {"id": name.lower().replace(" ", ""), "name": name, "status": status, "position": position, **extra}
+    return {
+        "id": name.lower().replace(" ", ""),
+        "name": name,
+        "status": status,
+        "position": position,
+        **extra,
+    }
 
 
 def summary(

@@ -253,7 +253,9 @@ class StatuspageServer:
                         body, 200, media_type="application/json", headers={"ETag": etag}
                     )
             state.requests.append(
-                RecordedRequest(path=path, headers=dict(request.headers), status=response.status_code)
+                RecordedRequest(
+                    path=path, headers=dict(request.headers), status=response.status_code
+                )
             )
             return response
 

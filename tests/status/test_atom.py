@@ -76,7 +76,10 @@ def test_generic_rss_reads_status_from_titles_and_drops_old_unknowns() -> None:
 
 
 def test_year_rollover_in_update_headers() -> None:
-    feed = ATOM.replace(b"2019-09-23T16:37:47Z</updated>\n    <link rel=\"alternate\" type=\"text/html\" href=\"https://www.githubstatus.com/incidents/rgy", b"2020-01-01T00:10:00Z</updated>\n    <link rel=\"alternate\" type=\"text/html\" href=\"https://www.githubstatus.com/incidents/rgy")
+    feed = ATOM.replace(
+        b'2019-09-23T16:37:47Z</updated>\n    <link rel="alternate" type="text/html" href="https://www.githubstatus.com/incidents/rgy',
+        b'2020-01-01T00:10:00Z</updated>\n    <link rel="alternate" type="text/html" href="https://www.githubstatus.com/incidents/rgy',
+    )
     inc = next(i for i in loads_feed(feed).incidents if i.id == "rgy28jwprr1c")
     assert inc.updates[0].display_at is not None and inc.updates[0].display_at.year == 2019
 

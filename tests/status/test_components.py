@@ -69,7 +69,13 @@ def test_every_alias_names_a_component_of_the_sample_page() -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["aliases: [1, 2]", "version: 2\naliases: {}", "aliases:\n  ATMs: cash", "aliases:\n  ATMs: ['']", "{{{"],
+    [
+        "aliases: [1, 2]",
+        "version: 2\naliases: {}",
+        "aliases:\n  ATMs: cash",
+        "aliases:\n  ATMs: ['']",
+        "{{{",
+    ],
 )
 def test_bad_alias_files(tmp_path: Path, content: str) -> None:
     path = tmp_path / "aliases.yml"

@@ -11,12 +11,24 @@ from tests.helpers.status_builders import FIXTURES, fixture
 @pytest.mark.parametrize(
     ("text", "eta"),
     [
-        ("Looks like a bad deploy. Should be fixed in a few minutes.", "Should be fixed in a few minutes."),
-        ("We expect card payments to be back to normal by 15:30 UTC. Next update in 30 minutes.", "We expect card payments to be back to normal by 15:30 UTC."),
+        (
+            "Looks like a bad deploy. Should be fixed in a few minutes.",
+            "Should be fixed in a few minutes.",
+        ),
+        (
+            "We expect card payments to be back to normal by 15:30 UTC. Next update in 30 minutes.",
+            "We expect card payments to be back to normal by 15:30 UTC.",
+        ),
         ("The ETA for a full fix is 2 hours.", "The ETA for a full fix is 2 hours."),
         ("we'll do quick fix latest by tomorrow !!!", "we'll do quick fix latest by tomorrow !!!"),
-        ("Service should be restored within the next 2 hours.", "Service should be restored within the next 2 hours."),
-        ("Estimamos que el servicio estará restablecido en unas 2 horas.", "Estimamos que el servicio estará restablecido en unas 2 horas."),
+        (
+            "Service should be restored within the next 2 hours.",
+            "Service should be restored within the next 2 hours.",
+        ),
+        (
+            "Estimamos que el servicio estará restablecido en unas 2 horas.",
+            "Estimamos que el servicio estará restablecido en unas 2 horas.",
+        ),
         ("Prevemos resolverlo antes de las 15:00.", "Prevemos resolverlo antes de las 15:00."),
     ],
 )
@@ -48,11 +60,12 @@ def test_next_update_promises() -> None:
 
 
 def test_recorded_incidents_give_no_estimate_except_where_they_do() -> None:
-    found = {}
+    found: dict[str, str] = {}
     for path in sorted((FIXTURES / "incidents").glob("*.json")):
         for u in fixture("incidents", path.name)["incident"]["incident_updates"]:
-            if find_eta(u["body"]):
-                found[path.stem] = find_eta(u["body"])
+            eta = find_eta(u["body"])
+            if eta:
+                found[path.stem] = eta
     # Only the 2012 "Should be fixed in a few minutes." carries an estimate.
     assert list(found) == ["k54wdph62msh"]
     assert "Should be fixed in a few minutes" in found["k54wdph62msh"]

@@ -29,7 +29,7 @@ def test_accept_confirm_fail_age() -> None:
 
 def test_listeners_hear_new_states_and_broken_ones_are_contained() -> None:
     live = LiveStatus(clock=FakeClock())
-    heard = []
+    heard: list[object] = []
 
     def broken(_: object) -> None:
         raise RuntimeError("listener bug")

@@ -40,8 +40,15 @@ def test_open_incidents_newest_first_and_resolved_apart() -> None:
 
 def test_affected_names_from_components_and_updates() -> None:
     inc = incident(
-        update("identified", "b", T0.replace(hour=10), affected=[("Transfers", "operational", "degraded_performance")]),
-        update("investigating", "a", T0, affected=[("Card payments", "operational", "major_outage")]),
+        update(
+            "identified",
+            "b",
+            T0.replace(hour=10),
+            affected=[("Transfers", "operational", "degraded_performance")],
+        ),
+        update(
+            "investigating", "a", T0, affected=[("Card payments", "operational", "major_outage")]
+        ),
         components=[component("ATMs")],
     )
     parsed = snapshot(summary(incidents=[inc])).incidents[0]

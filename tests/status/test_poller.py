@@ -15,9 +15,9 @@ from bot.status.live import LiveStatus
 from bot.status.poller import StatusPoller, describe_age
 from bot.status.sources import StatuspageSource
 from tests.helpers.status_builders import (
+    T0,
     FakeClock,
     FakeSource,
-    T0,
     incident,
     snapshot,
     summary,
@@ -43,12 +43,20 @@ def ok() -> httpx.Response:
     return httpx.Response(200, json=GOOD)
 
 
-BAD_FEEDS = {
+BAD_FEEDS: dict[str, httpx.Response | Exception] = {
     "timeout": httpx.ReadTimeout("timed out"),
     "500": httpx.Response(500, text="Internal Server Error"),
-    "html": httpx.Response(200, text="<html><body>We'll be back</body></html>", headers={"Content-Type": "text/html; charset=utf-8"}),
-    "html-as-json": httpx.Response(200, text="<!DOCTYPE html><html></html>", headers={"Content-Type": "application/json"}),
-    "truncated": httpx.Response(200, text=json.dumps(GOOD)[:57], headers={"Content-Type": "application/json"}),
+    "html": httpx.Response(
+        200,
+        text="<html><body>We'll be back</body></html>",
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    ),
+    "html-as-json": httpx.Response(
+        200, text="<!DOCTYPE html><html></html>", headers={"Content-Type": "application/json"}
+    ),
+    "truncated": httpx.Response(
+        200, text=json.dumps(GOOD)[:57], headers={"Content-Type": "application/json"}
+    ),
     "refused": httpx.ConnectError("[Errno 111] Connection refused"),
 }
 
@@ -84,7 +92,9 @@ async def test_unknown_enums_do_not_stop_answers(caplog: pytest.LogCaptureFixtur
     caplog.set_level(logging.WARNING)
     odd = summary(incidents=[incident(update("escalated_zz", "Hmm", T0))], indicator="orange_zz")
     live = LiveStatus(clock=FakeClock())
-    source = StatuspageSource("https://s.example/api/v2/summary.json", client=serving([httpx.Response(200, json=odd)]))
+    source = StatuspageSource(
+        "https://s.example/api/v2/summary.json", client=serving([httpx.Response(200, json=odd)])
+    )
     assert await StatusPoller(source, live).poll_once()
     assert live.snapshot is not None and live.snapshot.open_incidents()[0].updates[0].body == "Hmm"
     assert len(caplog.records) == 2 and all("unknown" in r.getMessage() for r in caplog.records)
@@ -110,7 +120,14 @@ async def test_no_state_yet_says_so(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
-    poller = StatusPoller(FakeSource(None), LiveStatus(), interval=10, max_backoff=300, jitter=0.5, rng=random.Random(7))
+    poller = StatusPoller(
+        FakeSource(None),
+        LiveStatus(),
+        interval=10,
+        max_backoff=300,
+        jitter=0.5,
+        rng=random.Random(7),
+    )
     assert poller.next_delay() == 10
     delays = []
     for failures in range(1, 12):
@@ -127,7 +144,11 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 
 
 async def test_success_resets_the_backoff() -> None:
-    poller = StatusPoller(FakeSource(FeedUnavailable("down"), FeedUnavailable("down"), snapshot(GOOD)), LiveStatus(), interval=5)
+    poller = StatusPoller(
+        FakeSource(FeedUnavailable("down"), FeedUnavailable("down"), snapshot(GOOD)),
+        LiveStatus(),
+        interval=5,
+    )
     await poller.poll_once()
     await poller.poll_once()
     assert poller.failures == 2 and poller.next_delay() > 5
@@ -152,9 +173,13 @@ async def test_run_loop_survives_bugs_and_stops_cleanly(caplog: pytest.LogCaptur
             done.set()
         await asyncio.sleep(0)
 
-    source = FakeSource(RuntimeError("parser bug"), FeedFormatError("x: invalid JSON"), snapshot(GOOD))
+    source = FakeSource(
+        RuntimeError("parser bug"), FeedFormatError("x: invalid JSON"), snapshot(GOOD)
+    )
     live = LiveStatus()
-    poller = StatusPoller(source, live, interval=1, max_backoff=8, rng=random.Random(3), sleep=fake_sleep)
+    poller = StatusPoller(
+        source, live, interval=1, max_backoff=8, rng=random.Random(3), sleep=fake_sleep
+    )
     poller.start()
     await asyncio.wait_for(done.wait(), 5)
     await poller.stop()

@@ -29,7 +29,9 @@ def http(live: LiveStatus) -> TestClient:
 
 
 def test_right_token_applies_the_delivery(http: TestClient, live: LiveStatus) -> None:
-    response = http.post(f"/status/webhook/{TOKEN}", json=fixture("webhooks", "incident_created.json"))
+    response = http.post(
+        f"/status/webhook/{TOKEN}", json=fixture("webhooks", "incident_created.json")
+    )
     assert response.status_code == 200 and response.json() == {"ok": True}
     assert live.snapshot is not None and live.snapshot.open_incidents()[0].id == "z3lct0r596n4"
 
@@ -40,7 +42,9 @@ def test_forged_webhook_is_refused_and_changes_nothing(
 ) -> None:
     caplog.set_level(logging.WARNING)
     before, confirmed = live.snapshot, live.confirmed_at
-    response = http.post(f"/status/webhook/{token}", json=fixture("webhooks", "incident_created.json"))
+    response = http.post(
+        f"/status/webhook/{token}", json=fixture("webhooks", "incident_created.json")
+    )
     assert response.status_code == 403
     assert live.snapshot is before and live.confirmed_at == confirmed
     assert len(caplog.records) == 1 and "wrong token" in caplog.text
@@ -51,11 +55,22 @@ def test_forged_webhook_is_refused_and_changes_nothing(
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"not json", b"[]", b'{"meta": {}}', b'{"incident": {"name": "no id"}}', b'{"incident": {"id": "x", "incident_updates": 5}}'],
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"meta": {}}',
+        b'{"incident": {"name": "no id"}}',
+        b'{"incident": {"id": "x", "incident_updates": 5}}',
+    ],
 )
-def test_garbage_is_400_and_changes_nothing(http: TestClient, live: LiveStatus, body: bytes) -> None:
+def test_garbage_is_400_and_changes_nothing(
+    http: TestClient, live: LiveStatus, body: bytes
+) -> None:
     before = live.snapshot
-    response = http.post(f"/status/webhook/{TOKEN}", content=body, headers={"Content-Type": "application/json"})
+    response = http.post(
+        f"/status/webhook/{TOKEN}", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert live.snapshot is before
 
@@ -80,7 +95,13 @@ def test_weak_tokens_and_bad_paths_are_refused_at_start(live: LiveStatus) -> Non
 
 def test_token_redacting_filter() -> None:
     record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s"', ("127.0.0.1", "POST", f"/status/webhook/{TOKEN}"), None
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s"',
+        ("127.0.0.1", "POST", f"/status/webhook/{TOKEN}"),
+        None,
     )
     assert TokenRedactingFilter(TOKEN).filter(record)
     assert TOKEN not in record.getMessage() and "<token>" in record.getMessage()

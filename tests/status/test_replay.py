@@ -24,9 +24,15 @@ from tests.helpers.status_builders import ALIASES, FIXTURES, FakeClock
 from tests.helpers.status_server import Failure, IncidentReplay, StatuspageServer
 
 PHASE_WORDS = {
-    "investigating": ("we are aware of a problem and are investigating it", "lo estamos investigando"),
+    "investigating": (
+        "we are aware of a problem and are investigating it",
+        "lo estamos investigando",
+    ),
     "identified": ("we have found the cause of a problem", "hemos encontrado la causa"),
-    "monitoring": ("a fix is in place and we are checking that it works", "ya hemos aplicado una solución"),
+    "monitoring": (
+        "a fix is in place and we are checking that it works",
+        "ya hemos aplicado una solución",
+    ),
     "resolved": ("this problem has been resolved", "este problema está resuelto"),
 }
 
@@ -117,7 +123,9 @@ async def test_unchanged_feed_is_a_304_and_confirms(templates: TemplateStore) ->
     "failure",
     [
         Failure(status=500, body=b"Internal Server Error", content_type="text/plain"),
-        Failure(status=200, body=b"<html><body>Maintenance</body></html>", content_type="text/html"),
+        Failure(
+            status=200, body=b"<html><body>Maintenance</body></html>", content_type="text/html"
+        ),
         Failure(status=200, body=b'{"page": {"id": "x"}, "incidents": [{"id"'),
         Failure(delay_s=1.5),  # longer than the bot's 1s timeout
     ],
@@ -152,9 +160,14 @@ def test_replay_documents_follow_statuspage() -> None:
     replay = IncidentReplay.from_file(FIXTURES / "incidents" / "rgy28jwprr1c.json")
     first, last = replay.documents_at(1), replay.documents_at(replay.steps)
     assert first["summary.json"]["status"]["indicator"] == "critical"
-    assert [u["status"] for u in first["summary.json"]["incidents"][0]["incident_updates"]] == ["investigating"]
+    assert [u["status"] for u in first["summary.json"]["incidents"][0]["incident_updates"]] == [
+        "investigating"
+    ]
     assert first["summary.json"]["components"][0]["status"] == "major_outage"
-    assert last["summary.json"]["incidents"] == [] and last["incidents/unresolved.json"]["incidents"] == []
+    assert (
+        last["summary.json"]["incidents"] == []
+        and last["incidents/unresolved.json"]["incidents"] == []
+    )
     assert last["incidents.json"]["incidents"][0]["resolved_at"] == "2019-09-23T16:37:46.707Z"
     assert replay.moment_at(1) - timedelta(seconds=30) < replay.moment_at(2)
     with pytest.raises(ValueError):

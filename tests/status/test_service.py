@@ -15,13 +15,19 @@ from tests.helpers.status_builders import ALIASES, SAMPLE_FEED, FakeClock
 def service(templates: TemplateStore, clock: FakeClock) -> LiveStatusService:
     live = LiveStatus(clock=clock)
     live.accept(loads(SAMPLE_FEED.read_bytes()))
-    return LiveStatusService(live, writer=AnswerWriter(templates), matcher=ComponentMatcher(load_aliases(ALIASES)))
+    return LiveStatusService(
+        live, writer=AnswerWriter(templates), matcher=ComponentMatcher(load_aliases(ALIASES))
+    )
 
 
-def test_reply_carries_text_and_what_it_was_about(templates: TemplateStore, clock: FakeClock) -> None:
+def test_reply_carries_text_and_what_it_was_about(
+    templates: TemplateStore, clock: FakeClock
+) -> None:
     reply = service(templates, clock).status_reply("¿funciona la tarjeta?", "es")
     assert isinstance(reply, Reply) and reply.buttons == ()
-    assert reply.text.startswith("A las 09:00 UTC, hay una interrupción parcial que afecta a Card payments.")
+    assert reply.text.startswith(
+        "A las 09:00 UTC, hay una interrupción parcial que afecta a Card payments."
+    )
     info = reply.custom["status"]
     assert info["phase"] == "identified" and info["incident_id"] == "nw7k2x9card1"
     assert info["components"] == ["Card payments"] and info["stale"] is False

@@ -114,7 +114,9 @@ async def test_etag_and_if_modified_since_then_304() -> None:
             "HTML page",
         ),
         (
-            httpx.Response(200, text="<!DOCTYPE html><html>", headers={"Content-Type": "application/json"}),
+            httpx.Response(
+                200, text="<!DOCTYPE html><html>", headers={"Content-Type": "application/json"}
+            ),
             FeedFormatError,
             "HTML, not JSON",
         ),
@@ -157,7 +159,9 @@ async def test_a_half_failed_poll_keeps_nothing_and_refetches_in_full() -> None:
 async def test_credentials_and_queries_never_reach_messages() -> None:
     site = Site()
     site.override = httpx.Response(503)
-    source = StatuspageSource("https://user:secret@status.example/api/v2/summary.json?api_key=k", client=client(site))
+    source = StatuspageSource(
+        "https://user:secret@status.example/api/v2/summary.json?api_key=k", client=client(site)
+    )
     with pytest.raises(FeedUnavailable) as caught:
         await source.fetch()
     assert "secret" not in str(caught.value) and "api_key" not in str(caught.value)
@@ -170,7 +174,9 @@ async def test_atom_source_with_304() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.headers.get("if-none-match") == '"v1"':
             return httpx.Response(304)
-        return httpx.Response(200, content=atom, headers={"ETag": '"v1"', "Content-Type": "application/atom+xml"})
+        return httpx.Response(
+            200, content=atom, headers={"ETag": '"v1"', "Content-Type": "application/atom+xml"}
+        )
 
     source = AtomSource("https://www.githubstatus.com/history.atom", client=client(handler))
     snap = await source.fetch()
@@ -180,7 +186,11 @@ async def test_atom_source_with_304() -> None:
 
 async def test_atom_source_refuses_html() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, text="<!doctype html><p>maintenance</p>", headers={"Content-Type": "application/xml"})
+        return httpx.Response(
+            200,
+            text="<!doctype html><p>maintenance</p>",
+            headers={"Content-Type": "application/xml"},
+        )
 
     with pytest.raises(FeedFormatError, match="HTML"):
         await AtomSource("https://x.example/history.atom", client=client(handler)).fetch()

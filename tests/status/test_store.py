@@ -38,8 +38,13 @@ async def test_restart_serves_the_last_state_at_once(tmp_path: Path) -> None:
     assert second.age() is not None and second.age().total_seconds() == 20 * 60  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("content", ["{broken", '{"version": 99}', '{"version": 1, "snapshot": {"incidents": [{}]}}', "[]"])
-def test_damaged_state_starts_empty_with_one_line(tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "content",
+    ["{broken", '{"version": 99}', '{"version": 1, "snapshot": {"incidents": [{}]}}', "[]"],
+)
+def test_damaged_state_starts_empty_with_one_line(
+    tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING)
     path = tmp_path / "status.json"
     path.write_text(content, encoding="utf-8")
@@ -48,7 +53,9 @@ def test_damaged_state_starts_empty_with_one_line(tmp_path: Path, content: str, 
     assert not LiveStatus(store=StateStore(path)).restore()
 
 
-def test_unwritable_directory_is_logged_not_raised(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_unwritable_directory_is_logged_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
     store = StateStore(blocker / "status.json")

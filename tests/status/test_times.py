@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -76,4 +76,4 @@ def test_unknown_zone_name_falls_back_to_utc(caplog: pytest.LogCaptureFixture) -
 def test_fixed_offsets_are_kept_as_instants() -> None:
     east = parse_time("2019-09-24T01:12:01+09:00")
     assert east == EXPECTED
-    assert east.tzinfo == UTC or east.tzinfo == timezone.utc
+    assert east.tzinfo == UTC or east.tzinfo == UTC

@@ -43,7 +43,9 @@ def test_incidents_apply_onto_a_polled_snapshot() -> None:
 
 def test_component_update_changes_one_component() -> None:
     created = apply_webhook(None, fixture("webhooks", "incident_created.json"), received_at=NOW)
-    snap = apply_webhook(created, fixture("webhooks", "component_status_update.json"), received_at=NOW)
+    snap = apply_webhook(
+        created, fixture("webhooks", "component_status_update.json"), received_at=NOW
+    )
     db = next(c for c in snap.components if c.name == "Database component")
     assert db.status is ComponentStatus.UNDER_MAINTENANCE
     assert snap.indicator is PageIndicator.MAINTENANCE

@@ -49,10 +49,14 @@ async def test_start_and_stop(tmp_path: Path, templates: TemplateStore) -> None:
 
 
 def test_webhook_route_with_a_token(tmp_path: Path, templates: TemplateStore) -> None:
-    settings = Settings(status_feed=str(SAMPLE_FEED), state_dir=tmp_path, status_webhook_token=TOKEN)
+    settings = Settings(
+        status_feed=str(SAMPLE_FEED), state_dir=tmp_path, status_webhook_token=TOKEN
+    )
     service, _, routes = build_status(settings, templates)
     http = TestClient(Starlette(routes=routes))
     assert http.post("/status/webhook/nope", json={}).status_code == 403
-    delivered = http.post(f"/status/webhook/{TOKEN}", json=fixture("webhooks", "incident_created.json"))
+    delivered = http.post(
+        f"/status/webhook/{TOKEN}", json=fixture("webhooks", "incident_created.json")
+    )
     assert delivered.status_code == 200
     assert "Database query delays" in service.status_reply("is it down?", "en").text

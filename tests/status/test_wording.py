@@ -7,17 +7,37 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.status.times import zone_named
-from bot.status.wording import format_age, format_time, join_names, language, plain_text, quote, slug
+from bot.status.wording import (
+    format_age,
+    format_time,
+    join_names,
+    language,
+    plain_text,
+    quote,
+    slug,
+)
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 def test_time_today_other_day_other_year() -> None:
     assert format_time(NOW.replace(hour=14, minute=5), lang="en", now=NOW) == "14:05 UTC"
-    assert format_time(datetime(2026, 2, 27, 9, 7, tzinfo=UTC), lang="en", now=NOW) == "09:07 UTC on 27 February"
-    assert format_time(datetime(2026, 2, 27, 9, 7, tzinfo=UTC), lang="es", now=NOW) == "09:07 UTC del 27 de febrero"
-    assert format_time(datetime(2025, 12, 31, 23, 0, tzinfo=UTC), lang="en", now=NOW) == "23:00 UTC on 31 December 2025"
-    assert format_time(datetime(2025, 12, 31, 23, 0, tzinfo=UTC), lang="es", now=NOW) == "23:00 UTC del 31 de diciembre de 2025"
+    assert (
+        format_time(datetime(2026, 2, 27, 9, 7, tzinfo=UTC), lang="en", now=NOW)
+        == "09:07 UTC on 27 February"
+    )
+    assert (
+        format_time(datetime(2026, 2, 27, 9, 7, tzinfo=UTC), lang="es", now=NOW)
+        == "09:07 UTC del 27 de febrero"
+    )
+    assert (
+        format_time(datetime(2025, 12, 31, 23, 0, tzinfo=UTC), lang="en", now=NOW)
+        == "23:00 UTC on 31 December 2025"
+    )
+    assert (
+        format_time(datetime(2025, 12, 31, 23, 0, tzinfo=UTC), lang="es", now=NOW)
+        == "23:00 UTC del 31 de diciembre de 2025"
+    )
 
 
 def test_time_in_a_display_zone_names_the_zone() -> None:
@@ -50,12 +70,17 @@ def test_language_and_lists() -> None:
 
 
 def test_plain_text_and_quotes() -> None:
-    html = "<ul><li><strong>2012-01-24 03:05:00</strong> - Bad deploy.</li><li>Fixed &amp; done.</li></ul>"
+    html = (
+        "<ul><li><strong>2012-01-24 03:05:00</strong> - Bad deploy.</li>"
+        "<li>Fixed &amp; done.</li></ul>"
+    )
     assert plain_text(html) == "2012-01-24 03:05:00 - Bad deploy. Fixed & done."
     assert plain_text("Line one\n\nhttps://x.example/a?b=c") == "Line one https://x.example/a?b=c"
     long = "First sentence is here. " + "word " * 200
     quoted = quote(long, limit=100)
-    assert quoted == "First sentence is here. " + " ".join(["word"] * 15) + " …" or quoted.endswith("…")
+    assert quoted == "First sentence is here. " + " ".join(["word"] * 15) + " …" or quoted.endswith(
+        "…"
+    )
     assert len(quoted) <= 102
     assert quote("Short.", limit=100) == "Short."
 
