@@ -29,7 +29,10 @@ class ActionAnswerFaq(Action):
             found = svc.faq.entry_answer(chosen, lang)
             if found is not None:
                 utter(dispatcher, Reply(found[1]))
-                return []
+            else:  # a stale button: the entry was retired since it was offered
+                buttons = ((svc.templates.render("button_human", lang), HUMAN_PAYLOAD),)
+                utter(dispatcher, Reply(svc.templates.render("faq_choice_gone", lang), buttons))
+            return []
         text = user_text(tracker)
         # Embedding is CPU work: keep the event loop free for other turns.
         decision = await asyncio.to_thread(svc.faq.decide, text, lang)
@@ -38,7 +41,7 @@ class ActionAnswerFaq(Action):
             utter(dispatcher, Reply(answer))
         elif decision.kind == "choose":
             buttons = tuple(
-                (_title(m.entry.question, lang), choose_payload(m.entry.id))
+                (m.entry.question_for(lang)[1], choose_payload(m.entry.id))
                 for m in decision.matches
             ) + ((svc.templates.render("button_human", lang), HUMAN_PAYLOAD),)
             utter(dispatcher, Reply(svc.templates.render("faq_choose", lang), buttons))
@@ -57,7 +60,3 @@ def _chosen_faq(tracker: Tracker) -> str | None:
         if entity.get("entity") == "faq_id" and entity.get("value"):
             return str(entity["value"])
     return None
-
-
-def _title(question: dict[str, str], lang: str) -> str:
-    return question.get(lang) or question.get("en") or next(iter(question.values()), "?")

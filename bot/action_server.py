@@ -23,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.http_body import BadContentLength, BodyTooLarge, read_limited
+
 logger = logging.getLogger(__name__)
 
 MAX_ACTION_CALL_BYTES = 5 * 1024 * 1024
@@ -39,9 +41,12 @@ def action_route(*, actions: Iterable[type[Action]], token: str) -> Route:
         given = request.query_params.get("token", "").encode()
         if not hmac.compare_digest(given, expected):
             return JSONResponse({"error": "forbidden"}, status_code=403)
-        body = await request.body()
-        if len(body) > MAX_ACTION_CALL_BYTES:
+        try:
+            body = await read_limited(request, MAX_ACTION_CALL_BYTES)
+        except BodyTooLarge:
             return JSONResponse({"error": "request too large"}, status_code=413)
+        except BadContentLength:
+            return JSONResponse({"error": "invalid Content-Length"}, status_code=400)
         try:
             action_call = json.loads(body)
         except (ValueError, UnicodeDecodeError):

@@ -53,8 +53,7 @@ class FaqService:
         if entry is None:
             return None
         _, answer = entry.answer_for(lang)
-        question = entry.question.get(lang) or next(iter(entry.question.values()), faq_id)
-        return question, answer
+        return entry.question_for(lang)[1], answer
 
     def record_unanswered(self, text: str, lang: str, *, conversation_id: str) -> None:
         """Record a miss for staff; a database failure must not fail the customer's turn."""

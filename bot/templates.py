@@ -65,7 +65,7 @@ class TemplateStore:
 
 
 class _Defaulting(dict[str, Any]):
-    """Leaves unknown placeholders visible rather than failing a customer reply."""
+    """Fills unknown placeholders with nothing (and logs) rather than failing a reply."""
 
     def __missing__(self, key: str) -> str:
         logger.warning("template placeholder {%s} has no value", key)
@@ -102,9 +102,15 @@ def _parse(path: Path) -> dict[str, dict[str, str]]:
             if not isinstance(text, str) or not text.strip():
                 raise TemplateError(f"{path}: template {key!r}: {lang}: empty or not text")
             try:
-                list(string.Formatter().parse(text))
+                fields = [name for _, name, _, _ in string.Formatter().parse(text)]
             except ValueError as exc:
                 raise TemplateError(f"{path}: template {key!r}: {lang}: {exc}") from exc
+            for name in fields:
+                if name is not None and not name.isidentifier():
+                    raise TemplateError(
+                        f"{path}: template {key!r}: {lang}: placeholder {{{name}}} "
+                        "must be a plain name like {limit}"
+                    )
         out[str(key)] = {str(k): str(v) for k, v in langs.items()}
     return out
 

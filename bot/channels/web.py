@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import BotMessage, Conversation, Turn
+from bot.http_body import BadContentLength, BodyTooLarge, read_limited
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,12 @@ def chat_routes(*, conversation: Conversation, signer: SessionSigner) -> list[Ro
     """Routes of the web chat: ``POST /api/chat``."""
 
     async def chat(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        try:
+            body = await read_limited(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
             return _error(413, "message too large")
+        except BadContentLength:
+            return _error(400, "invalid Content-Length")
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):

@@ -166,12 +166,15 @@ async def test_faq_id_entity_is_ignored_unless_the_intent_is_choose_faq(fake_faq
     assert fake_faq.looked_up == []
 
 
-async def test_choose_faq_for_an_unknown_entry_falls_back_to_search(fake_faq: FakeFaq) -> None:
+async def test_choose_faq_for_a_retired_entry_says_so_and_offers_a_person(
+    fake_faq: FakeFaq, templates: TemplateStore
+) -> None:
     fake_faq.next_decision = decision("answer", CARD)
     result = await run_action(choose_faq_call("removed-entry"))
     assert fake_faq.looked_up == [("removed-entry", "en")]
-    assert len(fake_faq.decided) == 1
-    assert texts(result) == ["Card payments are failing because of the outage."]
+    assert fake_faq.decided == [], "a stale button is not searched as text"
+    assert texts(result) == [templates.render("faq_choice_gone", "en")]
+    assert fake_faq.unanswered == [], "the raw payload is not recorded as a question"
 
 
 async def test_services_are_read_at_run_time(
