@@ -190,13 +190,11 @@ class _Run:
         return self.finish("all_operational", None)
 
     def maintenance(self, item: Incident, phase: str, as_of: str) -> StatusAnswer:
-        self.say(
-            f"status.maintenance.{phase}",
-            as_of=as_of,
-            name=item.name,
-            start=self.time(item.scheduled_for),
-            end=self.time(item.scheduled_until),
-        )
+        key = f"status.maintenance.{phase}"
+        if phase == "in_progress" and item.scheduled_until is None:
+            key += "_open"  # never fill a missing end time with another time
+        end = self.time(item.scheduled_until) if item.scheduled_until else ""
+        self.say(key, as_of=as_of, name=item.name, end=end)
         self.say_stale()
         names = self.affected(item)
         if names and phase != "completed":
@@ -207,20 +205,27 @@ class _Run:
         self.link(item)
         return self.finish(f"maintenance_{phase}", item, names)
 
-    def upcoming(self) -> None:
-        scheduled = self.snapshot.maintenances_in(IncidentStatus.SCHEDULED)
+    def upcoming(self, components: Sequence[Component] = ()) -> None:
+        """Mention the next scheduled maintenance (touching ``components`` when given)."""
         soonest = sorted(
-            (m for m in scheduled if m.scheduled_for and m.scheduled_for > self.now),
+            (
+                m
+                for m in self.snapshot.maintenances_in(IncidentStatus.SCHEDULED)
+                if m.scheduled_for
+                and m.scheduled_for > self.now
+                and (not components or _touches(m, components))
+            ),
             key=lambda m: m.scheduled_for or self.now,
         )
-        if soonest:
-            item = soonest[0]
-            self.say(
-                "status.maintenance.upcoming",
-                name=item.name,
-                start=self.time(item.scheduled_for),
-                end=self.time(item.scheduled_until),
-            )
+        if not soonest:
+            return
+        item = soonest[0]
+        start = self.time(item.scheduled_for)
+        if item.scheduled_until:
+            end = self.time(item.scheduled_until)
+            self.say("status.maintenance.scheduled", name=item.name, start=start, end=end)
+        else:
+            self.say("status.maintenance.scheduled_open", name=item.name, start=start)
 
     # --- answer about named components ---------------------------------------
     def about_components(self, components: list[Component]) -> StatusAnswer:
@@ -247,6 +252,7 @@ class _Run:
             self.say(f"status.note.{phase}", name=lead.name, resolved=self.time(_closed_at(lead)))
             self.details(lead, names)
             return self.finish(phase, lead, names)
+        self.upcoming(components)
         others = self.snapshot.open_incidents()
         if others:
             self.say(

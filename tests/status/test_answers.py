@@ -416,3 +416,26 @@ def test_every_template_has_english_and_spanish() -> None:
     for key, langs in doc["templates"].items():
         assert set(langs) == {"en", "es"}, key
         assert key.startswith("status.")
+
+
+def test_maintenance_without_an_end_time_invents_none(templates: TemplateStore) -> None:
+    open_ended = maint("in_progress")
+    open_ended["scheduled_until"] = None
+    snap = snapshot(summary(maintenances=[open_ended]))
+    text = write(templates, snap)
+    assert text.startswith(
+        "As of 09:59 UTC, planned maintenance is under way: Online banking upgrade."
+    )
+    assert "until" not in text
+
+
+def test_component_question_mentions_its_scheduled_maintenance(templates: TemplateStore) -> None:
+    text = write(templates, SAMPLE, question="is online banking working?")
+    assert text.startswith("As of 09:59 UTC, there are no known problems with Online banking.")
+    assert (
+        "Planned maintenance is scheduled from 01:00 UTC on 29 November "
+        "to 03:00 UTC on 29 November: Online banking upgrade." in text
+    )
+    es = write(templates, SAMPLE, question="¿funciona la banca online?", lang="es")
+    assert "Hay un mantenimiento programado desde las 01:00 UTC del 29 de noviembre" in es
+    assert "maintenance" not in write(templates, SAMPLE, question="are the ATMs ok?")
