@@ -57,7 +57,6 @@ class LangParams:
         x = np.stack([np.ones_like(fused), fused, margin, lexical], axis=1)
         return _sigmoid(x @ np.asarray(self.coef, dtype=np.float64)).astype(np.float32)
 
-
     def plausibility(self, fused: Floats, lexical: Floats) -> Floats:
         """Confidence each match would have if no other entry came close (zero margin)."""
         return self.confidence(fused, np.zeros_like(fused), lexical)

@@ -153,8 +153,8 @@ class Corpus:
         lex = self.per_entry(self.lexical_texts(terms, lang))
         n_lex = min(self.n_entries, max(32, 4 * k))
         if lex.any():
-            best = np.argpartition(-lex, n_lex - 1)[:n_lex]
-            pool.update(int(i) for i in best if lex[i] > 0)
+            top_lex = np.argpartition(-lex, n_lex - 1)[:n_lex]
+            pool.update(int(i) for i in top_lex if lex[i] > 0)
         cand = np.fromiter(sorted(pool), dtype=np.int64)
         best = np.empty(len(cand), dtype=np.float32)
         cent = np.empty(len(cand), dtype=np.float32)

@@ -182,9 +182,7 @@ class FaqIndex:
             zip(conf.tolist(), plausible.tolist(), order.tolist(), strict=True),
             key=lambda row: -row[0],
         )
-        return [
-            (Match(self._entries[int(cand[j])], float(c)), float(p)) for c, p, j in ranked[:k]
-        ]
+        return [(Match(self._entries[int(cand[j])], float(c)), float(p)) for c, p, j in ranked[:k]]
 
     def _embed_query(self, text: str) -> np.ndarray:
         with self._recent_lock:

@@ -29,12 +29,23 @@ def test_eval_json_has_the_contract_fields(tmp_path: Path) -> None:
     faq, queries = _files(tmp_path)
     runner = CliRunner()
     with runner.isolated_filesystem(temp_dir=tmp_path):
-        result = runner.invoke(cli, ["eval", "--faq", str(faq), "--queries", str(queries),
-                                     "--json", "--model", "hashing"])
+        result = runner.invoke(
+            cli,
+            ["eval", "--faq", str(faq), "--queries", str(queries), "--json", "--model", "hashing"],
+        )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
-    for key in ("n", "top1", "mrr", "recall_at_3", "coverage", "precision", "oos_answered",
-                "p50_ms", "p99_ms"):
+    for key in (
+        "n",
+        "top1",
+        "mrr",
+        "recall_at_3",
+        "coverage",
+        "precision",
+        "oos_answered",
+        "p50_ms",
+        "p99_ms",
+    ):
         assert key in figures
     assert figures["n"] == 3
     assert figures["top1"] == 1.0
@@ -43,8 +54,20 @@ def test_eval_json_has_the_contract_fields(tmp_path: Path) -> None:
 
 def test_eval_table_by_default(tmp_path: Path) -> None:
     faq, queries = _files(tmp_path)
-    result = CliRunner().invoke(cli, ["eval", "--faq", str(faq), "--queries", str(queries),
-                                      "--model", "hashing", "--cache-dir", str(tmp_path / "c")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "eval",
+            "--faq",
+            str(faq),
+            "--queries",
+            str(queries),
+            "--model",
+            "hashing",
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "top-1 accuracy" in result.stdout and "4 FAQ entries" in result.stdout
 
@@ -52,7 +75,11 @@ def test_eval_table_by_default(tmp_path: Path) -> None:
 def test_eval_bad_query_file_is_one_line(tmp_path: Path) -> None:
     faq, queries = _files(tmp_path)
     queries.write_text('{"text": "x", "expected": 5}\n', encoding="utf-8")
-    result = CliRunner().invoke(cli, ["eval", "--faq", str(faq), "--queries", str(queries),
-                                      "--model", "hashing"])
+    result = CliRunner().invoke(
+        cli, ["eval", "--faq", str(faq), "--queries", str(queries), "--model", "hashing"]
+    )
     assert result.exit_code == 2
-    assert result.output.strip() == f"error: {queries}:1: 'expected' must be an id, a list of ids or null"
+    assert (
+        result.output.strip()
+        == f"error: {queries}:1: 'expected' must be an id, a list of ids or null"
+    )

@@ -35,21 +35,45 @@ def test_check_reports_one_line_on_error(tmp_path: Path) -> None:
 def test_ask_prints_decision_matches_and_answer(tmp_path: Path) -> None:
     runner = CliRunner()
     with runner.isolated_filesystem(temp_dir=tmp_path):
-        result = runner.invoke(cli, [
-            "faq", "ask", "me rechazan la tarjeta", "--lang", "es", "--faq",
-            str(_faq(tmp_path)), "--model", "hashing", "-k", "2",
-        ])
+        result = runner.invoke(
+            cli,
+            [
+                "faq",
+                "ask",
+                "me rechazan la tarjeta",
+                "--lang",
+                "es",
+                "--faq",
+                str(_faq(tmp_path)),
+                "--model",
+                "hashing",
+                "-k",
+                "2",
+            ],
+        )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "decision: answer" in lines
-    assert any(line.strip().split()[1] == "card-payments-failing" for line in lines
-               if line.startswith("  "))
+    assert any(
+        line.strip().split()[1] == "card-payments-failing"
+        for line in lines
+        if line.startswith("  ")
+    )
     assert "answer (es): Los pagos con tarjeta fallan" in result.output
 
 
 def test_ask_with_bad_model_is_one_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, [
-        "faq", "ask", "hi", "--faq", str(_faq(tmp_path)), "--model", "hashing:nope",
-    ])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "faq",
+            "ask",
+            "hi",
+            "--faq",
+            str(_faq(tmp_path)),
+            "--model",
+            "hashing:nope",
+        ],
+    )
     assert result.exit_code == 2
     assert result.output.strip().startswith("error: invalid hashing model")

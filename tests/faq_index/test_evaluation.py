@@ -29,14 +29,16 @@ class ScriptedIndex:
 
 
 def test_metrics_on_known_answers() -> None:
-    index = ScriptedIndex({
-        "q1": ([A, B, C], "answer"),   # right at rank 1, answered right
-        "q2": ([B, A, C], "answer"),   # right at rank 2, answered wrong
-        "q3": ([B, C, A], "decline"),  # right at rank 3
-        "q4": ([C, B], "choose"),      # expected a or b (list): b at rank 2
-        "oos1": ([A], "answer"),       # out of scope, answered: wrong
-        "oos2": ([B], "decline"),
-    })
+    index = ScriptedIndex(
+        {
+            "q1": ([A, B, C], "answer"),  # right at rank 1, answered right
+            "q2": ([B, A, C], "answer"),  # right at rank 2, answered wrong
+            "q3": ([B, C, A], "decline"),  # right at rank 3
+            "q4": ([C, B], "choose"),  # expected a or b (list): b at rank 2
+            "oos1": ([A], "answer"),  # out of scope, answered: wrong
+            "oos2": ([B], "decline"),
+        }
+    )
     queries = [
         LabelledQuery("q1", "en", frozenset({"a"})),
         LabelledQuery("q2", "en", frozenset({"a"})),
@@ -58,9 +60,11 @@ def test_metrics_on_known_answers() -> None:
 
 def test_load_queries_formats_and_errors(tmp_path: Path) -> None:
     good = tmp_path / "q.jsonl"
-    lines = [{"text": "a", "lang": "en", "expected": "x"},
-             {"text": "b", "lang": "es", "expected": ["x", "y"]},
-             {"text": "c", "lang": "en", "expected": None}]
+    lines = [
+        {"text": "a", "lang": "en", "expected": "x"},
+        {"text": "b", "lang": "es", "expected": ["x", "y"]},
+        {"text": "c", "lang": "en", "expected": None},
+    ]
     good.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n", encoding="utf-8")
     queries = load_queries(good)
     assert [q.expected for q in queries] == [{"x"}, {"x", "y"}, frozenset()]

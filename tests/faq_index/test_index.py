@@ -9,15 +9,24 @@ from faq_index import Decision, FaqEntry, FaqIndex, FaqIndexError, HashingEncode
 from faq_index.corpus import Corpus, text_rows
 from tests.helpers.faq_builders import CountingEncoder, make_entry
 
-QUERIES = [("card declined", "en"), ("when is it fixed", "en"), ("password", "en"),
-           ("me rechazan la tarjeta", "es"), ("cuándo vuelve", "es"), ("weather today", "en")]
+QUERIES = [
+    ("card declined", "en"),
+    ("when is it fixed", "en"),
+    ("password", "en"),
+    ("me rechazan la tarjeta", "es"),
+    ("cuándo vuelve", "es"),
+    ("weather today", "en"),
+]
 
 
 def _synthetic(n: int) -> list[FaqEntry]:
     words = ["card", "login", "refund", "outage", "bill", "app", "email", "phone", "fee", "pin"]
     return [
-        make_entry(f"e{i}", f"{words[i % 10]} {words[(i // 10) % 10]} question {i}",
-                   paraphrases=[f"{words[(i * 7) % 10]} issue {i}", f"help with {i}"])
+        make_entry(
+            f"e{i}",
+            f"{words[i % 10]} {words[(i // 10) % 10]} question {i}",
+            paraphrases=[f"{words[(i * 7) % 10]} issue {i}", f"help with {i}"],
+        )
         for i in range(n)
     ]
 
@@ -35,8 +44,9 @@ def test_candidate_search_equals_exhaustive_search() -> None:
         sims = (corpus.vectors @ qvec) * corpus.weights
         for i in range(0, 300, 37):
             mask = corpus.text_entry == i
-            assert lex[i] == pytest.approx(float(np.max(
-                corpus.lexical.score(text, "en")[mask] * corpus.weights[mask])))
+            assert lex[i] == pytest.approx(
+                float(np.max(corpus.lexical.score(text, "en")[mask] * corpus.weights[mask]))
+            )
             assert dense[i] >= 0.5 * float(np.max(sims[mask])) - 1e-5
         fused = 0.8 * dense + 0.2 * lex
         cand, c_dense, c_lex = corpus.candidates(qvec, terms, "en", k=5)
@@ -80,10 +90,16 @@ def test_unrelated_and_empty_questions_are_declined(outage_index: FaqIndex) -> N
 
 def test_close_entries_are_offered_as_choices() -> None:
     entries = [
-        make_entry("reset-password", "How do I reset my password?",
-                   paraphrases=["forgot my password", "change password", "reset it please"]),
-        make_entry("reset-pin", "How do I reset my PIN?",
-                   paraphrases=["forgot my pin", "change pin", "reset it please"]),
+        make_entry(
+            "reset-password",
+            "How do I reset my password?",
+            paraphrases=["forgot my password", "change password", "reset it please"],
+        ),
+        make_entry(
+            "reset-pin",
+            "How do I reset my PIN?",
+            paraphrases=["forgot my pin", "change pin", "reset it please"],
+        ),
         make_entry("weather", "What is the weather?", paraphrases=["is it raining"]),
     ]
     index = FaqIndex.build(entries, HashingEncoder())

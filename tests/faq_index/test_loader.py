@@ -32,22 +32,27 @@ def test_parses_the_contract_example() -> None:
 
 
 def test_extra_fields_and_unknown_languages_are_accepted() -> None:
-    text = _doc("""
+    text = _doc(
+        """
   - id: extra
     owner: support
     question: {en: Q, fr: Q fr, pt-br: Q br}
     answer: {fr: R}
-""".replace("answer: {fr: R}", "answer: {fr: R, en: A}"))
+""".replace("answer: {fr: R}", "answer: {fr: R, en: A}")
+    )
     (entry,) = parse_faq_text(text, "x.yml")
     assert set(entry.question) == {"en", "fr", "pt-br"}
 
 
 def test_answer_for_falls_back_to_english_then_any() -> None:
-    (entry,) = parse_faq_text(_doc("""
+    (entry,) = parse_faq_text(
+        _doc("""
   - id: de-only
     question: {de: Frage}
     answer: {de: Antwort}
-"""), "x.yml")
+"""),
+        "x.yml",
+    )
     assert entry.answer_for("es") == ("de", "Antwort")
     entries = parse_faq_text(OUTAGE_FAQ_YAML, "outage.yml")
     login = next(e for e in entries if e.id == "login-problems")
@@ -64,26 +69,58 @@ def test_answer_for_falls_back_to_english_then_any() -> None:
         ("version: 1\nfaqs: {}\n", None, "'faqs' must be a list"),
         (_doc("  - just text\n"), 1, "must be a mapping"),
         (_doc("  - question: {en: Q}\n    answer: {en: A}\n"), 1, "missing 'id'"),
-        (_doc("  - id: Not A Slug\n    question: {en: Q}\n    answer: {en: A}\n"),
-         "Not A Slug", "slug"),
+        (
+            _doc("  - id: Not A Slug\n    question: {en: Q}\n    answer: {en: A}\n"),
+            "Not A Slug",
+            "slug",
+        ),
         (_doc(GOOD_ENTRY + GOOD_ENTRY), "ok", "duplicate id"),
         (_doc("  - id: x\n    answer: {en: A}\n"), "x", "missing 'question'"),
-        (_doc("  - id: x\n    question: Q\n    answer: {en: A}\n"), "x",
-         "'question' must map a language"),
-        (_doc("  - id: x\n    question: {en: ''}\n    answer: {en: A}\n"), "x",
-         "'question.en' must be non-empty"),
-        (_doc("  - id: x\n    question: {english: Q}\n    answer: {en: A}\n"), "x",
-         "invalid language code"),
-        (_doc("  - id: x\n    question: {en: Q}\n    answer: {es: R}\n"), "x",
-         "at least one same language"),
-        (_doc("  - id: x\n    question: {en: Q}\n    answer: {en: A}\n    paraphrases: [a]\n"),
-         "x", "'paraphrases' must map"),
-        (_doc("  - id: x\n    question: {en: Q}\n    answer: {en: A}\n"
-              "    paraphrases: {en: a}\n"), "x", "'paraphrases.en' must be a list"),
-        (_doc("  - id: x\n    question: {en: Q}\n    answer: {en: A}\n"
-              "    paraphrases: {en: [a, 3]}\n"), "x", "only non-empty texts"),
-        (_doc("  - id: x\n    question: {en: Q}\n    answer: {en: A}\n    tags: cards\n"),
-         "x", "'tags' must be a list"),
+        (
+            _doc("  - id: x\n    question: Q\n    answer: {en: A}\n"),
+            "x",
+            "'question' must map a language",
+        ),
+        (
+            _doc("  - id: x\n    question: {en: ''}\n    answer: {en: A}\n"),
+            "x",
+            "'question.en' must be non-empty",
+        ),
+        (
+            _doc("  - id: x\n    question: {english: Q}\n    answer: {en: A}\n"),
+            "x",
+            "invalid language code",
+        ),
+        (
+            _doc("  - id: x\n    question: {en: Q}\n    answer: {es: R}\n"),
+            "x",
+            "at least one same language",
+        ),
+        (
+            _doc("  - id: x\n    question: {en: Q}\n    answer: {en: A}\n    paraphrases: [a]\n"),
+            "x",
+            "'paraphrases' must map",
+        ),
+        (
+            _doc(
+                "  - id: x\n    question: {en: Q}\n    answer: {en: A}\n    paraphrases: {en: a}\n"
+            ),
+            "x",
+            "'paraphrases.en' must be a list",
+        ),
+        (
+            _doc(
+                "  - id: x\n    question: {en: Q}\n    answer: {en: A}\n"
+                "    paraphrases: {en: [a, 3]}\n"
+            ),
+            "x",
+            "only non-empty texts",
+        ),
+        (
+            _doc("  - id: x\n    question: {en: Q}\n    answer: {en: A}\n    tags: cards\n"),
+            "x",
+            "'tags' must be a list",
+        ),
     ],
 )
 def test_invalid_input_names_file_entry_and_reason(

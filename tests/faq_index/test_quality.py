@@ -14,8 +14,7 @@ DATA = Path(__file__).parent / "data" / "banking77-dev"
 
 
 def test_banking77_dev_beats_the_peers(tmp_path: Path) -> None:
-    index = FaqIndex.build(load_faq_files(DATA / "faq.yml"), load_encoder(None),
-                           cache_dir=tmp_path)
+    index = FaqIndex.build(load_faq_files(DATA / "faq.yml"), load_encoder(None), cache_dir=tmp_path)
     got = evaluate(index, load_queries(DATA / "queries.jsonl"))
     assert got["top1"] > 0.78
     assert got["mrr"] > 0.855
