@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
 MAX_BODY_BYTES = 5_000_000
-USER_AGENT = "faro-status/0.1 (+https://github.com/faro)"
+USER_AGENT = "faro-status/0.1"
 STATUSPAGE_ENDPOINTS = ("summary.json", "incidents.json", "scheduled-maintenances.json")
 
 

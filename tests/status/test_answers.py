@@ -439,3 +439,15 @@ def test_component_question_mentions_its_scheduled_maintenance(templates: Templa
     es = write(templates, SAMPLE, question="¿funciona la banca online?", lang="es")
     assert "Hay un mantenimiento programado desde las 01:00 UTC del 29 de noviembre" in es
     assert "maintenance" not in write(templates, SAMPLE, question="are the ATMs ok?")
+
+
+def test_spanish_templates_use_the_same_placeholders_as_english() -> None:
+    import string
+
+    doc = yaml.safe_load(STATUS_TEMPLATES.read_text(encoding="utf-8"))
+    for key, langs in doc["templates"].items():
+        fields = {
+            lang: {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            for lang, text in langs.items()
+        }
+        assert fields["en"] == fields["es"], key
