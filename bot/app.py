@@ -64,7 +64,7 @@ class AppServices:
 
 def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServices:
     """Load templates, FAQ, encoder and status; raises a clear error on bad input."""
-    from bot.status_wiring import build_status
+    from bot.status.wiring import build_status
     from faq_index import load_encoder
 
     templates = TemplateStore.from_paths(settings.template_paths)
