@@ -8,6 +8,7 @@ only wires routes, so tests can pass their own services.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from actions import services as action_services
 from actions.ports import StatusService
 from bot.action_server import action_route
 from bot.channels.web import SessionSigner, chat_routes
+from bot.conversation import Conversation
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqService
 from bot.rasa_client import RasaClient
@@ -47,6 +49,29 @@ class Background(Protocol):
     async def stop(self) -> None:
         """Stop and release resources."""
         ...
+
+
+@dataclass(kw_only=True)
+class ChannelContext:
+    """What a channel gets to build itself: the one interface to the core, and services."""
+
+    settings: Settings
+    conversation: Conversation
+    services: AppServices
+
+
+@dataclass(kw_only=True)
+class ChannelParts:
+    """What a channel adds to the app: routes, and work that runs alongside requests."""
+
+    routes: list[BaseRoute] = field(default_factory=list)
+    background: list[Background] = field(default_factory=list)
+
+
+# Each messaging channel: "module:function", the function taking a ChannelContext
+# and returning ChannelParts, or None when the channel is not configured (it
+# then says so once in the log). The web chat is always on.
+CHANNEL_FACTORIES: tuple[str, ...] = ()
 
 
 @dataclass(kw_only=True)
@@ -117,14 +142,18 @@ def create_app(services: AppServices, *, rasa_transport: Any | None = None) -> S
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html")
 
+    context = ChannelContext(settings=settings, conversation=conversation, services=services)
+    channels = [parts for parts in (_load(f)(context) for f in CHANNEL_FACTORIES) if parts]
+    background = [*services.background, *(t for c in channels for t in c.background)]
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        for task in services.background:
+        for task in background:
             await task.start()
         try:
             yield
         finally:
-            for task in reversed(services.background):
+            for task in reversed(background):
                 await task.stop()
             await rasa.aclose()
 
@@ -134,9 +163,15 @@ def create_app(services: AppServices, *, rasa_transport: Any | None = None) -> S
         action_route(actions=actions.ALL_ACTIONS, token=settings.action_token),
         *chat_routes(conversation=conversation, signer=SessionSigner(settings.session_secret)),
         *services.routes,
+        *(route for c in channels for route in c.routes),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(routes=list(routes), lifespan=lifespan)
     app.state.services = services
     app.state.conversation = conversation
     return app
+
+
+def _load(spec: str) -> Any:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
