@@ -41,6 +41,11 @@ class Settings:
     database_url: str = field(repr=False)  # may hold a password
     max_message_chars: int = 1000
     default_lang: str = "en"
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str | None = None
+    slack_staff_users: tuple[str, ...] = ()
 
     @property
     def cache_dir(self) -> Path:
@@ -86,7 +91,22 @@ class Settings:
             database_url=env.get("FARO_DATABASE_URL") or f"sqlite:///{data_dir / 'faro.db'}",
             max_message_chars=_int(env, "FARO_MAX_MESSAGE_CHARS", 1000, lo=10, hi=100_000),
             default_lang=default_lang,
+            slack_bot_token=env.get("FARO_SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=env.get("FARO_SLACK_SIGNING_SECRET") or None,
+            slack_app_token=env.get("FARO_SLACK_APP_TOKEN") or None,
+            slack_api_url=_slack_api_url(env.get("FARO_SLACK_API_URL")),
+            slack_staff_users=tuple(
+                u.strip() for u in env.get("FARO_SLACK_STAFF_USERS", "").split(",") if u.strip()
+            ),
         )
+
+
+def _slack_api_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("https://", "http://")):
+        raise SettingsError(f"FARO_SLACK_API_URL: expected an http(s) URL, got {value!r}")
+    return value.rstrip("/") + "/"
 
 
 def _path(project: Path, value: str) -> Path:
