@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.faqdb.store import FaqStore
 from bot.store import AppStore, StoreError
 from faq_index import Decision, Encoder, FaqIndex, load_faq_files
 
@@ -15,9 +19,37 @@ logger = logging.getLogger(__name__)
 class FaqService:
     """Implements actions' ``FaqAnswerer`` port over a swappable :class:`FaqIndex`."""
 
-    def __init__(self, *, index: FaqIndex, store: AppStore) -> None:
+    def __init__(
+        self,
+        *,
+        index: FaqIndex,
+        store: AppStore,
+        faq_store: FaqStore | None = None,
+        revision: int = 0,
+    ) -> None:
         self._index = index
         self._store = store
+        self._faq_store = faq_store
+        self._revision = revision
+        self._refresh_lock = threading.Lock()
+
+    @classmethod
+    def from_store(
+        cls,
+        faq_store: FaqStore,
+        *,
+        encoder: Encoder,
+        store: AppStore,
+        seed_paths: Sequence[Path] = (),
+        cache_dir: Path | None = None,
+    ) -> FaqService:
+        """Build the index from the database, seeding it from FAQ files on first start."""
+        if seed_paths and faq_store.revision() == 0:
+            faq_store.seed(load_faq_files(seed_paths))
+        entries, revision = faq_store.snapshot()
+        index = FaqIndex.build(entries, encoder, cache_dir=cache_dir)
+        logger.info("FAQ index ready: %d entries at revision %d", len(entries), revision)
+        return cls(index=index, store=store, faq_store=faq_store, revision=revision)
 
     @classmethod
     def from_files(
@@ -39,9 +71,37 @@ class FaqService:
         """The index in service now."""
         return self._index
 
+    @property
+    def revision(self) -> int:
+        """The FAQ store revision the index in service was built at."""
+        return self._revision
+
     def swap(self, index: FaqIndex) -> None:
         """Put a new index in service; in-flight queries finish on the old one."""
         self._index = index
+
+    def refresh(self) -> bool:
+        """Apply the store's changes since the served revision; True when the index changed.
+
+        Only changed entries are embedded (``FaqIndex.with_changes``); the new index
+        is swapped in whole, so a query sees the old index or the new one, never a mix.
+        """
+        if self._faq_store is None:
+            return False
+        with self._refresh_lock:
+            if self._faq_store.revision() == self._revision:
+                return False
+            changes = self._faq_store.changes_since(self._revision)
+            if changes.upserts or changes.removed:
+                self.swap(self._index.with_changes(changes.upserts, changes.removed))
+                logger.info(
+                    "FAQ index at revision %d: %d changed, %d removed",
+                    changes.revision,
+                    len(changes.upserts),
+                    len(changes.removed),
+                )
+            self._revision = changes.revision
+            return True
 
     def decide(self, text: str, lang: str) -> Decision:
         """Answer, offer choices or decline (see ``faq_index``)."""
@@ -61,3 +121,32 @@ class FaqService:
             self._store.record_unanswered(text, lang, conversation_id=conversation_id)
         except (StoreError, Exception) as exc:  # noqa: BLE001 - logged, turn goes on
             logger.error("could not record an unanswered question: %s", type(exc).__name__)
+
+
+class FaqReloader:
+    """Polls the FAQ store's change marker and applies changes (a ``Background`` task)."""
+
+    def __init__(self, service: FaqService, *, interval_s: float = 1.0) -> None:
+        self._service = service
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start polling."""
+        self._task = asyncio.create_task(self._run(), name="faq-reloader")
+
+    async def stop(self) -> None:
+        """Stop polling."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                await asyncio.to_thread(self._service.refresh)
+            except Exception as exc:  # noqa: BLE001 - keep serving the old index, retry
+                logger.error("FAQ reload failed, serving the previous index: %s", exc)

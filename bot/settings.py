@@ -41,6 +41,9 @@ class Settings:
     database_url: str = field(repr=False)  # may hold a password
     max_message_chars: int = 1000
     default_lang: str = "en"
+    admin_password: str | None = field(default=None, repr=False)
+    admin_token: str | None = field(default=None, repr=False)
+    faq_poll_interval_s: float = 1.0
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
@@ -91,6 +94,9 @@ class Settings:
             database_url=env.get("FARO_DATABASE_URL") or f"sqlite:///{data_dir / 'faro.db'}",
             max_message_chars=_int(env, "FARO_MAX_MESSAGE_CHARS", 1000, lo=10, hi=100_000),
             default_lang=default_lang,
+            admin_password=env.get("FARO_ADMIN_PASSWORD") or None,
+            admin_token=env.get("FARO_ADMIN_TOKEN") or None,
+            faq_poll_interval_s=_float(env, "FARO_FAQ_POLL_INTERVAL", 1.0),
             slack_bot_token=env.get("FARO_SLACK_BOT_TOKEN") or None,
             slack_signing_secret=env.get("FARO_SLACK_SIGNING_SECRET") or None,
             slack_app_token=env.get("FARO_SLACK_APP_TOKEN") or None,

@@ -1,6 +1,7 @@
 """The app's own data (SQLite by default, PostgreSQL when configured).
 
-For now: the questions customers asked that the FAQ could not answer.
+Here: the questions customers asked that the FAQ could not answer; the FAQ
+entries themselves live in :mod:`bot.faqdb` on the same engine.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ class AppStore:
             metadata.create_all(self._engine)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot open the app database: {type(exc).__name__}") from exc
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine, shared by the other stores of the app database."""
+        return self._engine
 
     def record_unanswered(self, text: str, lang: str, *, conversation_id: str) -> None:
         """Remember a question the FAQ could not answer."""
