@@ -25,10 +25,12 @@ import actions
 from actions import services as action_services
 from actions.ports import StatusService
 from bot.action_server import action_route
+from bot.admin import admin_routes
 from bot.channels.web import SessionSigner, chat_routes
 from bot.conversation import Conversation
 from bot.dialogue import RasaConversation
-from bot.faq_service import FaqService
+from bot.faq_service import FaqReloader, FaqService
+from bot.faqdb.store import FaqStore
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
 from bot.store import AppStore
@@ -94,13 +96,30 @@ def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServ
 
     templates = TemplateStore.from_paths(settings.template_paths)
     store = AppStore(settings.database_url)
-    faq = FaqService.from_files(
-        settings.faq_paths,
+    faq_store = FaqStore(store.engine)
+    faq = FaqService.from_store(
+        faq_store,
+        seed_paths=settings.faq_paths,
         encoder=encoder or load_encoder(settings.embedding_model),
         store=store,
         cache_dir=settings.cache_dir / "faq",
     )
-    status, background, routes = build_status(settings, templates)
+    status, status_background, status_routes = build_status(settings, templates)
+    background: list[Background] = [
+        *status_background,
+        FaqReloader(faq, interval_s=settings.faq_poll_interval_s),
+    ]
+    routes: list[BaseRoute] = [
+        *status_routes,
+        *admin_routes(
+            password=settings.admin_password,
+            token=settings.admin_token,
+            session_secret=settings.session_secret,
+            faq_store=faq_store,
+            faq=faq,
+            app_store=store,
+        ),
+    ]
     return AppServices(
         settings=settings,
         templates=templates,

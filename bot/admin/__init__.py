@@ -1,0 +1,37 @@
+"""The staff admin: server-rendered pages to keep the FAQ current, live."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.routing import BaseRoute
+
+from bot.admin.auth import AdminAuth
+from bot.admin.routes import AdminPages, admin_off_routes
+from bot.faq_service import FaqService
+from bot.faqdb.store import FaqStore
+from bot.store import AppStore
+
+logger = logging.getLogger(__name__)
+
+
+def admin_routes(
+    *,
+    password: str | None,
+    token: str | None,
+    session_secret: str,
+    faq_store: FaqStore,
+    faq: FaqService,
+    app_store: AppStore,
+) -> list[BaseRoute]:
+    """The /admin routes; without a password or token the admin is off (said once, here)."""
+    allowed = tuple(s for s in (password, token) if s)
+    if not allowed:
+        logger.warning("admin is off: set FARO_ADMIN_PASSWORD or FARO_ADMIN_TOKEN to turn it on")
+        return admin_off_routes()
+    auth = AdminAuth(secrets_allowed=allowed, session_secret=session_secret)
+    pages = AdminPages(auth=auth, faq_store=faq_store, faq=faq, app_store=app_store)
+    return pages.routes()
+
+
+__all__ = ["admin_routes"]

@@ -1,0 +1,91 @@
+"""Admin login: a secret from the environment, a signed session cookie, CSRF tokens.
+
+The cookie holds ``base64(json).mac``: the staff name (for the audit), a
+random nonce and an expiry. The CSRF token is a MAC of the nonce, so it is
+bound to the session; a new nonce is issued at login.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+COOKIE = "faro_admin"
+SESSION_SECONDS = 8 * 3600
+MAX_NAME = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """Who is using the admin (None before login) and the session's nonce."""
+
+    user: str | None
+    nonce: str
+    expires: int
+
+
+class AdminAuth:
+    """Checks the admin secret and signs, reads and protects admin sessions."""
+
+    def __init__(self, *, secrets_allowed: tuple[str, ...], session_secret: str) -> None:
+        if not secrets_allowed:
+            raise ValueError("the admin needs at least one secret")
+        self._allowed = tuple(s.encode() for s in secrets_allowed)
+        # Changing the admin secret signs everyone out.
+        material = b"\0".join((b"faro-admin", session_secret.encode(), *self._allowed))
+        self._key = hashlib.sha256(material).digest()
+
+    def check_secret(self, given: str) -> bool:
+        """True when ``given`` is the admin password or token (constant time)."""
+        data = given.encode()
+        return any(hmac.compare_digest(data, s) for s in self._allowed)
+
+    def new_session(self, user: str | None) -> Session:
+        """A fresh session with a new nonce."""
+        return Session(user, secrets.token_urlsafe(18), int(time.time()) + SESSION_SECONDS)
+
+    def encode(self, session: Session) -> str:
+        """The cookie value for ``session``."""
+        payload = json.dumps({"u": session.user, "n": session.nonce, "e": session.expires})
+        body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        return f"{body}.{self._mac('session:' + body)}"
+
+    def decode(self, value: str | None) -> Session | None:
+        """The session in a cookie value, or None when forged, malformed or expired."""
+        if not value or len(value) > 1000 or not value.isascii():
+            return None
+        body, _, mac = value.partition(".")
+        if not hmac.compare_digest(mac, self._mac("session:" + body)):
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            session = Session(data["u"], str(data["n"]), int(data["e"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        if session.expires < time.time() or not isinstance(session.user, str | None):
+            return None
+        return session
+
+    def csrf_token(self, session: Session) -> str:
+        """The CSRF token every POST of this session must carry."""
+        return self._mac("csrf:" + session.nonce)
+
+    def csrf_ok(self, session: Session | None, token: str | None) -> bool:
+        """True when ``token`` is this session's CSRF token."""
+        if session is None or not token or not token.isascii():
+            return False
+        return hmac.compare_digest(token, self.csrf_token(session))
+
+    def _mac(self, text: str) -> str:
+        digest = hmac.new(self._key, text.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def clean_name(raw: str) -> str:
+    """A staff name fit for the audit trail: one line, trimmed, at most 60 characters."""
+    return " ".join(raw.split())[:MAX_NAME]
