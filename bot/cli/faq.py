@@ -125,3 +125,13 @@ def ask(
     if decision.kind == "answer":
         used, text = decision.matches[0].entry.answer_for(lang)
         click.echo(f"answer ({used}): {text}")
+
+
+def _register_import_export() -> None:
+    from bot.cli.faq_io import export_cmd, import_cmd
+
+    faq.add_command(import_cmd)
+    faq.add_command(export_cmd)
+
+
+_register_import_export()
