@@ -26,7 +26,8 @@ from actions import services as action_services
 from actions.ports import StatusService
 from bot.action_server import action_route
 from bot.admin import admin_routes
-from bot.channels.web import SessionSigner, chat_routes
+from bot.channels.web import web_channel
+from bot.channels.web_push import PushHub
 from bot.conversation import Conversation
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
@@ -73,7 +74,10 @@ class ChannelParts:
 # Each messaging channel: "module:function", the function taking a ChannelContext
 # and returning ChannelParts, or None when the channel is not configured (it
 # then says so once in the log). The web chat is always on.
-CHANNEL_FACTORIES: tuple[str, ...] = ()
+CHANNEL_FACTORIES: tuple[str, ...] = (
+    "bot.channels.telegram.wiring:telegram_channel",
+    "bot.channels.slack:slack_channel",
+)
 
 
 @dataclass(kw_only=True)
@@ -87,6 +91,8 @@ class AppServices:
     status: StatusService
     background: list[Background] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
+    # set by the web channel: publish(conversation_id or None, BotMessage) to open widgets
+    web_push: PushHub | None = None
 
 
 def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServices:
@@ -162,8 +168,13 @@ def create_app(services: AppServices, *, rasa_transport: Any | None = None) -> S
         return FileResponse(STATIC_DIR / "index.html")
 
     context = ChannelContext(settings=settings, conversation=conversation, services=services)
+    web = web_channel(context)  # always on
     channels = [parts for parts in (_load(f)(context) for f in CHANNEL_FACTORIES) if parts]
-    background = [*services.background, *(t for c in channels for t in c.background)]
+    background = [
+        *services.background,
+        *web.background,
+        *(t for c in channels for t in c.background),
+    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -180,7 +191,7 @@ def create_app(services: AppServices, *, rasa_transport: Any | None = None) -> S
         Route("/", index),
         Route("/health", health),
         action_route(actions=actions.ALL_ACTIONS, token=settings.action_token),
-        *chat_routes(conversation=conversation, signer=SessionSigner(settings.session_secret)),
+        *web.routes,
         *services.routes,
         *(route for c in channels for route in c.routes),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

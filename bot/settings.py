@@ -41,6 +41,10 @@ class Settings:
     database_url: str = field(repr=False)  # may hold a password
     max_message_chars: int = 1000
     default_lang: str = "en"
+    web_allowed_origins: tuple[str, ...] | None = None  # None: own origin + localhost
+    web_rate_per_session: int = 20  # messages per minute
+    web_rate_per_ip: int = 120  # requests per minute
+    web_push_poll_s: float = 5.0  # streams re-read the history this often
     admin_password: str | None = field(default=None, repr=False)
     admin_token: str | None = field(default=None, repr=False)
     faq_poll_interval_s: float = 1.0
@@ -49,6 +53,9 @@ class Settings:
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str | None = None
     slack_staff_users: tuple[str, ...] = ()
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_secret: str | None = field(default=None, repr=False)
+    telegram_api_url: str = "https://api.telegram.org"
 
     @property
     def cache_dir(self) -> Path:
@@ -94,6 +101,10 @@ class Settings:
             database_url=env.get("FARO_DATABASE_URL") or f"sqlite:///{data_dir / 'faro.db'}",
             max_message_chars=_int(env, "FARO_MAX_MESSAGE_CHARS", 1000, lo=10, hi=100_000),
             default_lang=default_lang,
+            web_allowed_origins=_origins(env.get("FARO_WEB_ALLOWED_ORIGINS")),
+            web_rate_per_session=_int(env, "FARO_WEB_RATE_PER_SESSION", 20, lo=1, hi=100_000),
+            web_rate_per_ip=_int(env, "FARO_WEB_RATE_PER_IP", 120, lo=1, hi=1_000_000),
+            web_push_poll_s=_float(env, "FARO_WEB_PUSH_POLL", 5.0),
             admin_password=env.get("FARO_ADMIN_PASSWORD") or None,
             admin_token=env.get("FARO_ADMIN_TOKEN") or None,
             faq_poll_interval_s=_float(env, "FARO_FAQ_POLL_INTERVAL", 1.0),
@@ -104,7 +115,28 @@ class Settings:
             slack_staff_users=tuple(
                 u.strip() for u in env.get("FARO_SLACK_STAFF_USERS", "").split(",") if u.strip()
             ),
+            telegram_token=env.get("FARO_TELEGRAM_TOKEN") or None,
+            telegram_secret=_telegram_secret(env.get("FARO_TELEGRAM_SECRET") or None),
+            telegram_api_url=_telegram_api_url(env.get("FARO_TELEGRAM_API_URL")),
         )
+
+
+def _origins(value: str | None) -> tuple[str, ...] | None:
+    """``FARO_WEB_ALLOWED_ORIGINS``: comma-separated ``https://host[:port]`` (or ``*``)."""
+    if not value or not value.strip():
+        return None
+    out: list[str] = []
+    for item in (v.strip() for v in value.split(",")):
+        if not item:
+            continue
+        scheme, sep, rest = item.partition("://")
+        host = rest.rstrip("/")
+        if item != "*" and (scheme not in ("http", "https") or not sep or not host or "/" in host):
+            raise SettingsError(
+                f"FARO_WEB_ALLOWED_ORIGINS: {item!r} is not an origin like https://www.example.com"
+            )
+        out.append(item)
+    return tuple(out)
 
 
 def _slack_api_url(value: str | None) -> str | None:
@@ -113,6 +145,22 @@ def _slack_api_url(value: str | None) -> str | None:
     if not value.startswith(("https://", "http://")):
         raise SettingsError(f"FARO_SLACK_API_URL: expected an http(s) URL, got {value!r}")
     return value.rstrip("/") + "/"
+
+
+def _telegram_secret(value: str | None) -> str | None:
+    # What Telegram accepts as a webhook secret_token.
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+    if value is not None and (len(value) > 256 or not set(value) <= allowed):
+        raise SettingsError("FARO_TELEGRAM_SECRET: use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    return value
+
+
+def _telegram_api_url(value: str | None) -> str:
+    if not value:
+        return "https://api.telegram.org"
+    if not value.startswith(("https://", "http://")):
+        raise SettingsError(f"FARO_TELEGRAM_API_URL: expected an http(s) URL, got {value!r}")
+    return value.rstrip("/")
 
 
 def _path(project: Path, value: str) -> Path:

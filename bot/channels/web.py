@@ -1,7 +1,12 @@
-"""The website chat channel: a JSON endpoint the demo page (and widget) talk to.
+"""The website chat channel: the JSON and event-stream API the widget talks to.
 
 Sessions are issued by the server and signed, so a browser cannot join
-another visitor's conversation by naming its id.
+another visitor's conversation (or read its history) by naming its id.
+Every route checks the page's ``Origin`` against the allow-list and answers
+CORS for allowed sites; turns are rate-limited per session and per IP.
+
+Routes: ``POST /api/session``, ``POST /api/chat``, ``GET /api/history``,
+``GET /api/events`` (server-sent events), ``GET /api/status-banner``.
 """
 
 from __future__ import annotations
@@ -12,18 +17,29 @@ import hmac
 import json
 import logging
 import secrets
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from bot.channels.web_banner import StatusBanner
+from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_origin
+from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
+from bot.channels.web_push import PushHub, event_stream
 from bot.conversation import BotMessage, Conversation, Turn
 from bot.http_body import BadContentLength, BodyTooLarge, read_limited
+
+if TYPE_CHECKING:
+    from bot.app import ChannelContext, ChannelParts
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 class SessionSigner:
@@ -49,44 +65,262 @@ class SessionSigner:
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def chat_routes(*, conversation: Conversation, signer: SessionSigner) -> list[Route]:
-    """Routes of the web chat: ``POST /api/chat``."""
+@dataclass(kw_only=True)
+class WebOptions:
+    """Tunables of the web channel (from Settings in the app)."""
+
+    max_streams_per_session: int = 4
+    push_poll_s: float = 5.0
+
+
+class _Refused(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+def chat_routes(
+    *,
+    conversation: Conversation,
+    signer: SessionSigner,
+    history: WebHistory | None = None,
+    hub: PushHub | None = None,
+    guard: WebGuard | None = None,
+    origins: OriginPolicy | None = None,
+    banner: StatusBanner | None = None,
+    options: WebOptions | None = None,
+) -> list[Route]:
+    """Routes of the web chat; unset parts get defaults (an in-memory history, default limits)."""
+    history = history or (hub.history if hub else WebHistory("sqlite://"))
+    hub = hub or PushHub(history)
+    guard = guard or WebGuard()
+    origins = origins or OriginPolicy()
+    options = options or WebOptions()
+
+    def session_of(token: object) -> str | None:
+        return signer.verify(token) if isinstance(token, str) and token else None
+
+    async def start(sid: str) -> int:
+        return int(await run_in_threadpool(history.start_session, sid))
+
+    async def new_session() -> tuple[str, str]:
+        token = signer.issue()
+        sid = signer.verify(token)
+        assert sid is not None
+        await start(sid)
+        return token, sid
+
+    def limit(request: Request, sid: str | None = None) -> None:
+        refusal = guard.check_session(sid) if sid else guard.check_ip(_ip(request))
+        if refusal is not None:
+            logger.info("web: rate limit hit (%s)", "session" if sid else "ip")
+            raise _Refused(refusal)
+
+    async def session(request: Request) -> Response:
+        limit(request)
+        data = await _json_body(request, required=False)
+        sid = session_of(data.get("session"))
+        if sid is None:
+            token, sid = await new_session()
+        else:
+            token = str(data["session"])
+            await start(sid)
+        return JSONResponse({"session": token})
 
     async def chat(request: Request) -> Response:
-        try:
-            body = await read_limited(request, MAX_BODY_BYTES)
-        except BodyTooLarge:
-            return _error(413, "message too large")
-        except BadContentLength:
-            return _error(400, "invalid Content-Length")
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _error(400, "body must be JSON")
-        if not isinstance(data, dict):
-            return _error(400, "body must be a JSON object")
+        limit(request)
+        data = await _json_body(request, required=True)
         text, payload, lang, token = (data.get(k) for k in ("text", "payload", "lang", "session"))
         if not all(v is None or isinstance(v, str) for v in (text, payload, lang, token)):
             return _error(400, "text, payload, lang and session must be strings")
-        sid = signer.verify(token) if token else None
+        sid = session_of(token)
         if sid is None:
-            token = signer.issue()
-            sid = signer.verify(token)
+            token, sid = await new_session()
+        limit(request, sid)
+        conversation_id = f"web:{sid}"
+        user = await _store(history, conversation_id, "user", [BotMessage(text)] if text else [])
         turn = Turn(
-            conversation_id=f"web:{sid}",
+            conversation_id=conversation_id,
             channel="web",
             text=text or "",
             lang=lang or None,
             payload=payload or None,
         )
-        messages = await conversation.handle(turn)
-        return JSONResponse({"session": token, "messages": [_render(m) for m in messages]})
+        replies = await conversation.handle(turn)
+        stored = await _store(history, conversation_id, "bot", replies)
+        rendered = [s.to_json() for s in stored] if stored else [_render(m) for m in replies]
+        body: dict[str, Any] = {"session": token, "messages": rendered}
+        body["user"] = user[0].to_json() if user else None
+        return JSONResponse(body)
 
-    return [Route("/api/chat", chat, methods=["POST"])]
+    async def read_history(request: Request) -> Response:
+        limit(request)
+        sid = session_of(request.query_params.get("session"))
+        if sid is None:
+            return _error(401, "unknown session: start a new one with POST /api/session")
+        start_id = await start(sid)
+        try:
+            rows = await run_in_threadpool(history.history, f"web:{sid}", start_id=start_id)
+        except HistoryError as exc:
+            logger.error("web history: %s", exc)
+            return _error(503, "the conversation history is unavailable right now")
+        last = max((r.id for r in rows), default=start_id)
+        return JSONResponse({"messages": [r.to_json() for r in rows], "last_id": last})
+
+    async def events(request: Request) -> Response:
+        limit(request)
+        sid = session_of(request.query_params.get("session"))
+        if sid is None:
+            return _error(401, "unknown session: start a new one with POST /api/session")
+        conversation_id = f"web:{sid}"
+        if hub.streams(conversation_id) >= options.max_streams_per_session:
+            raise _Refused(Refusal(429, "too many open chat windows for this session", 10))
+        after = _cursor(request)
+        if after is None:
+            return _error(400, "after and Last-Event-ID must be whole numbers")
+        start_id = await start(sid)
+        lang = request.query_params.get("lang")
+        sub = hub.subscribe(conversation_id)
+        stream = event_stream(
+            hub,
+            sub,
+            after=after,
+            start_id=start_id,
+            banner=(lambda: banner.current(lang)) if banner else None,
+            poll_s=options.push_poll_s,
+        )
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+    async def status_banner(request: Request) -> Response:
+        limit(request)
+        body = banner.current(request.query_params.get("lang")) if banner else {"active": False}
+        return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+
+    def route(path: str, handler: Handler, method: str) -> Route:
+        return Route(path, _guarded(handler, origins), methods=[method, "OPTIONS"])
+
+    return [
+        route("/api/session", session, "POST"),
+        route("/api/chat", chat, "POST"),
+        route("/api/history", read_history, "GET"),
+        route("/api/events", events, "GET"),
+        route("/api/status-banner", status_banner, "GET"),
+    ]
+
+
+def web_channel(ctx: ChannelContext) -> ChannelParts:
+    """The web channel of the app: routes, the push hub and the banner wired to the status."""
+    from bot.app import ChannelParts
+
+    settings = ctx.settings
+    history = WebHistory(settings.database_url)
+    hub = PushHub(history)
+    banner = StatusBanner(ctx.services.status)
+    live = getattr(ctx.services.status, "live", None)
+    if live is not None and hasattr(live, "subscribe"):
+
+        def status_changed(_snapshot: object) -> None:
+            banner.invalidate()
+            hub.banner_changed()
+
+        live.subscribe(status_changed)
+    routes = chat_routes(
+        conversation=ctx.conversation,
+        signer=SessionSigner(settings.session_secret),
+        history=history,
+        hub=hub,
+        guard=WebGuard(
+            session_per_minute=settings.web_rate_per_session,
+            ip_per_minute=settings.web_rate_per_ip,
+        ),
+        origins=OriginPolicy(settings.web_allowed_origins),
+        banner=banner,
+        options=WebOptions(push_poll_s=settings.web_push_poll_s),
+    )
+    ctx.services.web_push = hub  # incident broadcasts publish through it
+    return ChannelParts(routes=list(routes), background=[hub])
+
+
+def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:
+    """Origin check, CORS headers and preflight, and refusals as JSON for one route."""
+
+    async def endpoint(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+        if not origins.allows(origin, own=own):
+            logger.info("web: refused a request from origin %.100s", origin)
+            return _error(403, "this website is not allowed to use the chat")
+        if request.method == "OPTIONS":
+            response: Response = Response(status_code=204)
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Last-Event-ID"
+            response.headers["Access-Control-Max-Age"] = "600"
+        else:
+            try:
+                response = await handler(request)
+            except _Refused as refused:
+                r = refused.refusal
+                response = _error(r.status, r.message, retry_after=r.retry_after)
+                if r.retry_after:
+                    response.headers["Retry-After"] = str(r.retry_after)
+            except _BadRequest as bad:
+                response = _error(bad.status, str(bad))
+        if origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = normalize_origin(origin)
+            response.headers["Vary"] = "Origin"
+        return response
+
+    return endpoint
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _json_body(request: Request, *, required: bool) -> dict[str, Any]:
+    try:
+        body = await read_limited(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise _BadRequest(413, "message too large") from None
+    except BadContentLength:
+        raise _BadRequest(400, "invalid Content-Length") from None
+    if not body and not required:
+        return {}
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _BadRequest(400, "body must be JSON") from None
+    if not isinstance(data, dict):
+        raise _BadRequest(400, "body must be a JSON object")
+    return data
+
+
+async def _store(
+    history: WebHistory, conversation_id: str, role: str, messages: list[BotMessage]
+) -> list[StoredMessage]:
+    if not messages:
+        return []
+    try:
+        return list(await run_in_threadpool(history.append, conversation_id, role, messages))
+    except HistoryError as exc:  # the chat still answers; only the reload loses this turn
+        logger.error("web history: %s", exc)
+        return []
+
+
+def _cursor(request: Request) -> int | None:
+    raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _render(message: BotMessage) -> dict[str, Any]:
-    out: dict[str, Any] = {"text": message.text}
+    out: dict[str, Any] = {"role": "bot", "text": message.text}
     if message.buttons:
         out["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
     if message.custom:
@@ -94,5 +328,8 @@ def _render(message: BotMessage) -> dict[str, Any]:
     return out
 
 
-def _error(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, *, retry_after: int = 0) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if retry_after:
+        body["retry_after"] = retry_after
+    return JSONResponse(body, status_code=status)

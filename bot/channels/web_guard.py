@@ -1,0 +1,134 @@
+"""Abuse controls of the web channel: the Origin allow-list and token-bucket rate limits."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+logger = logging.getLogger(__name__)
+
+# Loopback origins are allowed by default (any port) so the demo works out of the box.
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class OriginPolicy:
+    """Which web pages may talk to the chat API (checked on the ``Origin`` header)."""
+
+    def __init__(self, allowed: Iterable[str] | None = None) -> None:
+        items = tuple(allowed) if allowed is not None else ()
+        self.any = "*" in items
+        self.allowed = frozenset(normalize_origin(o) for o in items if o != "*")
+        self.local = allowed is None  # the default: own origin + loopback pages
+
+    def allows(self, origin: str | None, *, own: str) -> bool:
+        """True when a request with ``Origin: origin`` may use the API served at ``own``."""
+        if origin is None:  # not sent by a browser (curl, server-side clients) or same-origin GET
+            return True
+        origin = normalize_origin(origin)
+        if self.any or origin == normalize_origin(own) or origin in self.allowed:
+            return True
+        if self.local:
+            parts = urlsplit(origin)
+            return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOCAL_HOSTS
+        return False
+
+
+def normalize_origin(origin: str) -> str:
+    """``scheme://host[:port]`` in lower case, default ports removed, no trailing slash."""
+    origin = origin.strip().rstrip("/").lower()
+    for scheme, port in (("http://", ":80"), ("https://", ":443")):
+        if origin.startswith(scheme) and origin.endswith(port):
+            return origin[: -len(port)]
+    return origin
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """Token buckets by key: ``per_minute`` tokens refill evenly; a full minute may burst."""
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        if per_minute < 1:
+            raise ValueError("per_minute must be at least 1")
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self._clock = clock
+        self._max_keys = max_keys
+        self._buckets: dict[str, _Bucket] = {}
+
+    def take(self, key: str, cost: float = 1.0) -> float:
+        """Spend ``cost`` tokens of ``key``; 0 when allowed, else seconds until it would be."""
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self._max_keys:
+                self._prune(now)
+            bucket = self._buckets[key] = _Bucket(self.capacity, now)
+        else:
+            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+        if bucket.tokens >= cost:
+            bucket.tokens -= cost
+            return 0.0
+        return (cost - bucket.tokens) / self.rate
+
+    def _prune(self, now: float) -> None:
+        # Forget buckets that have refilled: they are equivalent to new ones.
+        full = [
+            k
+            for k, b in self._buckets.items()
+            if b.tokens + (now - b.updated) * self.rate >= self.capacity
+        ]
+        for k in full:
+            del self._buckets[k]
+        if len(self._buckets) >= self._max_keys:  # still full: drop the oldest half
+            oldest = sorted(self._buckets, key=lambda k: self._buckets[k].updated)
+            for k in oldest[: len(oldest) // 2]:
+                del self._buckets[k]
+        logger.debug("rate limiter pruned to %d keys", len(self._buckets))
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a request was refused: HTTP status, one clear sentence, seconds to wait."""
+
+    status: int
+    message: str
+    retry_after: int = 0
+
+
+class WebGuard:
+    """Per-session and per-IP limits of the web channel."""
+
+    def __init__(self, *, session_per_minute: int = 20, ip_per_minute: int = 120) -> None:
+        self.sessions = RateLimiter(session_per_minute)
+        self.ips = RateLimiter(ip_per_minute)
+
+    def check_ip(self, ip: str) -> Refusal | None:
+        """Spend one token of ``ip``; a 429 refusal when its bucket is empty."""
+        return _refusal(self.ips.take(f"ip:{ip}"))
+
+    def check_session(self, sid: str) -> Refusal | None:
+        """Spend one token of session ``sid``; a 429 refusal when its bucket is empty."""
+        return _refusal(self.sessions.take(f"sid:{sid}"))
+
+
+def _refusal(wait: float) -> Refusal | None:
+    if not wait:
+        return None
+    seconds = max(1, math.ceil(wait))
+    return Refusal(429, f"too many messages: please wait {seconds} s and try again", seconds)

@@ -1,0 +1,219 @@
+"""Server-side history of web chat conversations, so a reload brings the conversation back.
+
+Every message (user turns, bot replies, pushed messages) gets a row with a
+monotonically increasing id; pushed messages are what the event stream
+resumes from (``Last-Event-ID``). Broadcasts are stored once, under
+:data:`BROADCAST`, and shown to sessions that started before them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from bot.conversation import BotMessage, Button
+
+logger = logging.getLogger(__name__)
+
+BROADCAST = "*"
+ROLES = ("user", "bot", "push")
+
+metadata = sa.MetaData()
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("sid", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # broadcasts with a larger id than this are shown to the session
+    sa.Column("start_id", sa.Integer, nullable=False),
+)
+
+web_messages = sa.Table(
+    "web_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(8), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("extra", sa.Text, nullable=False, default="{}"),  # buttons, custom (JSON)
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_web_messages_conversation_id_id", "conversation_id", "id"),
+)
+
+
+class HistoryError(Exception):
+    """The web history database could not be reached or used."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One message of a web conversation as stored (and as the widget receives it)."""
+
+    id: int
+    role: str
+    text: str
+    at: datetime
+    buttons: tuple[Button, ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape the widget renders."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "role": self.role,
+            "text": self.text,
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+        }
+        if self.buttons:
+            out["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
+        if self.custom:
+            out["custom"] = self.custom
+        return out
+
+
+class WebHistory:
+    """Sessions and messages of the web channel, in the app database (SQLAlchemy Core)."""
+
+    def __init__(self, url: str, *, limit: int = 200) -> None:
+        parsed = make_url(url)
+        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database in (None, "", ":memory:"):
+                # one shared in-memory database for every thread (tests, demos)
+                options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+            else:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.limit = limit
+        # Inserts commit in id order within this process, so a reader that saw
+        # id N never later finds a smaller id appearing (the stream's cursor).
+        self._write_lock = threading.Lock()
+        try:
+            self._engine = sa.create_engine(url, pool_pre_ping=True, **options)
+            metadata.create_all(self._engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise HistoryError(f"cannot open the web history: {type(exc).__name__}") from exc
+
+    def start_session(self, sid: str) -> int:
+        """Record a session (idempotent); returns the id after which broadcasts are shown."""
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                row = conn.execute(
+                    sa.select(web_sessions.c.start_id).where(web_sessions.c.sid == sid)
+                ).first()
+                if row is not None:
+                    return int(row[0])
+                start = conn.execute(sa.select(sa.func.max(web_messages.c.id))).scalar() or 0
+                conn.execute(
+                    web_sessions.insert().values(
+                        sid=sid, created_at=datetime.now(UTC), start_id=int(start)
+                    )
+                )
+                return int(start)
+        except sa.exc.SQLAlchemyError as exc:
+            raise HistoryError(f"cannot record the session: {type(exc).__name__}") from exc
+
+    def append(
+        self, conversation_id: str, role: str, messages: list[BotMessage]
+    ) -> list[StoredMessage]:
+        """Store ``messages`` in order under ``conversation_id`` and return them with ids."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        now = datetime.now(UTC)
+        stored: list[StoredMessage] = []
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                for m in messages:
+                    extra = _extra(m)
+                    result = conn.execute(
+                        web_messages.insert().values(
+                            conversation_id=conversation_id[:200],
+                            role=role,
+                            text=m.text,
+                            extra=json.dumps(extra),
+                            created_at=now,
+                        )
+                    )
+                    (new_id,) = result.inserted_primary_key or (0,)
+                    stored.append(
+                        StoredMessage(int(new_id), role, m.text, now, m.buttons, m.custom)
+                    )
+        except sa.exc.SQLAlchemyError as exc:
+            raise HistoryError(f"cannot store messages: {type(exc).__name__}") from exc
+        return stored
+
+    def history(self, conversation_id: str, *, start_id: int) -> list[StoredMessage]:
+        """The last messages of a conversation, with broadcasts since ``start_id``, oldest first."""
+        query = (
+            sa.select(web_messages)
+            .where(_visible(conversation_id, start_id))
+            .order_by(web_messages.c.id.desc())
+            .limit(self.limit)
+        )
+        return list(reversed(self._select(query)))
+
+    def pushed_after(
+        self, conversation_id: str, *, after: int, start_id: int
+    ) -> list[StoredMessage]:
+        """Pushed messages (to this conversation or everyone) with an id above ``after``."""
+        query = (
+            sa.select(web_messages)
+            .where(
+                web_messages.c.id > after,
+                web_messages.c.role == "push",
+                _visible(conversation_id, start_id),
+            )
+            .order_by(web_messages.c.id)
+            .limit(self.limit)
+        )
+        return self._select(query)
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self._engine.dispose()
+
+    def _select(self, query: sa.Select[Any]) -> list[StoredMessage]:
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise HistoryError(f"cannot read the web history: {type(exc).__name__}") from exc
+        return [_message(r) for r in rows]
+
+
+def _visible(conversation_id: str, start_id: int) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        web_messages.c.conversation_id == conversation_id,
+        sa.and_(web_messages.c.conversation_id == BROADCAST, web_messages.c.id > start_id),
+    )
+
+
+def _extra(message: BotMessage) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if message.buttons:
+        extra["buttons"] = [[b.title, b.payload] for b in message.buttons]
+    if message.custom:
+        extra["custom"] = message.custom
+    return extra
+
+
+def _message(row: Any) -> StoredMessage:
+    extra = json.loads(row["extra"] or "{}")
+    at = row["created_at"]
+    return StoredMessage(
+        id=int(row["id"]),
+        role=str(row["role"]),
+        text=str(row["text"]),
+        at=at if at.tzinfo else at.replace(tzinfo=UTC),
+        buttons=tuple(Button(t, p) for t, p in extra.get("buttons", ())),
+        custom=dict(extra.get("custom", {})),
+    )

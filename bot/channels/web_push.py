@@ -1,0 +1,139 @@
+"""Push to open widgets: a small in-process hub and the server-sent event stream.
+
+:meth:`PushHub.publish` stores a message in the web history (so it gets an
+id and survives a reload) and wakes the streams that should see it. Streams
+also re-read the history every ``poll_s`` seconds, so messages published by
+another app replica (same database) arrive too, only later. A stream resumes
+after ``Last-Event-ID``: nothing is lost and nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from bot.channels.web_history import BROADCAST, StoredMessage, WebHistory
+from bot.conversation import BotMessage
+
+logger = logging.getLogger(__name__)
+
+RETRY_MS = 3000
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One open stream, woken when something it should see is published."""
+
+    conversation_id: str
+    loop: asyncio.AbstractEventLoop
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    banner_changed: bool = False
+    closed: bool = False
+
+    def wake(self) -> None:
+        """Wake the stream from any thread."""
+        self.loop.call_soon_threadsafe(self.event.set)
+
+
+class PushHub:
+    """Delivers pushed messages to open widgets; incident broadcasts call :meth:`publish`."""
+
+    def __init__(self, history: WebHistory) -> None:
+        self.history = history
+        self._subs: set[Subscription] = set()
+        self._closed = False
+
+    def publish(self, conversation_id: str | None, message: BotMessage) -> StoredMessage:
+        """Store ``message`` for one conversation (``web:<sid>``) or all (None); wake streams."""
+        target = BROADCAST if conversation_id is None else conversation_id
+        [stored] = self.history.append(target, "push", [message])
+        for sub in list(self._subs):
+            if target in (BROADCAST, sub.conversation_id):
+                sub.wake()
+        whom = "everyone" if target == BROADCAST else "one conversation"
+        logger.info("pushed message %d to %s", stored.id, whom)
+        return stored
+
+    def banner_changed(self) -> None:
+        """Tell every open stream that the status banner changed."""
+        for sub in list(self._subs):
+            sub.banner_changed = True
+            sub.wake()
+
+    def subscribe(self, conversation_id: str) -> Subscription:
+        """Register a stream (call from the event loop); pair with :meth:`unsubscribe`."""
+        sub = Subscription(conversation_id, asyncio.get_running_loop(), closed=self._closed)
+        self._subs.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Forget a stream."""
+        self._subs.discard(sub)
+
+    def streams(self, conversation_id: str | None = None) -> int:
+        """How many streams are open (for one conversation, or all)."""
+        return sum(1 for s in self._subs if conversation_id in (None, s.conversation_id))
+
+    async def start(self) -> None:
+        """Accept streams."""
+        self._closed = False
+
+    async def stop(self) -> None:
+        """End every open stream (the widgets reconnect to another process)."""
+        self._closed = True
+        for sub in list(self._subs):
+            sub.closed = True
+            sub.wake()
+
+
+async def event_stream(
+    hub: PushHub,
+    sub: Subscription,
+    *,
+    after: int,
+    start_id: int,
+    banner: Callable[[], dict[str, Any]] | None,
+    poll_s: float,
+    keepalive_s: float = 15.0,
+) -> AsyncIterator[str]:
+    """Server-sent events: the banner, then pushed messages after ``after``, as they come."""
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        if banner is not None:
+            yield _event("banner", banner())
+        idle = 0.0
+        while not sub.closed:
+            sub.event.clear()
+            rows = await run_in_threadpool(
+                hub.history.pushed_after, sub.conversation_id, after=after, start_id=start_id
+            )
+            for row in rows:
+                yield _event("message", row.to_json(), event_id=row.id)
+                after = row.id
+            if sub.banner_changed and banner is not None:
+                sub.banner_changed = False
+                yield _event("banner", banner())
+            if rows:
+                continue  # a full page may have been cut at the history limit
+            wait = min(poll_s, keepalive_s - idle)
+            try:
+                await asyncio.wait_for(sub.event.wait(), timeout=wait)
+                idle = 0.0
+            except TimeoutError:
+                idle += wait
+                if idle >= keepalive_s:
+                    idle = 0.0
+                    yield ": keep-alive\n\n"
+    finally:
+        hub.unsubscribe(sub)
+
+
+def _event(kind: str, data: dict[str, Any], *, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
