@@ -46,14 +46,17 @@ async def drive(
     questions: Sequence[str],
     conversations: int,
     messages: int,
+    turns: int = 4,
     warmup: int = 20,
     seed: int = 7,
     on_progress: Callable[[int], None] | None = None,
 ) -> BenchResult:
     """Send ``messages`` turns over ``conversations`` concurrent conversations.
 
-    ``send(client, conversation_key, text)`` performs one turn and returns
-    True when the answer was good.
+    Each of the ``conversations`` concurrent users asks ``turns`` questions in
+    one conversation, then starts a new one (as customers do: a few questions
+    each). ``send(client, conversation_key, text)`` performs one turn and
+    returns True when the answer was good.
     """
     rng = random.Random(seed)
     limits = httpx.Limits(
@@ -71,8 +74,8 @@ async def drive(
 
         async def conversation(index: int, texts: list[str]) -> None:
             nonlocal errors, done
-            key = f"bench-{seed}-{index}"
-            for text in texts:
+            for n, text in enumerate(texts):
+                key = f"bench-{seed}-{index}-{n // max(1, turns)}"
                 started = time.perf_counter()
                 try:
                     ok = await send(client, key, text)

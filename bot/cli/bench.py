@@ -49,8 +49,8 @@ from bot.cli.serving import load_settings, spinner
     help="Also measure a bare `rasa init` bot on this machine, in the same run.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def bench(url: str | None, conversations: int, messages: int, rasa_replicas: int | None,
-          baseline: bool, as_json: bool) -> None:  # fmt: skip
+def bench(url: str | None, conversations: int, messages: int, turns: int,
+          rasa_replicas: int | None, baseline: bool, as_json: bool) -> None:  # fmt: skip
     """Drive N concurrent conversations of FAQ questions and print msg/s, p50, p99, errors."""
     import os
 
@@ -87,12 +87,12 @@ def bench(url: str | None, conversations: int, messages: int, rasa_replicas: int
             )  # fmt: skip
         )
     if baseline:
-        results.append(_baseline(settings, conversations, messages))
+        results.append(_baseline(settings, conversations, messages, turns))
     _print(results, as_json)
 
 
 def _run(name: str, send: Any, questions: list[str], conversations: int, messages: int,
-         drive: Any) -> Any:  # fmt: skip
+         turns: int, drive: Any) -> Any:  # fmt: skip
     with click.progressbar(
         length=messages, label=name, file=click.get_text_stream("stderr")
     ) as bar:
@@ -114,7 +114,7 @@ def _run(name: str, send: Any, questions: list[str], conversations: int, message
         )
 
 
-def _baseline(settings: Any, conversations: int, messages: int) -> Any:
+def _baseline(settings: Any, conversations: int, messages: int, turns: int) -> Any:
     from bot.baseline import start_rasa_init_bot
     from bot.benchmark import MOODBOT_MESSAGES, drive, rasa_sender
     from bot.runner import RunnerError, stop
@@ -128,7 +128,7 @@ def _baseline(settings: Any, conversations: int, messages: int) -> Any:
         raise UserError(str(exc)) from None
     try:
         return _run("baseline: bare `rasa init` bot", rasa_sender(f"http://127.0.0.1:{port}"),
-                    list(MOODBOT_MESSAGES), conversations, messages, drive)  # fmt: skip
+                    list(MOODBOT_MESSAGES), conversations, messages, turns, drive)  # fmt: skip
     finally:
         stop(proc)
 
