@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import sqlite3
 import os
+import sqlite3
 import subprocess
 import sys
 import time
