@@ -38,6 +38,13 @@ from bot.cli.serving import load_settings, spinner
     help="Messages in all.",
 )
 @click.option(
+    "--turns",
+    type=click.IntRange(1, 1000),
+    default=4,
+    show_default=True,
+    help="Questions per conversation before a user starts a new one.",
+)
+@click.option(
     "--rasa-replicas",
     type=click.IntRange(1, 16),
     default=None,
@@ -83,8 +90,9 @@ def bench(url: str | None, conversations: int, messages: int, turns: int,
                 questions,
                 conversations,
                 messages,
+                turns,
                 drive,
-            )  # fmt: skip
+            )
         )
     if baseline:
         results.append(_baseline(settings, conversations, messages, turns))
