@@ -1,0 +1,66 @@
+"""The Slack channel (slack-bolt): DMs and mentions for customers, ``/faro`` for staff.
+
+``slack_channel`` is the factory listed in ``bot.app.CHANNEL_FACTORIES``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.channels.slack.events import SlackHandlers, build_bolt_app
+from bot.channels.slack.queue import TurnQueue
+from bot.channels.slack.sender import SlackSender, make_client
+from bot.channels.slack.staff import StaffTools
+from bot.channels.slack.transport import SocketModeRunner, events_route
+
+if TYPE_CHECKING:
+    from bot.app import ChannelContext, ChannelParts
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SlackSender", "make_client", "slack_channel"]
+
+
+def slack_channel(context: ChannelContext) -> ChannelParts | None:
+    """Slack's routes and workers, or None (said once in the log) when not configured."""
+    from bot.app import ChannelParts
+
+    settings = context.settings
+    token, secret, app_token = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+    )
+    if not token or not (secret or app_token):
+        if token or secret or app_token:
+            logger.warning(
+                "Slack is off: set FARO_SLACK_BOT_TOKEN and FARO_SLACK_SIGNING_SECRET "
+                "(or FARO_SLACK_APP_TOKEN for Socket Mode); %s is missing",
+                "FARO_SLACK_BOT_TOKEN" if not token else "FARO_SLACK_SIGNING_SECRET",
+            )
+        else:
+            logger.info("Slack is off (FARO_SLACK_BOT_TOKEN and FARO_SLACK_SIGNING_SECRET unset)")
+        return None
+    sender = SlackSender(make_client(token=token, base_url=settings.slack_api_url))
+    queue = TurnQueue()
+    services = context.services
+    handlers = SlackHandlers(
+        conversation=context.conversation,
+        sender=sender,
+        queue=queue,
+        staff=StaffTools(
+            status=services.status,
+            faq=services.faq,
+            store=services.store,
+            default_lang=settings.default_lang,
+        ),
+        staff_users=frozenset(settings.slack_staff_users),
+    )
+    if app_token:
+        app = build_bolt_app(client=sender.client, signing_secret=None, handlers=handlers)
+        logger.info("Slack is on: Socket Mode")
+        return ChannelParts(background=[queue, SocketModeRunner(app, app_token=app_token)])
+    app = build_bolt_app(client=sender.client, signing_secret=secret, handlers=handlers)
+    logger.info("Slack is on: Events API at /slack/events")
+    return ChannelParts(routes=[events_route(app)], background=[queue])

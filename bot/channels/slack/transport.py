@@ -1,0 +1,55 @@
+"""How Slack reaches the bolt app: the HTTP Events API route, or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.async_app import AsyncApp
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.http_body import BadContentLength, BodyTooLarge, read_limited
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+MAX_BODY_BYTES = 256 * 1024
+
+
+def events_route(app: AsyncApp, *, path: str = EVENTS_PATH) -> Route:
+    """``POST /slack/events``: events, interactivity and slash commands, through bolt.
+
+    Bolt's Starlette adapter conversions, with the body read under a size cap.
+    """
+
+    async def events(request: Request) -> Response:
+        try:
+            raw = await read_limited(request, MAX_BODY_BYTES)
+            raw.decode("utf-8")
+        except BodyTooLarge:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        except (BadContentLength, UnicodeDecodeError):
+            return JSONResponse({"error": "bad request"}, status_code=400)
+        response = await app.async_dispatch(to_async_bolt_request(request, raw))
+        return to_starlette_response(response)
+
+    return Route(path, events, methods=["POST"])
+
+
+class SocketModeRunner:
+    """Keeps a Socket Mode connection open while the app runs (no public URL needed)."""
+
+    def __init__(self, app: AsyncApp, *, app_token: str) -> None:
+        self.handler = AsyncSocketModeHandler(app, app_token)
+
+    async def start(self) -> None:
+        """Open the Socket Mode connection (``apps.connections.open``, then a WebSocket)."""
+        await self.handler.connect_async()
+        logger.info("Slack Socket Mode connected")
+
+    async def stop(self) -> None:
+        """Close the connection."""
+        await self.handler.close_async()

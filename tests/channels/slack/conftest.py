@@ -1,0 +1,138 @@
+"""Fixtures for the Slack channel tests: a loopback Slack API and the channel in an app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot.app import AppServices, ChannelContext, ChannelParts
+from bot.channels.slack import slack_channel
+from bot.conversation import Conversation
+from bot.faq_service import FaqService
+from bot.settings import Settings
+from bot.store import AppStore
+from bot.templates import TemplateStore
+from faq_index import FaqIndex, HashingEncoder, parse_faq_text
+from tests.bot.conftest import offline  # noqa: F401 - the loopback-only network guard
+from tests.bot.helpers import PROJECT_DIR, TEMPLATES_DIR, FakeConversation, FakeStatus
+from tests.helpers.faq_builders import OUTAGE_FAQ_YAML
+from tests.helpers.slack_fake import BOT_TOKEN, SIGNING_SECRET, MockSlackApi, running_slack_api
+
+FAQ_WITH_PINGS = (
+    OUTAGE_FAQ_YAML
+    + """\
+  - id: all-hands
+    question:
+      en: Who do I tell about the outage?
+    answer:
+      en: "Tell <!channel> and <@U123> & friends <b>now</b>."
+"""
+)
+
+
+@pytest.fixture
+def slack_api() -> Iterator[MockSlackApi]:
+    """The mock Slack Web API on a free loopback port."""
+    with running_slack_api() as api:
+        yield api
+
+
+@pytest.fixture
+def settings(tmp_path: Path, slack_api: MockSlackApi) -> Settings:
+    """App settings with Slack on (Events API), pointed at the mock."""
+    return Settings.from_env(
+        {
+            "FARO_PROJECT_DIR": str(PROJECT_DIR),
+            "FARO_DATA_DIR": str(tmp_path / "data"),
+            "FARO_SLACK_BOT_TOKEN": BOT_TOKEN,
+            "FARO_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "FARO_SLACK_API_URL": slack_api.url,
+        }
+    )
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[AppStore]:
+    """A real app store on SQLite in the test's folder."""
+    s = AppStore(settings.database_url)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def status() -> FakeStatus:
+    return FakeStatus()
+
+
+@pytest.fixture
+def services(settings: Settings, store: AppStore, status: FakeStatus) -> AppServices:
+    """Real templates, store and FAQ index (hashing encoder); the status service faked."""
+    index = FaqIndex.build(parse_faq_text(FAQ_WITH_PINGS), HashingEncoder())
+    return AppServices(
+        settings=settings,
+        templates=TemplateStore.from_paths([TEMPLATES_DIR]),
+        store=store,
+        faq=FaqService(index=index, store=store),
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def conversation() -> FakeConversation:
+    return FakeConversation()
+
+
+def channel_app(parts: ChannelParts) -> Starlette:
+    """A Starlette app serving one channel's routes and running its background work."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        for task in parts.background:
+            await task.start()
+        yield
+        for task in reversed(parts.background):
+            await task.stop()
+
+    return Starlette(routes=parts.routes, lifespan=lifespan)
+
+
+SlackClientFactory = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(
+    settings: Settings, services: AppServices, conversation: FakeConversation
+) -> Iterator[SlackClientFactory]:
+    """Build the Slack channel (optionally with another Conversation) and a TestClient."""
+    clients: list[TestClient] = []
+
+    def make(conv: Conversation | None = None, **overrides: Any) -> TestClient:
+        from dataclasses import replace
+
+        ctx = ChannelContext(
+            settings=replace(settings, **overrides),
+            conversation=conv or conversation,
+            services=services,
+        )
+        parts = slack_channel(ctx)
+        assert parts is not None
+        client = TestClient(channel_app(parts))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: SlackClientFactory) -> TestClient:
+    """The Slack channel over the FakeConversation."""
+    return make_client()
