@@ -27,6 +27,7 @@ class BenchResult:
     messages: int
     errors: int
     seconds: float
+    think_s: float
     msg_per_s: float
     p50_ms: float
     p99_ms: float
@@ -47,6 +48,7 @@ async def drive(
     conversations: int,
     messages: int,
     turns: int = 4,
+    think_s: float = 0.0,
     warmup: int = 20,
     seed: int = 7,
     on_progress: Callable[[int], None] | None = None,
@@ -55,8 +57,10 @@ async def drive(
 
     Each of the ``conversations`` concurrent users asks ``turns`` questions in
     one conversation, then starts a new one (as customers do: a few questions
-    each). ``send(client, conversation_key, text)`` performs one turn and
-    returns True when the answer was good.
+    each). ``think_s`` is the mean pause (exponential) between a user's
+    answer and their next question; 0 saturates the server. ``send(client,
+    conversation_key, text)`` performs one turn and returns True when the
+    answer was good.
     """
     rng = random.Random(seed)
     limits = httpx.Limits(
@@ -74,8 +78,11 @@ async def drive(
 
         async def conversation(index: int, texts: list[str]) -> None:
             nonlocal errors, done
+            pauses = random.Random(seed * 1000 + index)
             for n, text in enumerate(texts):
                 key = f"bench-{seed}-{index}-{n // max(1, turns)}"
+                if think_s > 0:
+                    await asyncio.sleep(pauses.expovariate(1 / think_s))
                 started = time.perf_counter()
                 try:
                     ok = await send(client, key, text)
@@ -97,6 +104,7 @@ async def drive(
         messages=len(latencies),
         errors=errors,
         seconds=round(seconds, 2),
+        think_s=think_s,
         msg_per_s=round(len(latencies) / seconds, 1),
         p50_ms=round(statistics.median(latencies), 1),
         p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),

@@ -38,6 +38,13 @@ from bot.cli.serving import load_settings, spinner
     help="Messages in all.",
 )
 @click.option(
+    "--think",
+    type=click.FloatRange(0, 600),
+    default=0.0,
+    show_default=True,
+    help="Mean pause in seconds between a user's questions (0: saturate the server).",
+)
+@click.option(
     "--turns",
     type=click.IntRange(1, 1000),
     default=4,
@@ -56,8 +63,16 @@ from bot.cli.serving import load_settings, spinner
     help="Also measure a bare `rasa init` bot on this machine, in the same run.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def bench(url: str | None, conversations: int, messages: int, turns: int,
-          rasa_replicas: int | None, baseline: bool, as_json: bool) -> None:  # fmt: skip
+def bench(
+    url: str | None,
+    conversations: int,
+    messages: int,
+    think: float,
+    turns: int,
+    rasa_replicas: int | None,
+    baseline: bool,
+    as_json: bool,
+) -> None:
     """Drive N concurrent conversations of FAQ questions and print msg/s, p50, p99, errors."""
     import os
 
@@ -91,16 +106,25 @@ def bench(url: str | None, conversations: int, messages: int, turns: int,
                 conversations,
                 messages,
                 turns,
+                think,
                 drive,
             )
         )
     if baseline:
-        results.append(_baseline(settings, conversations, messages, turns))
+        results.append(_baseline(settings, conversations, messages, turns, think))
     _print(results, as_json)
 
 
-def _run(name: str, send: Any, questions: list[str], conversations: int, messages: int,
-         turns: int, drive: Any) -> Any:  # fmt: skip
+def _run(
+    name: str,
+    send: Any,
+    questions: list[str],
+    conversations: int,
+    messages: int,
+    turns: int,
+    think: float,
+    drive: Any,
+) -> Any:
     with click.progressbar(
         length=messages, label=name, file=click.get_text_stream("stderr")
     ) as bar:
@@ -117,12 +141,14 @@ def _run(name: str, send: Any, questions: list[str], conversations: int, message
                 questions=questions,
                 conversations=conversations,
                 messages=messages,
+                turns=turns,
+                think_s=think,
                 on_progress=progress,
-            )  # fmt: skip
+            )
         )
 
 
-def _baseline(settings: Any, conversations: int, messages: int, turns: int) -> Any:
+def _baseline(settings: Any, conversations: int, messages: int, turns: int, think: float) -> Any:
     from bot.baseline import start_rasa_init_bot
     from bot.benchmark import MOODBOT_MESSAGES, drive, rasa_sender
     from bot.runner import RunnerError, stop
@@ -135,8 +161,16 @@ def _baseline(settings: Any, conversations: int, messages: int, turns: int) -> A
     except RunnerError as exc:
         raise UserError(str(exc)) from None
     try:
-        return _run("baseline: bare `rasa init` bot", rasa_sender(f"http://127.0.0.1:{port}"),
-                    list(MOODBOT_MESSAGES), conversations, messages, turns, drive)  # fmt: skip
+        return _run(
+            "baseline: bare `rasa init` bot",
+            rasa_sender(f"http://127.0.0.1:{port}"),
+            list(MOODBOT_MESSAGES),
+            conversations,
+            messages,
+            turns,
+            think,
+            drive,
+        )
     finally:
         stop(proc)
 
