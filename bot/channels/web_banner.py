@@ -55,7 +55,7 @@ class StatusBanner:
             logger.exception("status banner: the status service failed")
             return {"active": False, "phase": "unavailable"}
         info = reply.custom.get("status", {}) if isinstance(reply.custom, dict) else {}
-        phase = str(info.get("phase") or "unknown")
+        phase = str(info.get("phase") or "")
         active = phase in ACTIVE_PHASES
         return {
             "active": active,

@@ -87,17 +87,14 @@ class RateLimiter:
         return (cost - bucket.tokens) / self.rate
 
     def _prune(self, now: float) -> None:
-        # Forget buckets that have refilled: they are equivalent to new ones.
-        full = [
-            k
-            for k, b in self._buckets.items()
-            if b.tokens + (now - b.updated) * self.rate >= self.capacity
-        ]
-        for k in full:
+        # A refilled bucket is the same as a new one: forget those first, then the
+        # fullest half, so the keys being limited right now are the last forgotten.
+        level = {k: b.tokens + (now - b.updated) * self.rate for k, b in self._buckets.items()}
+        for k in [k for k, v in level.items() if v >= self.capacity]:
             del self._buckets[k]
-        if len(self._buckets) >= self._max_keys:  # still full: drop the oldest half
-            oldest = sorted(self._buckets, key=lambda k: self._buckets[k].updated)
-            for k in oldest[: len(oldest) // 2]:
+        if len(self._buckets) >= self._max_keys:
+            fullest = sorted(self._buckets, key=lambda k: level[k], reverse=True)
+            for k in fullest[: len(fullest) // 2 + 1]:
                 del self._buckets[k]
         logger.debug("rate limiter pruned to %d keys", len(self._buckets))
 

@@ -87,20 +87,23 @@ class WebHistory:
     def __init__(self, url: str, *, limit: int = 200) -> None:
         parsed = make_url(url)
         options: dict[str, Any] = {}
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database in (None, "", ":memory:"):
-                # one shared in-memory database for every thread (tests, demos)
-                options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-            else:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.limit = limit
         # Inserts commit in id order within this process, so a reader that saw
         # id N never later finds a smaller id appearing (the stream's cursor).
         self._write_lock = threading.Lock()
         try:
+            if parsed.get_backend_name() == "sqlite":
+                if parsed.database in (None, "", ":memory:"):
+                    # one in-memory database shared by every thread (tests, demos)
+                    options = {
+                        "poolclass": StaticPool,
+                        "connect_args": {"check_same_thread": False},
+                    }
+                else:
+                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self._engine = sa.create_engine(url, pool_pre_ping=True, **options)
             metadata.create_all(self._engine)
-        except sa.exc.SQLAlchemyError as exc:
+        except (OSError, sa.exc.SQLAlchemyError) as exc:
             raise HistoryError(f"cannot open the web history: {type(exc).__name__}") from exc
 
     def start_session(self, sid: str) -> int:

@@ -215,6 +215,9 @@
     banner.className = "banner " + String(b.phase || "").replace(/[^a-z_]/g, "");
     bannerText.textContent = "";
     markdown(bannerText, String(b.text || ""));
+    fitBanner();
+  }
+  function fitBanner() { // "More" only when the text is cut
     bannerMore.hidden = !banner.classList.contains("expanded") && bannerText.scrollHeight <= bannerText.clientHeight + 1;
   }
   function connect() {
@@ -241,7 +244,7 @@
     launcher.setAttribute("aria-expanded", String(open));
     host.classList.toggle("open", open);
     store("set", OPEN_KEY, open ? "1" : null);
-    if (open) { setUnread(0); log.scrollTop = log.scrollHeight; if (focus) input.focus(); }
+    if (open) { setUnread(0); fitBanner(); log.scrollTop = log.scrollHeight; if (focus) input.focus(); }
     else if (focus) launcher.focus();
   }
   launcher.addEventListener("click", function () { setOpen(!isOpen, true); });

@@ -99,7 +99,10 @@ def test_new_visitor_gets_a_session(
     data = r.json()
     sid = signer.verify(data["session"])
     assert sid is not None
-    assert data["messages"] == [{"text": "ok"}]
+    [message] = data["messages"]
+    assert (message["role"], message["text"]) == ("bot", "ok")
+    assert isinstance(message["id"], int) and message["at"].endswith("Z")
+    assert data["user"]["text"] == "Is the app down?" and data["user"]["id"] < message["id"]
     [turn] = fake.turns
     assert turn.conversation_id == f"web:{sid}"
     assert (turn.channel, turn.text, turn.lang, turn.payload) == (
@@ -173,13 +176,15 @@ def test_buttons_and_custom_are_rendered(client: TestClient, fake: FakeConversat
         BotMessage("<script>alert(1)</script>"),
     ]  # fmt: skip
     data = chat(client, text="card").json()
+    for m in data["messages"]:
+        assert (m.pop("role"), type(m.pop("id")), type(m.pop("at"))) == ("bot", int, str)
     assert data["messages"] == [
         {"text": "Pick one", "buttons": [
             {"title": "Card payments", "payload": '/choose_faq{"faq_id":"card-payments-failing"}'},
             {"title": "Talk to a person", "payload": "/request_human"},
         ]},
         {"text": "", "custom": {"type": "status"}},
-        {"text": "<script>alert(1)</script>"},  # the page renders it as text
+        {"text": "<script>alert(1)</script>"},  # the widget renders it as text
     ]  # fmt: skip
 
 

@@ -73,7 +73,9 @@ class ScriptedConversation:
 class FakeStatus:
     """The status service port with a settable reply."""
 
-    reply: Reply = field(default_factory=lambda: Reply("All good.", custom={"status": {}}))
+    reply: Reply = field(
+        default_factory=lambda: Reply("All good.", custom={"status": {"phase": "all_operational"}})
+    )
 
     def status_reply(self, text: str, lang: str, *, eta: bool = False) -> Reply:
         return self.reply
