@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from faq_index import FaqEntry, FaqFileError, parse_faq_text
-
 from bot.faqdb.errors import InvalidEntry
+from faq_index import FaqEntry, FaqFileError, parse_faq_text
 
 SCHEMA_VERSION = 1
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from faq_index import FaqEntry, FaqFileError, parse_faq_text
 
 from bot.faqdb.codec import SCHEMA_VERSION, entries_from_dicts, entry_to_dict
+from faq_index import FaqEntry, FaqFileError, parse_faq_text
 
 Format = Literal["yaml", "csv"]
 

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from faq_index import FaqEntry
 
 from bot.faqdb.codec import entry_to_dict, from_json, to_json
 from bot.faqdb.errors import DuplicateEntry, EditConflict, UnknownEntry
 from bot.store import StoreError
+from faq_index import FaqEntry
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,9 @@ class FaqStore:
                 .where(faq_entries.c.revision > revision, faq_entries.c.revision <= rev)
                 .order_by(faq_entries.c.position)
             ).all()
-        upserts = tuple(from_json(r.content, f"database entry {r.id}") for r in rows if not r.retired)
+        upserts = tuple(
+            from_json(r.content, f"database entry {r.id}") for r in rows if not r.retired
+        )
         removed = tuple(r.id for r in rows if r.retired)
         return Changes(upserts, removed, rev)
 
@@ -349,7 +351,9 @@ def _checked(conn: sa.Connection, faq_id: str, expected_version: int | None) -> 
 
 
 def _insert(conn: sa.Connection, entry: FaqEntry, rev: int) -> None:
-    position = conn.execute(sa.select(sa.func.coalesce(sa.func.max(faq_entries.c.position), 0))).scalar()
+    position = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.max(faq_entries.c.position), 0))
+    ).scalar()
     conn.execute(
         faq_entries.insert().values(
             id=entry.id,
