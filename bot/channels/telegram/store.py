@@ -1,0 +1,150 @@
+"""What the Telegram channel remembers across restarts and replicas, in the app database.
+
+- ``telegram_updates``: update ids already taken, so a retried or replayed
+  update is answered once (Telegram keeps undelivered updates for 24 h;
+  older rows are pruned).
+- ``telegram_callbacks``: button payloads too long for Telegram's 64-byte
+  callback data, under a short key derived from the payload.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from bot.channels.telegram.errors import TelegramChannelError
+
+logger = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+updates = sa.Table(
+    "telegram_updates",
+    metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+callbacks = sa.Table(
+    "telegram_callbacks",
+    metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+UPDATE_MEMORY = timedelta(hours=48)
+CALLBACK_MEMORY = timedelta(days=30)
+_CACHE = 10_000
+_PRUNE_EVERY = 1_000
+
+
+class StoreUnavailable(TelegramChannelError):
+    """The app database could not be used."""
+
+
+class TelegramStore:
+    """Update de-duplication and long callback payloads, cached in memory (bounded)."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._engine = sa.create_engine(url, pool_pre_ping=True)
+            metadata.create_all(self._engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreUnavailable(f"cannot open the app database: {type(exc).__name__}") from exc
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._payloads: OrderedDict[str, str] = OrderedDict()
+        self._claims = 0
+
+    def claim_update(self, update_id: int) -> bool:
+        """True the first time ``update_id`` is claimed, by any process; False afterwards."""
+        if update_id in self._seen:
+            return False
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(updates.insert().values(update_id=update_id, received_at=_now()))
+        except sa.exc.IntegrityError:
+            self._remember(update_id)
+            return False
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreUnavailable(f"cannot record update: {type(exc).__name__}") from exc
+        self._remember(update_id)
+        self._claims += 1
+        if self._claims % _PRUNE_EVERY == 0:
+            self.prune()
+        return True
+
+    def release_update(self, update_id: int) -> None:
+        """Forget a claim (the update could not be queued; Telegram will send it again)."""
+        self._seen.pop(update_id, None)
+        with self._engine.begin() as conn:
+            conn.execute(updates.delete().where(updates.c.update_id == update_id))
+
+    def save_payload(self, key: str, payload: str) -> None:
+        """Remember ``payload`` under ``key`` (idempotent)."""
+        if self._payloads.get(key) == payload:
+            self._payloads.move_to_end(key)
+            return
+        try:
+            with self._engine.begin() as conn:
+                found = conn.execute(
+                    sa.select(callbacks.c.payload).where(callbacks.c.key == key)
+                ).scalar()
+                if found is None:
+                    conn.execute(
+                        callbacks.insert().values(key=key, payload=payload, created_at=_now())
+                    )
+                else:
+                    conn.execute(
+                        callbacks.update().where(callbacks.c.key == key).values(created_at=_now())
+                    )
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreUnavailable(f"cannot save a button: {type(exc).__name__}") from exc
+        self._cache_payload(key, payload)
+
+    def load_payload(self, key: str) -> str | None:
+        """The payload saved under ``key``, or None when unknown or expired."""
+        if key in self._payloads:
+            self._payloads.move_to_end(key)
+            return self._payloads[key]
+        with self._engine.begin() as conn:
+            found = conn.execute(
+                sa.select(callbacks.c.payload).where(callbacks.c.key == key)
+            ).scalar()
+        if found is not None:
+            self._cache_payload(key, str(found))
+        return None if found is None else str(found)
+
+    def prune(self) -> None:
+        """Delete update ids and button payloads too old to come back."""
+        now = _now()
+        with self._engine.begin() as conn:
+            conn.execute(updates.delete().where(updates.c.received_at < now - UPDATE_MEMORY))
+            conn.execute(callbacks.delete().where(callbacks.c.created_at < now - CALLBACK_MEMORY))
+
+    def close(self) -> None:
+        """Release database connections."""
+        self._engine.dispose()
+
+    def _remember(self, update_id: int) -> None:
+        self._seen[update_id] = None
+        while len(self._seen) > _CACHE:
+            self._seen.popitem(last=False)
+
+    def _cache_payload(self, key: str, payload: str) -> None:
+        self._payloads[key] = payload
+        self._payloads.move_to_end(key)
+        while len(self._payloads) > _CACHE:
+            self._payloads.popitem(last=False)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
