@@ -18,6 +18,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": ("bot.cli.status", "status", "Show the incident status from a feed."),
     "bench": ("bot.cli.bench", "bench", "Benchmark FAQ turns through the full stack."),
     "train": ("bot.cli.train", "train", "Train the Rasa model if its inputs changed."),
+    "telegram": ("bot.cli.telegram", "telegram", "Register the webhook or long-poll Telegram."),
 }
 
 
