@@ -147,7 +147,7 @@
       m.buttons.forEach(function (b) {
         var btn = box.appendChild(el("button", null, String(b.title)));
         btn.type = "button";
-        btn.addEventListener("click", function () { send(String(b.title), String(b.payload)); });
+        btn.addEventListener("click", function () { send(String(b.title), String(b.payload)); input.focus(); });
       });
     }
     log.appendChild(row);

@@ -95,6 +95,15 @@ class WidgetServer:
     status: FakeStatus
     banner: StatusBanner
     conversation: ScriptedConversation
+    loop: asyncio.AbstractEventLoop
+
+    def drop_streams(self) -> None:
+        """End every open stream and refuse new ones until :meth:`accept_streams`."""
+        asyncio.run_coroutine_threadsafe(self.hub.stop(), self.loop).result(timeout=5)
+
+    def accept_streams(self) -> None:
+        """Accept streams again."""
+        asyncio.run_coroutine_threadsafe(self.hub.start(), self.loop).result(timeout=5)
 
     def set_status(self, reply: Reply) -> None:
         """Change the status and tell open widgets (what LiveStatus.accept triggers)."""
@@ -166,7 +175,7 @@ def widget_server(
             if task.done():
                 task.result()
             threading.Event().wait(0.01)
-        yield WidgetServer(f"http://127.0.0.1:{port}", hub, status, banner, conversation)
+        yield WidgetServer(f"http://127.0.0.1:{port}", hub, status, banner, conversation, loop)
     finally:
         asyncio.run_coroutine_threadsafe(hub.stop(), loop).result(timeout=5)
         server.should_exit = True
