@@ -100,7 +100,9 @@ class StaffTools:
         lines = [f"*Recent questions with no answer* (latest {len(groups)}):"]
         for g in groups:
             when = g.last_asked.strftime("%Y-%m-%d %H:%M UTC")
-            lines.append(f"• ×{g.count} ({g.lang}, last {when}): {escape(g.text)}")
+            lines.append(
+                f"• ×{g.count} ({g.lang}, last {when}): {escape(' '.join(g.text.split()))}"
+            )
         blocks = [section(p) for p in split_escaped("\n".join(lines))][:BLOCKS_MAX]
         return blocks, f"{len(groups)} unanswered questions"
 

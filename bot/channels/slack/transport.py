@@ -43,13 +43,22 @@ class SocketModeRunner:
     """Keeps a Socket Mode connection open while the app runs (no public URL needed)."""
 
     def __init__(self, app: AsyncApp, *, app_token: str) -> None:
-        self.handler = AsyncSocketModeHandler(app, app_token)
+        self._app = app
+        self._app_token = app_token
+        self._handler: AsyncSocketModeHandler | None = None
+
+    def make_handler(self) -> AsyncSocketModeHandler:
+        """Bolt's Socket Mode handler (needs a running event loop, so made at start)."""
+        return AsyncSocketModeHandler(self._app, self._app_token)
 
     async def start(self) -> None:
         """Open the Socket Mode connection (``apps.connections.open``, then a WebSocket)."""
-        await self.handler.connect_async()
+        self._handler = self.make_handler()
+        await self._handler.connect_async()
         logger.info("Slack Socket Mode connected")
 
     async def stop(self) -> None:
         """Close the connection."""
-        await self.handler.close_async()
+        if self._handler is not None:
+            await self._handler.close_async()
+            self._handler = None
