@@ -52,13 +52,17 @@ class TelegramStore:
     """Update de-duplication and long callback payloads, cached in memory (bounded)."""
 
     def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite" and parsed.database not in (
+                None,
+                "",
+                ":memory:",
+            ):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self._engine = sa.create_engine(url, pool_pre_ping=True)
             metadata.create_all(self._engine)
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
             raise StoreUnavailable(f"cannot open the app database: {type(exc).__name__}") from exc
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._payloads: OrderedDict[str, str] = OrderedDict()
