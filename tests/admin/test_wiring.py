@@ -1,0 +1,81 @@
+"""The admin and the FAQ reloader wired into the real app (build_services, create_app)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from bot.app import build_services, create_app
+from bot.faqdb.codec import entry_to_dict, validate_edit
+from bot.faqdb.store import FaqStore
+from bot.settings import Settings, SettingsError
+from bot.store import AppStore
+from faq_index import Encoder
+from tests.faq_store.builders import sqlite_url, write_seed
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _settings(tmp_path: Path, **extra: str) -> Settings:
+    env = {
+        "FARO_PROJECT_DIR": str(REPO),
+        "FARO_DATA_DIR": str(tmp_path / "data"),
+        "FARO_DATABASE_URL": sqlite_url(tmp_path),
+        "FARO_FAQ": str(write_seed(tmp_path)),
+        "FARO_FAQ_POLL_INTERVAL": "0.2",
+        "FARO_RASA_URL": "http://127.0.0.1:9",
+        **extra,
+    }
+    return Settings.from_env(env)
+
+
+def test_settings_read_admin_secrets_and_poll_interval(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, FARO_ADMIN_PASSWORD="pw-secret", FARO_ADMIN_TOKEN="tk-secret")
+    assert (settings.admin_password, settings.admin_token) == ("pw-secret", "tk-secret")
+    assert settings.faq_poll_interval_s == 0.2
+    assert "pw-secret" not in repr(settings) and "tk-secret" not in repr(settings)
+    assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).faq_poll_interval_s == 1.0
+    assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).admin_password is None
+    with pytest.raises(SettingsError, match="FARO_FAQ_POLL_INTERVAL"):
+        _settings(tmp_path, FARO_FAQ_POLL_INTERVAL="soon")
+
+
+def test_app_serves_the_admin_and_picks_up_another_replicas_change(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    services = build_services(_settings(tmp_path, FARO_ADMIN_PASSWORD="pw"), encoder=encoder)
+    app = create_app(services)
+    other = AppStore(sqlite_url(tmp_path))  # another replica's connection to the database
+    try:
+        with TestClient(app) as client:  # runs the lifespan: the reloader polls
+            assert client.get("/admin/login").status_code == 200
+            assert "Sign in" in client.get("/admin/login").text
+            store = FaqStore(other.engine)
+            stored = store.get("when-fixed")
+            assert stored is not None
+            raw = entry_to_dict(stored.entry)
+            raw["answer"]["en"] = "It is fixed."
+            saved = time.monotonic()
+            store.update(validate_edit(raw), actor="admin:other-replica")
+            while True:
+                decision = services.faq.decide("when will it be fixed", "en")
+                if decision.best and decision.best.entry.answer["en"] == "It is fixed.":
+                    break
+                assert time.monotonic() - saved < 5.0, "not served within 5 s"
+                time.sleep(0.05)
+    finally:
+        other.dispose()
+        services.store.dispose()
+
+
+def test_app_without_an_admin_secret_says_the_admin_is_off(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    services = build_services(_settings(tmp_path), encoder=encoder)
+    client = TestClient(create_app(services))
+    response = client.get("/admin")
+    assert response.status_code == 404 and "The admin is off" in response.text
+    services.store.dispose()
