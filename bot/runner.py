@@ -133,6 +133,21 @@ class RasaProject:
         return subprocess.Popen(cmd, cwd=self.root, stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
+def default_replicas() -> int:
+    """Rasa processes ``faro up`` starts: FARO_RASA_REPLICAS, else one per core up to two.
+
+    Rasa processes one message at a time per process (Python, one event
+    loop); a second process uses the second core. Conversations are routed
+    to a fixed replica by their id, so in-memory locks stay correct.
+    """
+    raw = os.environ.get("FARO_RASA_REPLICAS", "")
+    if raw:
+        if not raw.isdigit() or not 1 <= int(raw) <= 16:
+            raise RunnerError(f"FARO_RASA_REPLICAS: expected 1 to 16, got {raw!r}")
+        return int(raw)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def _use_wal(db: Path) -> None:
     """Put Rasa's SQLite tracker store in WAL mode (persistent in the file).
 

@@ -55,7 +55,7 @@ from bot.cli.serving import load_settings, spinner
     "--rasa-replicas",
     type=click.IntRange(1, 16),
     default=None,
-    help="Rasa processes of the throwaway stack [FARO_RASA_REPLICAS, 1].",
+    help="Rasa processes of the throwaway stack [FARO_RASA_REPLICAS, 2 on multi-core machines].",
 )
 @click.option(
     "--baseline",
@@ -77,7 +77,7 @@ def bench(
     import os
 
     from bot.benchmark import app_sender, drive
-    from bot.runner import RunnerError
+    from bot.runner import RunnerError, default_replicas
     from bot.stack import running_stack
     from bot.templates import TemplateStore
 
@@ -85,7 +85,10 @@ def bench(
     questions = _faq_questions(settings.faq_paths)
     templates = TemplateStore.from_paths(settings.template_paths)
     failure = templates.render("dialogue_unavailable", "en")
-    replicas = rasa_replicas or int(os.environ.get("FARO_RASA_REPLICAS", "1"))
+    try:
+        replicas = rasa_replicas or default_replicas()
+    except RunnerError as exc:
+        raise UserError(str(exc)) from None
     results = []
     with ExitStack() as stack:
         if url is None:

@@ -25,14 +25,17 @@ from bot.cli.serving import build, load_settings, run_uvicorn, spinner
     "--rasa-replicas",
     type=click.IntRange(1, 16),
     default=None,
-    help="Rasa processes; conversations are routed by id [FARO_RASA_REPLICAS, 1].",
+    help="Rasa processes; conversations are routed by id [FARO_RASA_REPLICAS, 2 on multi-core machines].",
 )
 def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | None) -> None:
     """Train Rasa if its inputs changed, start Rasa and the app, stop both on Ctrl-C."""
     from bot.app import create_app
-    from bot.runner import RasaProject, RunnerError, stop, wait_healthy
+    from bot.runner import RasaProject, RunnerError, default_replicas, stop, wait_healthy
 
-    replicas = rasa_replicas or int(os.environ.get("FARO_RASA_REPLICAS", "1"))
+    try:
+        replicas = rasa_replicas or default_replicas()
+    except RunnerError as exc:
+        raise UserError(str(exc)) from None
     urls = tuple(f"http://127.0.0.1:{rasa_port + i}" for i in range(replicas))
     settings = load_settings(host=host, port=port, rasa_urls=urls)
     project = RasaProject.from_env(settings.project_dir, settings.data_dir)
