@@ -74,7 +74,6 @@ def bench(
     as_json: bool,
 ) -> None:
     """Drive N concurrent conversations of FAQ questions and print msg/s, p50, p99, errors."""
-    import os
 
     from bot.benchmark import app_sender, drive
     from bot.runner import RunnerError, default_replicas

@@ -25,7 +25,7 @@ from bot.cli.serving import build, load_settings, run_uvicorn, spinner
     "--rasa-replicas",
     type=click.IntRange(1, 16),
     default=None,
-    help="Rasa processes; conversations are routed by id [FARO_RASA_REPLICAS, 2 on multi-core machines].",
+    help="Rasa processes, conversations routed by id [FARO_RASA_REPLICAS; 2 if 2+ cores].",
 )
 def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | None) -> None:
     """Train Rasa if its inputs changed, start Rasa and the app, stop both on Ctrl-C."""
