@@ -164,9 +164,9 @@ class AdminPages:
             await asyncio.sleep(0.2)  # slows guessing
             return self._render(request, "login.html", {"message": "bad_login"}, 401)
         logger.info("admin: %s signed in", name)
-        response = RedirectResponse("/admin", status_code=303)
-        self._set_session(request, response, self._auth.new_session(name))
-        return response
+        redirect = RedirectResponse("/admin", status_code=303)
+        self._set_session(request, redirect, self._auth.new_session(name))
+        return redirect
 
     async def logout(self, request: Request) -> Response:
         """End the session."""
@@ -180,7 +180,7 @@ class AdminPages:
         """List and search entries."""
         query = request.query_params.get("q", "")[:200]
         retired = request.query_params.get("retired") == "1"
-        found = await asyncio.to_thread(self._faq_store.list, query, include_retired=retired)
+        found = await asyncio.to_thread(self._faq_store.search, query, include_retired=retired)
         return self._render(
             request, "entries.html", {"entries": found, "q": query, "retired": retired}
         )
@@ -274,7 +274,7 @@ class AdminPages:
     async def unanswered(self, request: Request) -> Response:
         """Questions the FAQ could not answer, grouped, with counts, newest first."""
         groups = await asyncio.to_thread(self._app_store.unanswered_groups)
-        live = await asyncio.to_thread(self._faq_store.list)
+        live = await asyncio.to_thread(self._faq_store.search)
         choices = [(s.entry.id, s.entry.question_for(ui_lang(request))[1]) for s in live]
         return self._render(
             request,

@@ -159,7 +159,7 @@ class FaqStore:
             row = conn.execute(sa.select(faq_entries).where(faq_entries.c.id == faq_id)).first()
         return None if row is None else _stored(row)
 
-    def list(self, query: str = "", *, include_retired: bool = False) -> list[StoredEntry]:
+    def search(self, query: str = "", *, include_retired: bool = False) -> list[StoredEntry]:
         """Entries whose id, tags or texts contain ``query`` (case-insensitive), by id."""
         stmt = sa.select(faq_entries).order_by(faq_entries.c.id)
         if not include_retired:

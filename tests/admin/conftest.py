@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -46,13 +45,13 @@ class Admin:
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
-    def login(self, name: str = "Ana", password: str = PASSWORD) -> httpx.Response:
+    def login(self, name: str = "Ana", password: str = PASSWORD) -> Any:
         token = self.csrf("/admin/login")
         return self.client.post(
             "/admin/login", data={"csrf": token, "name": name, "password": password}
         )
 
-    def post(self, path: str, data: dict[str, Any], *, csrf: str | None = None) -> httpx.Response:
+    def post(self, path: str, data: dict[str, Any], *, csrf: str | None = None) -> Any:
         token = self.csrf() if csrf is None else csrf
         return self.client.post(path, data={**data, "csrf": token}, follow_redirects=False)
 

@@ -16,7 +16,7 @@ from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.codec import entry_to_dict, validate_edit
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
-from faq_index import Encoder, load_encoder
+from faq_index import Encoder, FaqIndex, load_encoder
 from tests.faq_store.builders import mortgage, postgres_schema, sqlite_url, write_seed
 
 OLD = "We are working on it; see the status page for the latest estimate."
@@ -74,7 +74,7 @@ def _edit_answer(store: FaqStore, answer: str) -> None:
     store.update(validate_edit(raw), actor="admin:test", expected_version=stored.version)
 
 
-def _answer(service: FaqService, text: str = QUESTION, lang: str = "en") -> str | None:
+def _answer(service: FaqService | FaqIndex, text: str = QUESTION, lang: str = "en") -> str | None:
     decision = service.decide(text, lang)
     if decision.kind != "answer" or decision.best is None:
         return None

@@ -116,8 +116,8 @@ def test_retire_and_restore(seeded: FaqStore) -> None:
     stored = seeded.retire("login-problems", actor="admin:ana")
     assert stored.retired and stored.version == 2
     assert [e.id for e in seeded.snapshot()[0]] == ["card-payments-failing", "when-fixed"]
-    assert [s.entry.id for s in seeded.list(include_retired=True)][-1] == "when-fixed"
-    assert "login-problems" in [s.entry.id for s in seeded.list(include_retired=True)]
+    assert [s.entry.id for s in seeded.search(include_retired=True)][-1] == "when-fixed"
+    assert "login-problems" in [s.entry.id for s in seeded.search(include_retired=True)]
     record = seeded.audit(limit=1)[0]
     assert record.action == "retire" and record.before is not None and record.after is None
     seeded.restore("login-problems", actor="admin:ana")
@@ -137,10 +137,10 @@ def test_changes_since_returns_only_what_changed(seeded: FaqStore) -> None:
 
 
 def test_list_searches_ids_tags_and_texts_case_insensitively(seeded: FaqStore) -> None:
-    assert [s.entry.id for s in seeded.list("PAYMENTS")] == ["card-payments-failing"]
-    assert [s.entry.id for s in seeded.list("cuándo")] == ["when-fixed"]
-    assert [s.entry.id for s in seeded.list("sign in")] == ["login-problems"]
-    assert len(seeded.list("")) == 3
+    assert [s.entry.id for s in seeded.search("PAYMENTS")] == ["card-payments-failing"]
+    assert [s.entry.id for s in seeded.search("cuándo")] == ["when-fixed"]
+    assert [s.entry.id for s in seeded.search("sign in")] == ["login-problems"]
+    assert len(seeded.search("")) == 3
 
 
 def test_import_dry_run_changes_nothing(seeded: FaqStore) -> None:
