@@ -126,6 +126,12 @@ class FakeBotApi:
             if chat_id is None or int(c.params["chat_id"]) == chat_id
         ]
 
+    def shown(self, chat_id: int) -> list[str]:
+        """What the user of ``chat_id`` sees, oldest first (entities parsed, as Telegram shows)."""
+        with self._lock:
+            kept = sorted((mid, m) for (cid, mid), m in self.messages.items() if cid == chat_id)
+        return [m["text"] for _, m in kept]
+
     def wait_for(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> None:
         """Block until ``predicate()`` holds; AssertionError after ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
