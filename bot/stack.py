@@ -121,14 +121,14 @@ def running_stack(
     token = secrets.token_urlsafe(16)
     env = dict(os.environ)
     env.update(
-        FARO_PROJECT_DIR=str(ROOT),
+        FARO_PROJECT_DIR=str(root),
         FARO_DATA_DIR=str(data_dir),
         FARO_PORT=str(app_port),
         FARO_RASA_URL=",".join(rasa_urls),
         FARO_ACTION_TOKEN=token,
         FARO_STATUS_POLL_INTERVAL="1",
-        **(extra_env or {}),
     )
+    env.update(extra_env or {})
     stack = Stack(
         app_url=f"http://127.0.0.1:{app_port}",
         rasa_urls=rasa_urls,

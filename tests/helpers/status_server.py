@@ -25,6 +25,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import re
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -63,6 +64,18 @@ class IncidentReplay:
     def from_file(cls, path: Path | str) -> IncidentReplay:
         """Load a ``{"page": ..., "incident": ...}`` fixture file."""
         return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def rebased(self, now: datetime) -> IncidentReplay:
+        """The same incident moved in time so that its last update is a minute before ``now``.
+
+        For replays against a process with a real clock: a 2019 incident would
+        otherwise read as long over.
+        """
+        last = _parse_time(self.updates[-1]["display_at"])
+        assert last is not None
+        delta = now - timedelta(minutes=1) - last
+        fixture = {"page": self.page, "incident": self.incident}
+        return IncidentReplay(_shift_times(copy.deepcopy(fixture), delta))
 
     @property
     def steps(self) -> int:
@@ -145,6 +158,28 @@ class IncidentReplay:
         if not 1 <= step <= self.steps:
             raise ValueError(f"step must be between 1 and {self.steps}, got {step}")
         return step
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not _ISO.match(value):
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _shift_times(node: Any, delta: timedelta) -> Any:
+    """Every ISO timestamp string in ``node`` moved by ``delta`` (same zone style)."""
+    if isinstance(node, dict):
+        return {k: _shift_times(v, delta) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shift_times(v, delta) for v in node]
+    moment = _parse_time(node)
+    if moment is None:
+        return node
+    shifted = (moment + delta).isoformat(timespec="milliseconds")
+    return shifted.replace("+00:00", "Z") if str(node).endswith("Z") else shifted
 
 
 def _first(updates: list[dict[str, Any]], status: str) -> str | None:
