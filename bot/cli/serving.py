@@ -75,7 +75,14 @@ def run_uvicorn(app: Any, *, host: str, port: int, on_started: Callable[[], None
     import uvicorn
 
     config = uvicorn.Config(
-        app, host=host, port=port, access_log=False, log_level="warning", lifespan="on"
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+        # open widgets hold event streams: end them on Ctrl-C instead of waiting for them
+        timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
     if on_started is not None:
