@@ -266,6 +266,9 @@ def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:
                     response.headers["Retry-After"] = str(r.retry_after)
             except _BadRequest as bad:
                 response = _error(bad.status, str(bad))
+            except HistoryError as exc:
+                logger.error("web history: %s", exc)
+                response = _error(503, "the chat is unavailable right now: try again in a minute")
         if origin is not None:
             response.headers["Access-Control-Allow-Origin"] = normalize_origin(origin)
             response.headers["Vary"] = "Origin"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,3 +248,17 @@ def test_ip_rate_limit_covers_new_sessions_too(fake: FakeConversation, history: 
     assert codes == [200] * 5 + [429]
     assert session.status_code == 429
     assert len(fake.turns) == 5
+
+
+def test_a_broken_history_database_is_a_clear_503(fake: FakeConversation, tmp_path: Path) -> None:
+    db = tmp_path / "app.db"
+    broken = WebHistory(f"sqlite:///{db}")
+    broken.dispose()
+    db.unlink()
+    db.mkdir()  # the database file is gone and cannot be recreated
+    with make_client(fake, broken) as c:
+        r = c.post("/api/session")
+        chat = c.post("/api/chat", json={"text": "hi"})
+    assert r.status_code == 503 and chat.status_code == 503
+    assert r.json()["error"] == "the chat is unavailable right now: try again in a minute"
+    assert fake.turns == []
