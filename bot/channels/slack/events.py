@@ -37,7 +37,7 @@ from bot.conversation import Conversation, Turn
 logger = logging.getLogger(__name__)
 
 CHANNEL = "slack"
-_IGNORED_SUBTYPES_OK = frozenset({None, "file_share", "thread_broadcast"})
+_PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 
 class SeenEvents:
@@ -178,7 +178,7 @@ class SlackHandlers:
 def _from_a_person(event: dict[str, Any]) -> bool:
     """A message a person wrote (not a bot, not an edit, deletion or join notice)."""
     return (
-        event.get("subtype") in _IGNORED_SUBTYPES_OK
+        event.get("subtype") in _PERSON_SUBTYPES
         and not event.get("bot_id")
         and not event.get("bot_profile")
         and isinstance(event.get("user"), str)
