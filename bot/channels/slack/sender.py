@@ -78,10 +78,15 @@ class SlackSender:
     async def send(
         self, channel: str, messages: list[BotMessage], *, thread_ts: str | None = None
     ) -> list[str]:
-        """Post each bot message (Block Kit) to ``channel`` in order; return their ``ts``."""
+        """Post each bot message (Block Kit) to ``channel`` in order; return their ``ts``.
+
+        Messages with nothing to show on Slack (only ``custom`` data) are skipped.
+        """
         sent = []
         for message in messages:
             blocks, text = render(message)
+            if not blocks:
+                continue
             sent.append(await self.post(channel, blocks=blocks, text=text, thread_ts=thread_ts))
         return sent
 

@@ -101,3 +101,15 @@ def test_staff_ask_through_the_live_index(slack: tuple[Stack, MockSlackApi]) -> 
     text = "\n".join(b["text"]["text"] for b in response.body["blocks"])
     assert "*Decision:* answer" in text and "`card-payments-failing`" in text
     assert answer("card-payments-failing", "en") in text
+
+
+def test_a_status_question_gets_the_live_incident(slack: tuple[Stack, MockSlackApi]) -> None:
+    stack, api = slack
+    feed = json.loads((ROOT / "data/status/sample.json").read_text())
+    incident = next(i for i in feed["incidents"] if i["status"] != "resolved")
+    assert post(stack, dm("is the app down?", user="U0STAT", channel="D0STAT")).status_code == 200
+    time.sleep(2)  # every message of the turn, and nothing empty (status data rides along)
+    replies = replies_to(api, "D0STAT", 1)
+    text = " ".join(text_of(r) for r in replies)
+    assert escape(incident["name"]) in text and "as of" in text.lower()
+    assert all(r["blocks"] and r["text"] for r in replies)

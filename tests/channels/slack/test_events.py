@@ -159,6 +159,7 @@ def test_bots_edits_and_notices_are_ignored(
 ) -> None:
     bodies = [
         dm("I am Faro", user=BOT_USER_ID, bot_id=BOT_ID),  # the bot's own message
+        dm("I am Faro too", user=BOT_USER_ID),  # its own, without bot_id
         dm("beep", bot_id="B0OTHER", subtype="bot_message"),  # another bot
         dm("beep", bot_id="B0OTHER"),  # another bot posting as an app user
         dm("edited", subtype="message_changed"),

@@ -95,3 +95,10 @@ async def test_update_and_thread_replies(slack_api: MockSlackApi) -> None:
     assert post.body["thread_ts"] == "123.456"
     assert post.body["unfurl_links"] is False
     assert update.body == {"channel": "C1", "ts": ts, "blocks": [], "text": "changed"}
+
+
+async def test_messages_with_nothing_to_show_are_skipped(slack_api: MockSlackApi) -> None:
+    custom_only = BotMessage("", custom={"status": {"phase": "investigating"}})
+    sent = await sender(slack_api).send("D1", [custom_only, BotMessage("shown"), BotMessage("  ")])
+    assert len(sent) == 1
+    assert [c.body["text"] for c in slack_api.of("chat.postMessage")] == ["shown"]
