@@ -9,6 +9,7 @@ limits enforced as Telegram does), editMessageReplyMarkup and
 answerCallbackQuery. Every call is logged with its arrival time; failures
 can be scripted (429 with ``retry_after``, 5xx) and chats blocked (403).
 
+Builders of the updates Telegram sends are in ``telegram_builders``.
 Async use: ``async with FakeBotApi() as api: ...``; sync use (beside a
 stack in other processes): ``with FakeBotApi().running() as api: ...``.
 """
@@ -255,7 +256,7 @@ class FakeBotApi:
             "message_id": message_id,
             "date": int(time.time()),
             "from": dict(BOT_USER),
-            "chat": _chat(chat_id),
+            "chat": chat_object(chat_id),
             "text": visible,
         }
         if markup:
@@ -332,56 +333,6 @@ class FakeBotApi:
             loop.close()
 
 
-# --- what Telegram would send ---------------------------------------------------------
-
-
-def user(user_id: int, lang: str | None = "en") -> dict[str, Any]:
-    """A Telegram user object."""
-    out: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
-    if lang:
-        out["language_code"] = lang
-    return out
-
-
-def message_update(
-    update_id: int, chat_id: int, text: str, *, lang: str | None = "en"
-) -> dict[str, Any]:
-    """An update carrying a text message from the user of a private chat."""
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": _chat(chat_id),
-            "from": user(chat_id, lang),
-            "text": text,
-        },
-    }
-
-
-def callback_update(
-    update_id: int, message: dict[str, Any], data: str, *, lang: str | None = "en"
-) -> dict[str, Any]:
-    """An update for pressing the button with ``data`` under ``message`` (as the fake stored it)."""
-    chat_id = message["chat"]["id"]
-    return {
-        "update_id": update_id,
-        "callback_query": {
-            "id": f"cq{update_id}",
-            "from": user(chat_id, lang),
-            "chat_instance": f"ci{chat_id}",
-            "message": message,
-            "data": data,
-        },
-    }
-
-
-def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, callback data) of every button under ``message``."""
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-    return [(b["text"], b["callback_data"]) for row in rows for b in row]
-
-
 # --- internals -------------------------------------------------------------------------
 
 
@@ -424,7 +375,8 @@ def _check_markup(markup: Any) -> None:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
-def _chat(chat_id: int) -> dict[str, Any]:
+def chat_object(chat_id: int) -> dict[str, Any]:
+    """A Telegram chat object: private for positive ids, a group otherwise."""
     if chat_id > 0:
         return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
     return {"id": chat_id, "type": "group", "title": f"Group{chat_id}"}

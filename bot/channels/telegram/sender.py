@@ -28,6 +28,7 @@ from telegram.error import (
 
 from bot.channels.telegram.errors import RecipientBlocked, SendFailed, redact
 from bot.channels.telegram.limits import RateLimiter
+from bot.channels.telegram.render import render_html, split_text
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ class TelegramSender:
                 chat_id=chat_id, text=html, parse_mode=ParseMode.HTML, reply_markup=keyboard
             ),
         )
+
+    async def send_text(self, chat_id: int, text: str) -> list[Message]:
+        """Send plain ``text`` (escaped, split at 4096 on sentence ends), parts in order."""
+        return [await self.send_message(chat_id, render_html(part)) for part in split_text(text)]
 
     async def clear_keyboard(self, chat_id: int, message_id: int) -> None:
         """Remove the inline keyboard of a message the bot sent."""

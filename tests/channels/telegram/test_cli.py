@@ -15,7 +15,7 @@ from tests.helpers.telegram_fake import TOKEN, FakeBotApi
 
 
 @pytest.fixture
-def api() -> Iterator[FakeBotApi]:  # type: ignore[override]
+def api() -> Iterator[FakeBotApi]:
     """The fake in a thread: the commands run their own event loop."""
     with FakeBotApi().running() as fake:
         yield fake

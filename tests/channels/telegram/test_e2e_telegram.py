@@ -14,13 +14,8 @@ from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from bot.stack import ROOT, Stack, running_stack
 from bot.templates import TemplateStore
 from tests.channels.telegram.conftest import SECRET
-from tests.helpers.telegram_fake import (
-    TOKEN,
-    FakeBotApi,
-    buttons,
-    callback_update,
-    message_update,
-)
+from tests.helpers.telegram_builders import buttons, callback_update, message_update
+from tests.helpers.telegram_fake import TOKEN, FakeBotApi
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +28,7 @@ def answer(faq_id: str, lang: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[FakeBotApi]:  # type: ignore[override]
+def api() -> Iterator[FakeBotApi]:
     with FakeBotApi().running() as fake:
         yield fake
 

@@ -93,4 +93,4 @@ async def test_a_pause_that_starts_while_waiting_is_honoured() -> None:
 @pytest.mark.parametrize("bad", [{"per_second": 0}, {"chat_interval_s": -1}])
 def test_nonsense_limits_are_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
-        RateLimiter(**bad)
+        RateLimiter(**bad)  # type: ignore[arg-type]

@@ -9,7 +9,8 @@ import pytest
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.polling import LongPoller, PollingError
 from tests.channels.telegram.conftest import ScriptedConversation
-from tests.helpers.telegram_fake import Failure, FakeBotApi, message_update
+from tests.helpers.telegram_builders import message_update
+from tests.helpers.telegram_fake import Failure, FakeBotApi
 
 
 async def test_long_polling_delivers_updates_in_order_and_confirms_them(

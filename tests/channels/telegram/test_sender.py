@@ -112,3 +112,12 @@ async def test_a_wrong_token_fails_without_showing_the_token(
     with pytest.raises(SendFailed) as raised:
         await sender_for(wrong).send_message(7, "hello")
     assert "WrongTokenValue" not in str(raised.value)
+
+
+async def test_send_text_escapes_and_splits_plain_text_for_broadcasts(
+    api: FakeBotApi, settings: TelegramTestSettings
+) -> None:
+    text = "Payments <cards> & transfers are back. " * 150
+    await sender_for(settings).send_text(77, text)
+    shown = api.shown(77)
+    assert len(shown) == 2 and " ".join(shown) == text.strip()

@@ -19,14 +19,8 @@ from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, webhook_r
 from bot.channels.telegram.wiring import build_bot
 from bot.conversation import BotMessage, Button, Turn
 from tests.channels.telegram.conftest import SECRET, ScriptedConversation, TelegramTestSettings
-from tests.helpers.telegram_fake import (
-    TOKEN,
-    Failure,
-    FakeBotApi,
-    buttons,
-    callback_update,
-    message_update,
-)
+from tests.helpers.telegram_builders import buttons, callback_update, message_update
+from tests.helpers.telegram_fake import TOKEN, Failure, FakeBotApi
 
 LONG_PAYLOAD = '/choose_faq{"faq_id":"card-payments-failing-during-the-november-outage"}'
 
