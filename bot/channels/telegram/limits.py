@@ -6,10 +6,10 @@ bot goes faster. :class:`RateLimiter` hands out start times ("slots") so
 that, for every send that goes through it:
 
 - two sends to one chat start at least ``chat_interval_s`` apart (three
-  seconds in groups, whose ids are negative);
-- two sends to any chats start at least ``1 / per_second`` apart, plus a
-  small margin, so any one-second window holds at most ``per_second``
-  starts even when network jitter bunches arrivals at Telegram;
+  seconds in groups, whose ids are negative), plus 5 %;
+- two sends to any chats start at least ``1 / per_second`` apart, plus
+  10 %, so any one-second window holds at most ``per_second`` starts even
+  when network jitter bunches arrivals at Telegram;
 - nothing starts while a 429's ``retry_after`` is running.
 
 Slots are reserved without awaiting, so in one event loop reservations are
@@ -24,9 +24,10 @@ import bisect
 import time
 from collections.abc import Awaitable, Callable
 
-# Keeps global starts a little further apart than 1/per_second, so that a
-# window measured at Telegram's side stays within the limit despite jitter.
-_GLOBAL_MARGIN = 0.05
+# Starts are kept a little further apart than the limits say, so that what
+# Telegram measures on arrival stays within them despite network jitter.
+_GLOBAL_MARGIN = 0.10
+_CHAT_MARGIN = 0.05
 _PRUNE_EVERY = 1024
 
 
@@ -103,7 +104,7 @@ class RateLimiter:
         times = self._chat_pending.get(chat_id, [])
         latest = max([*times, self._chat_last.get(chat_id, float("-inf"))])
         interval = self.group_interval_s if chat_id < 0 else self.chat_interval_s
-        return latest + interval
+        return latest + interval * (1.0 + _CHAT_MARGIN)
 
     def _unpend(self, chat_id: int, start: float) -> None:
         pending = self._chat_pending.get(chat_id)

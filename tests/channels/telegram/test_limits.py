@@ -44,7 +44,7 @@ def test_many_chats_stay_under_thirty_per_second() -> None:
     limiter = RateLimiter(clock=Clock())
     slots = [limiter.reserve(chat) for chat in range(1, 301) for _ in range(2)]
     assert max_in_window(slots) <= 30
-    assert max(slots) - min(slots) < 600 / 30 * 1.1  # and not much slower than allowed
+    assert max(slots) - min(slots) < 600 / 30 * 1.15  # and not much slower than allowed
 
 
 def test_a_waiting_chat_does_not_hold_up_other_chats() -> None:
