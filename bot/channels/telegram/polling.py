@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
 from bot.channels.telegram.channel import Intake, TelegramChannel
@@ -64,11 +65,19 @@ class LongPoller:
                 continue
             backoff = 1.0
             for update in updates:
-                while await self._channel.accept(update) is Intake.FULL:
+                while await self._take(update) is not True:
                     if self._stopping.is_set():
                         return
                     await self._pause(0.5)
                 self._offset = update.update_id + 1
+
+    async def _take(self, update: Update) -> bool:
+        """Hand ``update`` to the channel; False when it must be offered again later."""
+        try:
+            return await self._channel.accept(update) is not Intake.FULL
+        except TelegramChannelError as exc:  # the database is unavailable
+            logger.warning("update %s not taken: %s", update.update_id, exc)
+            return False
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,6 +50,10 @@ class StoreUnavailable(TelegramChannelError):
     """The app database could not be used."""
 
 
+class _Raced(Exception):
+    """A row with that key exists already."""
+
+
 class TelegramStore:
     """Update de-duplication and long callback payloads, cached in memory (bounded)."""
 
@@ -73,13 +79,11 @@ class TelegramStore:
         if update_id in self._seen:
             return False
         try:
-            with self._engine.begin() as conn:
+            with self._transaction("record an update") as conn:
                 conn.execute(updates.insert().values(update_id=update_id, received_at=_now()))
-        except sa.exc.IntegrityError:
+        except _Raced:  # taken before, here or by another replica
             self._remember(update_id)
             return False
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreUnavailable(f"cannot record update: {type(exc).__name__}") from exc
         self._remember(update_id)
         self._claims += 1
         if self._claims % _PRUNE_EVERY == 0:
@@ -89,7 +93,7 @@ class TelegramStore:
     def release_update(self, update_id: int) -> None:
         """Forget a claim (the update could not be queued; Telegram will send it again)."""
         self._seen.pop(update_id, None)
-        with self._engine.begin() as conn:
+        with self._transaction("release an update") as conn:
             conn.execute(updates.delete().where(updates.c.update_id == update_id))
 
     def save_payload(self, key: str, payload: str) -> None:
@@ -98,7 +102,7 @@ class TelegramStore:
             self._payloads.move_to_end(key)
             return
         try:
-            with self._engine.begin() as conn:
+            with self._transaction("save a button") as conn:
                 found = conn.execute(
                     sa.select(callbacks.c.payload).where(callbacks.c.key == key)
                 ).scalar()
@@ -110,8 +114,8 @@ class TelegramStore:
                     conn.execute(
                         callbacks.update().where(callbacks.c.key == key).values(created_at=_now())
                     )
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreUnavailable(f"cannot save a button: {type(exc).__name__}") from exc
+        except _Raced:
+            pass  # another replica saved the same key, which stands for the same payload
         self._cache_payload(key, payload)
 
     def load_payload(self, key: str) -> str | None:
@@ -119,7 +123,7 @@ class TelegramStore:
         if key in self._payloads:
             self._payloads.move_to_end(key)
             return self._payloads[key]
-        with self._engine.begin() as conn:
+        with self._transaction("read a button") as conn:
             found = conn.execute(
                 sa.select(callbacks.c.payload).where(callbacks.c.key == key)
             ).scalar()
@@ -130,13 +134,24 @@ class TelegramStore:
     def prune(self) -> None:
         """Delete update ids and button payloads too old to come back."""
         now = _now()
-        with self._engine.begin() as conn:
+        with self._transaction("prune") as conn:
             conn.execute(updates.delete().where(updates.c.received_at < now - UPDATE_MEMORY))
             conn.execute(callbacks.delete().where(callbacks.c.created_at < now - CALLBACK_MEMORY))
 
     def close(self) -> None:
         """Release database connections."""
         self._engine.dispose()
+
+    @contextlib.contextmanager
+    def _transaction(self, what: str) -> Iterator[sa.Connection]:
+        """A transaction whose database errors become :class:`StoreUnavailable`."""
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except sa.exc.IntegrityError as exc:
+            raise _Raced(what) from exc
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreUnavailable(f"cannot {what}: {type(exc).__name__}") from exc
 
     def _remember(self, update_id: int) -> None:
         self._seen[update_id] = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -311,3 +312,17 @@ async def test_the_token_never_reaches_the_logs(
     assert "rate limited" in caplog.text  # the run did log, at DEBUG and up
     secret_part = TOKEN.split(":")[1]
     assert secret_part not in caplog.text and SECRET not in caplog.text
+
+
+async def test_an_unusable_database_answers_503_so_telegram_retries(
+    client: httpx.AsyncClient,
+    channel: TelegramChannel,
+    conversation: ScriptedConversation,
+    settings: TelegramTestSettings,
+) -> None:
+    channel.store.close()
+    Path(settings.database_url.removeprefix("sqlite:///")).write_bytes(b"not sqlite " * 500)
+    response = await post(client, message_update(90, 42, "hi"))
+    assert response.status_code == 503
+    await channel.dispatcher.join()
+    assert conversation.turns == []
