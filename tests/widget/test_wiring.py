@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from bot.app import build_services, create_app
 from bot.channels.web_push import PushHub
 from bot.conversation import BotMessage
 from bot.settings import Settings
-from bot.status.sources import FileSource
+from bot.status.sources import decode
 from faq_index import load_encoder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,18 +57,14 @@ def test_a_status_change_refreshes_the_banner_at_once(tmp_path: Path) -> None:
         client = TestClient(create_app(services))
         live = services.status.live  # type: ignore[attr-defined]
         assert client.get("/api/status-banner").json()["active"] is False  # nothing read yet
-        live.accept(asyncio.run(FileSource(SAMPLE).fetch()))  # as the first poll would
+        live.accept(decode(SAMPLE.read_bytes(), fetched_at=datetime.now(UTC)))  # a first poll
         before = client.get("/api/status-banner", params={"lang": "es"}).json()
         assert before["active"] is True and before["phase"] == "identified"
         assert "hemos encontrado la causa" in before["text"]
         feed: dict[str, Any] = json.loads(SAMPLE.read_text())
         for incident in feed["incidents"]:
             incident["status"] = "monitoring"
-        changed = tmp_path / "feed.json"
-        changed.write_text(json.dumps(feed))
-        snapshot = asyncio.run(FileSource(changed).fetch())
-        assert snapshot is not None
-        live.accept(snapshot)
+        live.accept(decode(json.dumps(feed).encode(), fetched_at=datetime.now(UTC)))
         after = client.get("/api/status-banner", params={"lang": "es"}).json()
         assert after["phase"] == "monitoring"
         assert "comprobando que funciona" in after["text"]
