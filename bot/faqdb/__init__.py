@@ -8,7 +8,8 @@ from bot.faqdb.errors import (
     InvalidEntry,
     UnknownEntry,
 )
-from bot.faqdb.store import AuditRecord, FaqStore, ImportPlan, StoredEntry
+from bot.faqdb.model import AuditRecord, ImportPlan, StoredEntry
+from bot.faqdb.store import FaqStore
 
 __all__ = [
     "AuditRecord",

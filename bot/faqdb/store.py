@@ -11,14 +11,14 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.faqdb.codec import entry_to_dict, from_json, to_json
+from bot.faqdb.codec import from_json, to_json
 from bot.faqdb.errors import DuplicateEntry, EditConflict, UnknownEntry
+from bot.faqdb.model import AuditRecord, Changes, ImportPlan, StoredEntry
 from bot.store import StoreError
 from faq_index import FaqEntry
 
@@ -56,53 +56,6 @@ faq_revision = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("revision", sa.Integer, nullable=False),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
-    """An entry as stored: its content, edit version, last change and retired flag."""
-
-    entry: FaqEntry
-    version: int
-    updated_at: datetime
-    retired: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    """One audited change: who, when, what, and the entry before and after."""
-
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    entry_id: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class ImportPlan:
-    """What an import changes, by entry id."""
-
-    added: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    retired: tuple[str, ...] = ()
-
-    @property
-    def has_changes(self) -> bool:
-        """True when applying the plan changes anything."""
-        return bool(self.added or self.changed or self.retired)
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """Entries changed since a revision: to upsert, to remove, and the revision reached."""
-
-    upserts: tuple[FaqEntry, ...]
-    removed: tuple[str, ...]
-    revision: int
 
 
 class FaqStore:
@@ -419,4 +372,4 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-__all__ = ["AuditRecord", "Changes", "FaqStore", "ImportPlan", "StoredEntry", "entry_to_dict"]
+__all__ = ["AuditRecord", "Changes", "FaqStore", "ImportPlan", "StoredEntry"]
