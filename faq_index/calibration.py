@@ -4,15 +4,22 @@ At build time each sampled question or paraphrase is asked as a query twice:
 with only that text hidden (its entry should still win: a positive or a
 mistake) and with its whole entry hidden (any answer is wrong: a stand-in for
 an out-of-scope question that is close to the FAQ's domain). From these we
-pick the dense/lexical fusion weight that ranks best, per language when a
-language has enough texts, and fit a logistic model that turns a match's
-(fused score, margin over the best other entry, lexical overlap) into the
-probability that it is the right answer.
+pick the dense / BM25 / character n-gram fusion weights that rank best, per
+language when a language has enough texts, and fit a logistic model that turns
+a match's evidence (fused score, margin over the best other entry, lexical
+share, how far it trails the dense model's favourite, informative words
+matched) into the probability that it is the right answer.
+
+Learned models never see real out-of-scope questions, so one rule caps them:
+a match resting on at most one informative word, which the dense model does
+not agree with or which leaves most of the question unexplained, is never
+confident (``WEAK_CAP``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,54 +27,92 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from faq_index.corpus import Corpus, Floats
+from faq_index.corpus import Corpus, Floats, Signals
 
 logger = logging.getLogger(__name__)
 
 MAX_SAMPLES = 800
 MIN_LANG_SAMPLES = 40
-ALPHAS = tuple(round(0.1 * i, 1) for i in range(11))
 ROWS_PER_QUERY = 3
 _CANDIDATES = 16
 # The prior counts as this many observations: small FAQs stay near it, large
 # ones learn their own model.
 _PRIOR_WEIGHT = 50.0
 _CHUNK = 64
+_STEP = 0.1
+# Fusion weights (dense, BM25, character n-grams) tried: a 0.1 grid on the simplex
+# where every signal keeps a voice (dense >= 0.3, the others >= 0.1). Held-out
+# paraphrases share words with their questions more than customers do, so left
+# free the fit drops the dense model (Spanish bank FAQ: BM25 alone won there,
+# and lost 7 points of top-1 on real questions to the constrained choice).
+WEIGHT_GRID = tuple(
+    (round(_STEP * a, 1), round(_STEP * b, 1), round(1 - _STEP * (a + b), 1))
+    for a, b in itertools.product(range(11), repeat=2)
+    if a >= 3 and b >= 1 and a + b <= 9
+)
+
+# A match backed by at most one informative word is weak evidence when the dense
+# model prefers another entry by more than DENSE_DISAGREE, or when that word is
+# under WEAK_SHARE of the question's IDF mass (the rest of the question is
+# unexplained) in a language where the fit trusts the dense model less than
+# DENSE_TRUSTED (it does not know the language well): its confidence is capped under the answer bar (it may still be
+# offered as a choice). "que me pongo para una boda" shares only "pongo" with
+# "¿Cómo pongo una reclamación?".
+DENSE_DISAGREE = 0.03
+WEAK_HITS = 1.0
+WEAK_SHARE = 0.5
+DENSE_TRUSTED = 0.5
+WEAK_CAP = 0.3
+SUPPORT_HITS = 2.0
 
 # Used when the FAQ has too few paraphrases to learn from (and as the ridge
 # prior otherwise): fitted on BANKING77 dev paraphrases with all-MiniLM-L6-v2.
-DEFAULT_ALPHA = 0.8
-DEFAULT_COEF = (-6.9, 8.3, 18.5, -0.4)
+DEFAULT_WEIGHTS = (0.6, 0.2, 0.2)
+DEFAULT_COEF = (-6.9, 8.3, 18.5, -0.4, 5.0, 0.5)
 
 
 @dataclass(frozen=True)
 class LangParams:
-    """Fusion weight and confidence model for one language."""
+    """Fusion weights and confidence model for one language."""
 
-    alpha: float
+    weights: tuple[float, float, float]
     coef: tuple[float, ...]
     samples: int = 0
 
-    def fuse(self, dense: Floats, lexical: Floats) -> Floats:
-        """Fused score: alpha * dense + (1 - alpha) * lexical."""
-        return (self.alpha * dense + (1 - self.alpha) * lexical).astype(np.float32)
+    def fuse(self, signals: Signals) -> Floats:
+        """Fused score: weighted sum of dense, BM25 and character n-gram scores."""
+        wd, wl, wc = self.weights
+        return (wd * signals.dense + wl * signals.lexical + wc * signals.chars).astype(np.float32)
 
-    def confidence(self, fused: Floats, margin: Floats, lexical: Floats) -> Floats:
-        """Calibrated probability that each match is the right answer."""
-        x = np.stack([np.ones_like(fused), fused, margin, lexical], axis=1)
-        return _sigmoid(x @ np.asarray(self.coef, dtype=np.float64)).astype(np.float32)
+    def confidence(self, fused: Floats, margin: Floats, signals: Signals) -> Floats:
+        """Calibrated probability that each match (aligned with ``signals``) is right."""
+        x = features(fused, margin, signals)
+        p = _sigmoid(x @ np.asarray(self.coef, dtype=np.float64))
+        unexplained = signals.lexical < WEAK_SHARE
+        if self.weights[0] >= DENSE_TRUSTED:
+            unexplained = np.zeros_like(unexplained)
+        weak = (signals.hits <= WEAK_HITS) & ((x[:, 4] < -DENSE_DISAGREE) | unexplained)
+        return np.where(weak, np.minimum(p, WEAK_CAP), p).astype(np.float32)
 
-    def plausibility(self, fused: Floats, lexical: Floats) -> Floats:
+    def plausibility(self, fused: Floats, signals: Signals) -> Floats:
         """Confidence each match would have if no other entry came close (zero margin)."""
-        return self.confidence(fused, np.zeros_like(fused), lexical)
+        return self.confidence(fused, np.zeros_like(fused), signals)
 
 
-DEFAULT_PARAMS = LangParams(DEFAULT_ALPHA, DEFAULT_COEF)
+def features(fused: Floats, margin: Floats, signals: Signals) -> npt.NDArray[np.float64]:
+    """Rows (1, fused, margin, lexical, dense gap to the best candidate, word support)."""
+    gap = signals.dense - (float(np.max(signals.dense)) if len(signals.dense) else 0.0)
+    support = np.minimum(signals.hits, SUPPORT_HITS) / SUPPORT_HITS
+    cols = [np.ones_like(fused), fused, margin, signals.lexical, gap, support]
+    return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
+
+
+DEFAULT_PARAMS = LangParams(DEFAULT_WEIGHTS, DEFAULT_COEF)
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Per-language parameters with a pooled fallback."""
+    """Per-language parameters with a pooled fallback (languages with few samples)."""
 
     pooled: LangParams = DEFAULT_PARAMS
     by_lang: dict[str, LangParams] = field(default_factory=dict)
@@ -81,9 +126,7 @@ class Calibration:
 class _Sample:
     lang: str
     target: int
-    entries: npt.NDArray[np.int64]
-    dense: Floats
-    lexical: Floats
+    signals: Signals
 
 
 def calibrate(corpus: Corpus) -> Calibration:
@@ -147,29 +190,34 @@ def _one(corpus: Corpus, h: int, text_sims: Floats, group_sims: Floats) -> _Samp
     dense = corpus.blend(best, cent)
     row = corpus.rows[h]
     terms = corpus.lexical.query_terms(row.text, row.lang)
-    lex = corpus.per_entry(corpus.lexical_texts(terms, row.lang, exclude=h))
+    lex_t, hits_t = corpus.lexical_texts(terms, row.lang, exclude=h)
+    lex, hits = corpus.per_entry(lex_t), corpus.per_entry(hits_t)
+    chars = corpus.per_entry(corpus.char_texts(row.text, row.lang, exclude=h))
     k = min(_CANDIDATES, corpus.n_entries)
-    pool = set(np.argpartition(-dense, k - 1)[:k].tolist())
-    pool.update(np.argpartition(-lex, k - 1)[:k].tolist())
-    pool.add(row.entry)
+    pool = {row.entry}
+    for signal in (dense, lex, chars):
+        pool.update(np.argpartition(-signal, k - 1)[:k].tolist())
     entries = np.fromiter(sorted(pool), dtype=np.int64)
     target = int(np.searchsorted(entries, row.entry))
-    return _Sample(row.lang, target, entries, dense[entries], lex[entries])
+    signals = Signals(entries, dense[entries], lex[entries], chars[entries], hits[entries])
+    return _Sample(row.lang, target, signals)
 
 
-def _features(
-    fused: Floats, lexical: Floats, drop: int | None
+def _rows(
+    params: LangParams, signals: Signals, drop: int | None
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Feature rows (1, fused, margin, lexical) of the top matches, best first."""
-    keep = np.ones(len(fused), dtype=bool)
+    """Feature rows of the top matches, best first (``drop``: an entry to hide)."""
+    keep = np.ones(len(signals.entries), dtype=bool)
     if drop is not None:
         keep[drop] = False
-    idx = np.flatnonzero(keep)
-    order = idx[np.argsort(-fused[idx], kind="stable")][: ROWS_PER_QUERY + 1]
+    shown = signals.take(np.flatnonzero(keep))
+    fused = params.fuse(shown)
+    order = np.argsort(-fused, kind="stable")[: ROWS_PER_QUERY + 1]
     top = order[:ROWS_PER_QUERY]
     margins = top_margins(fused[order])[: len(top)]
-    x = np.stack([np.ones(len(top)), fused[top], margins, lexical[top]], axis=1)
-    return x.astype(np.float64), top
+    x = features(fused, np.zeros_like(fused), shown)[top]
+    x[:, 2] = margins
+    return x, np.flatnonzero(keep)[top]
 
 
 def top_margins(ranked: Floats) -> Floats:
@@ -182,37 +230,45 @@ def top_margins(ranked: Floats) -> Floats:
 
 
 def _fit(samples: list[_Sample], prior: LangParams) -> LangParams:
-    alpha = _best_alpha(samples)
+    weights = _best_weights(samples)
+    trial = LangParams(weights, prior.coef)
     rows: list[npt.NDArray[np.float64]] = []
     labels: list[npt.NDArray[np.float64]] = []
     for s in samples:
-        fused = alpha * s.dense + (1 - alpha) * s.lexical
-        x, top = _features(fused, s.lexical, None)
+        x, top = _rows(trial, s.signals, None)
         rows.append(x)
         labels.append((top == s.target).astype(np.float64))
-        x, _ = _features(fused, s.lexical, s.target)  # entry hidden: all wrong
+        x, _ = _rows(trial, s.signals, s.target)  # entry hidden: all wrong
         rows.append(x)
         labels.append(np.zeros(len(x)))
     coef = _logistic(np.concatenate(rows), np.concatenate(labels), np.asarray(prior.coef))
-    return LangParams(alpha, tuple(float(c) for c in coef), len(samples))
+    return LangParams(weights, tuple(float(c) for c in coef), len(samples))
 
 
-def _best_alpha(samples: list[_Sample]) -> float:
+def _best_weights(samples: list[_Sample]) -> tuple[float, float, float]:
+    """The grid weights with the best MRR of the held-out texts' own entries."""
     if len(samples) < MIN_LANG_SAMPLES:
-        return DEFAULT_ALPHA  # too few to tell the signals apart reliably
-    best, best_mrr = DEFAULT_ALPHA, -1.0
-    for alpha in ALPHAS:
-        mrr = 0.0
-        for s in samples:
-            fused = alpha * s.dense + (1 - alpha) * s.lexical
-            mrr += 1.0 / (1 + int(np.sum(fused > fused[s.target])))
-        # Ties go to the alpha closest to the default (stable across small edits).
-        better = mrr > best_mrr + 1e-9 or (
-            abs(mrr - best_mrr) <= 1e-9 and abs(alpha - DEFAULT_ALPHA) < abs(best - DEFAULT_ALPHA)
-        )
-        if better:
-            best, best_mrr = alpha, mrr
-    return best
+        return DEFAULT_WEIGHTS  # too few to tell the signals apart reliably
+    stacked = np.stack(
+        [
+            np.concatenate([s.signals.dense for s in samples]),
+            np.concatenate([s.signals.lexical for s in samples]),
+            np.concatenate([s.signals.chars for s in samples]),
+        ]
+    ).astype(np.float64)
+    sizes = np.asarray([len(s.signals.entries) for s in samples])
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    targets = offsets + np.asarray([s.target for s in samples])
+    owner = np.repeat(np.arange(len(samples)), sizes)
+    grid = np.asarray(WEIGHT_GRID, dtype=np.float64)
+    fused = grid @ stacked  # (weights, all candidate rows)
+    above = fused > fused[:, targets][:, owner] + 1e-9
+    ranks = np.add.reduceat(above, offsets, axis=1)
+    mrr = np.mean(1.0 / (1.0 + ranks), axis=1)
+    # Ties go to the weights closest to the default (stable across small edits).
+    distance = np.abs(grid - np.asarray(DEFAULT_WEIGHTS)).sum(axis=1)
+    best = np.lexsort((distance, -np.round(mrr, 9)))[0]
+    return (float(grid[best, 0]), float(grid[best, 1]), float(grid[best, 2]))
 
 
 def _logistic(

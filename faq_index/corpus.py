@@ -13,6 +13,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from faq_index.chargrams import CharIndex
 from faq_index.encoders import Vectors
 from faq_index.entries import FaqEntry, TextKind
 from faq_index.lexical import LexicalIndex
@@ -30,6 +31,24 @@ ANSWER_WEIGHT = 0.85
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Per-entry evidence for one query: ``entries`` and, aligned with them, the dense
+    score, BM25 share, character n-gram cosine and informative words matched."""
+
+    entries: Ints
+    dense: Floats
+    lexical: Floats
+    chars: Floats
+    hits: Floats
+
+    def take(self, idx: Ints) -> Signals:
+        """The signals of a subset (by position)."""
+        return Signals(
+            self.entries[idx], self.dense[idx], self.lexical[idx], self.chars[idx], self.hits[idx]
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,8 @@ class Corpus:
             list(tokens) if tokens is not None else [analyzer(r.lang)(r.text) for r in rows]
         )
         self.lexical = LexicalIndex(self.tokens, [r.lang for r in rows], len(rows))
+        self.chars = CharIndex([r.text for r in rows], [r.lang for r in rows])
+        self.ends: Ints = np.append(self.starts[1:], len(rows)).astype(np.int64)
         self._build_centroids()
         self.faiss = faiss.IndexFlatIP(self.vectors.shape[1])
         if len(rows):
@@ -125,46 +146,57 @@ class Corpus:
         """Weighted cosine of the query with every text (exhaustive)."""
         return (self.vectors @ qvec) * self.weights
 
-    def lexical_texts(self, terms: list[str], lang: str, exclude: int | None = None) -> Floats:
-        """Weighted lexical score of the query with every text."""
-        return self.lexical.score_terms(terms, lang, exclude=exclude) * self.weights
+    def lexical_texts(
+        self, terms: list[str], lang: str, exclude: int | None = None
+    ) -> tuple[Floats, Floats]:
+        """Weighted lexical score and informative-term hits of the query with every text."""
+        scores, hits = self.lexical.match(terms, lang, exclude=exclude)
+        return scores * self.weights, hits
 
-    def exact(self, qvec: Floats, terms: list[str], lang: str) -> tuple[Floats, Floats]:
-        """Exact (dense, lexical) scores of every entry, by brute force."""
+    def char_texts(self, text: str, lang: str, exclude: int | None = None) -> Floats:
+        """Weighted character n-gram cosine of the query with every text."""
+        return self.chars.score(text, lang, exclude=exclude) * self.weights
+
+    def exact(self, qvec: Floats, text: str, terms: list[str], lang: str) -> Signals:
+        """Exact signals of every entry, by brute force."""
         best = self.per_entry(self.dense_texts(qvec))
         dense = self.blend(best, self.centroid_per_entry(self.centroids @ qvec, best))
-        return dense, self.per_entry(self.lexical_texts(terms, lang))
+        lex, hits = self.lexical_texts(terms, lang)
+        every = np.arange(self.n_entries, dtype=np.int64)
+        chars = self.per_entry(self.char_texts(text, lang))
+        return Signals(every, dense, self.per_entry(lex), chars, self.per_entry(hits))
 
-    def candidates(
-        self, qvec: Floats, terms: list[str], lang: str, k: int
-    ) -> tuple[Ints, Floats, Floats]:
-        """Entries worth scoring (faiss top texts + best lexical) with exact scores."""
+    def candidates(self, qvec: Floats, text: str, terms: list[str], lang: str, k: int) -> Signals:
+        """Entries worth scoring (faiss top texts, top centroids, top lexical and
+        character matches), with exact scores: no per-entry Python loop."""
         if self.n_entries == 0:
             empty = np.zeros(0, dtype=np.float32)
-            return np.zeros(0, dtype=np.int64), empty, empty
+            return Signals(np.zeros(0, dtype=np.int64), empty, empty, empty, empty)
         n_texts = min(len(self.rows), max(64, 8 * k))
         _, ids = self.faiss.search(qvec.reshape(1, -1), n_texts)
-        pool = set(self.text_entry[ids[0][ids[0] >= 0]].tolist())
+        pools = [self.text_entry[ids[0][ids[0] >= 0]]]
         group_scores = self.centroids @ qvec
-        n_groups = min(len(group_scores), max(32, 4 * k))
-        if n_groups:
-            top_groups = np.argpartition(-group_scores, n_groups - 1)[:n_groups]
-            pool.update(self.group_entry[top_groups].tolist())
-        lex = self.per_entry(self.lexical_texts(terms, lang))
-        n_lex = min(self.n_entries, max(32, 4 * k))
-        if lex.any():
-            top_lex = np.argpartition(-lex, n_lex - 1)[:n_lex]
-            pool.update(int(i) for i in top_lex if lex[i] > 0)
-        cand = np.fromiter(sorted(pool), dtype=np.int64)
-        best = np.empty(len(cand), dtype=np.float32)
-        cent = np.empty(len(cand), dtype=np.float32)
-        for j, entry in enumerate(cand):
-            lo, hi = self._span(self.starts, entry, len(self.rows))
-            best[j] = float(np.max((self.vectors[lo:hi] @ qvec) * self.weights[lo:hi]))
-            glo, ghi = self._span(self.group_starts, entry, len(self.group_entry))
-            cent[j] = float(np.max(group_scores[glo:ghi])) if ghi > glo else best[j]
-        return cand, self.blend(best, cent), lex[cand]
+        n_top = min(self.n_entries, max(32, 4 * k))
+        if len(group_scores):
+            n_groups = min(len(group_scores), n_top)
+            pools.append(self.group_entry[np.argpartition(-group_scores, n_groups - 1)[:n_groups]])
+        lex_t, hits_t = self.lexical_texts(terms, lang)
+        lex, hits = self.per_entry(lex_t), self.per_entry(hits_t)
+        chars = self.per_entry(self.char_texts(text, lang))
+        for signal in (lex, chars):
+            top = np.argpartition(-signal, n_top - 1)[:n_top]
+            pools.append(top[signal[top] > 0])
+        cand = np.unique(np.concatenate(pools))
+        best = self._span_max(cand, qvec)
+        cent = self.centroid_per_entry(group_scores, np.full(self.n_entries, -np.inf, np.float32))
+        cent = np.where(np.isfinite(cent[cand]), cent[cand], best)
+        dense = self.blend(best, cent.astype(np.float32))
+        return Signals(cand, dense, lex[cand], chars[cand], hits[cand])
 
-    def _span(self, starts: Ints, entry: int, total: int) -> tuple[int, int]:
-        hi = int(starts[entry + 1]) if entry + 1 < self.n_entries else total
-        return int(starts[entry]), hi
+    def _span_max(self, cand: Ints, qvec: Floats) -> Floats:
+        """Best weighted cosine over each candidate entry's texts (one gathered matmul)."""
+        lo, lens = self.starts[cand], self.ends[cand] - self.starts[cand]
+        offsets = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
+        idx = np.repeat(lo - offsets, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+        sims = (self.vectors[idx] @ qvec) * self.weights[idx]
+        return np.maximum.reduceat(sims, offsets).astype(np.float32)

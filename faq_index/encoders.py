@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 HASHING_MODEL = "hashing"
 MODEL_ENV = "FARO_EMBEDDING_MODEL"
+INT8_ENV = "FARO_EMBEDDING_INT8"
 
 Vectors = npt.NDArray[np.float32]
 
@@ -94,11 +95,18 @@ class HashingEncoder:
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model on CPU, loaded offline, one torch thread."""
+    """A sentence-transformers model on CPU, loaded offline, one torch thread.
 
-    def __init__(self, model: Any, name: str) -> None:
+    Models made of a transformer, mean pooling and (optionally) normalisation,
+    like all-MiniLM-L6-v2, run through a direct fast path (tokenize, forward under
+    ``torch.inference_mode``, pool); with ``int8`` their linear layers are
+    dynamically quantized (about 2x faster on CPU; the name records it, so cached
+    vectors of the two variants never mix). Other models go through
+    ``SentenceTransformer.encode``.
+    """
+
+    def __init__(self, model: Any, name: str, *, int8: bool = False) -> None:
         self._model = model
-        self._name = name
         getter = (
             getattr(model, "get_embedding_dimension", None)
             or model.get_sentence_embedding_dimension
@@ -107,10 +115,15 @@ class SentenceTransformerEncoder:
         if not dim:
             raise EncoderError(f"model {name!r} does not report an embedding dimension")
         self._dim = int(dim)
+        self._fast = _mean_pooled_parts(model)
+        if int8 and self._fast is not None:
+            self._fast = (_quantized(self._fast[0]), *self._fast[1:])
+            name = f"{name}+int8"
+        self._name = name
 
     @property
     def name(self) -> str:
-        """The model name or path it was loaded from."""
+        """The model name or path it was loaded from (``+int8`` when quantized)."""
         return self._name
 
     @property
@@ -122,20 +135,73 @@ class SentenceTransformerEncoder:
         """Return unit vectors for ``texts`` (batched)."""
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
+        if self._fast is not None:
+            return np.concatenate(
+                [self._forward(texts[i : i + _BATCH]) for i in range(0, len(texts), _BATCH)]
+            )
         vectors = self._model.encode(
             texts,
-            batch_size=64,
+            batch_size=_BATCH,
             convert_to_numpy=True,
             normalize_embeddings=True,
             show_progress_bar=False,
         )
         return normalize_rows(vectors)
 
+    def _forward(self, texts: list[str]) -> Vectors:
+        import torch
 
-def load_encoder(model: str | None = None) -> Encoder:
+        assert self._fast is not None
+        net, tokenizer, max_len = self._fast
+        feats = tokenizer(
+            texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt"
+        )
+        with torch.inference_mode():
+            hidden = net(**feats).last_hidden_state
+            mask = feats["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return normalize_rows(pooled.numpy())
+
+
+_BATCH = 64
+
+
+def _mean_pooled_parts(model: Any) -> tuple[Any, Any, int] | None:
+    """(transformer, tokenizer, max length) when ``model`` is transformer + mean pooling."""
+    modules = list(model)
+    kinds = [type(m).__name__ for m in modules]
+    if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+        return None
+    pooling = modules[1]
+    config = pooling.get_config_dict() if hasattr(pooling, "get_config_dict") else {}
+    mean = config.get("pooling_mode") == "mean" or config.get("pooling_mode_mean_tokens") is True
+    others = [k for k, v in config.items() if k.startswith("pooling_mode_") and v is True]
+    if not mean or (others and others != ["pooling_mode_mean_tokens"]):
+        return None
+    net = getattr(modules[0], "auto_model", None) or getattr(modules[0], "model", None)
+    tokenizer = getattr(modules[0], "tokenizer", None)
+    if net is None or tokenizer is None:
+        return None
+    return net.eval(), tokenizer, int(getattr(modules[0], "max_seq_length", 256) or 256)
+
+
+def _quantized(net: Any) -> Any:
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def load_encoder(model: str | None = None, *, int8: bool | None = None) -> Encoder:
     """Load an encoder: None = $FARO_EMBEDDING_MODEL or the packaged all-MiniLM-L6-v2;
-    ``"hashing"`` = :class:`HashingEncoder`; otherwise a sentence-transformers name or path."""
+    ``"hashing"`` = :class:`HashingEncoder`; otherwise a sentence-transformers name or path.
+    ``int8`` (default $FARO_EMBEDDING_INT8, else on) quantizes mean-pooled models."""
     choice = model or os.environ.get(MODEL_ENV) or None
+    if int8 is None:
+        int8 = os.environ.get(INT8_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
     if choice is not None and choice.split(":", 1)[0] == HASHING_MODEL:
         return _hashing_from_spec(choice)
     # Never reach out to the Hugging Face hub: models come from packages or paths.
@@ -159,7 +225,7 @@ def load_encoder(model: str | None = None) -> Encoder:
     except Exception as exc:  # library errors vary; translate at the boundary
         raise EncoderError(f"cannot load embedding model {choice or name!r}: {exc}") from exc
     logger.info("loaded embedding model %s", name)
-    return SentenceTransformerEncoder(st_model, name)
+    return SentenceTransformerEncoder(st_model, name, int8=int8)
 
 
 def _packaged_model_path() -> str:

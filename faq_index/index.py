@@ -172,27 +172,29 @@ class FaqIndex:
         corpus = self._corpus
         qvec = self._embed_query(text)
         terms = corpus.lexical.query_terms(text, lang)
-        cand, dense, lex = corpus.candidates(qvec, terms, lang, k)
+        signals = corpus.candidates(qvec, text, terms, lang, k)
         params = self._calibration.params(lang)
-        fused = params.fuse(dense, lex)
-        order = np.argsort(-fused, kind="stable")[: max(k, 2) + 1]
-        conf = params.confidence(fused[order], top_margins(fused[order]), lex[order])
-        plausible = params.plausibility(fused[order], lex[order])
-        ranked = sorted(
-            zip(conf.tolist(), plausible.tolist(), order.tolist(), strict=True),
-            key=lambda row: -row[0],
-        )
-        return [(Match(self._entries[int(cand[j])], float(c)), float(p)) for c, p, j in ranked[:k]]
+        fused = params.fuse(signals)
+        order = np.argsort(-fused, kind="stable")
+        ranked = signals.take(order)
+        conf = params.confidence(fused[order], top_margins(fused[order]), ranked)
+        plausible = params.plausibility(fused[order], ranked)
+        top = np.argsort(-conf, kind="stable")[:k]
+        return [
+            (Match(self._entries[int(ranked.entries[j])], float(conf[j])), float(plausible[j]))
+            for j in top
+        ]
 
     def _embed_query(self, text: str) -> np.ndarray:
+        key = " ".join(text.split())
         with self._recent_lock:
-            vec = self._recent.get(text)
+            vec = self._recent.get(key)
             if vec is not None:
-                self._recent.move_to_end(text)
+                self._recent.move_to_end(key)
                 return vec
-        vec = self.encoder.encode([text])[0]
+        vec = self.encoder.encode([key])[0]
         with self._recent_lock:
-            self._recent[text] = vec
+            self._recent[key] = vec
             if len(self._recent) > _QUERY_CACHE_SIZE:
                 self._recent.popitem(last=False)
         return vec

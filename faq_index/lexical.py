@@ -14,6 +14,9 @@ from faq_index.text import analyzer
 
 K1 = 1.2
 B = 0.75
+# A term found in at most ~a third of a language's texts says something about
+# the question (idf(n, n/3) ~ 1.1); commoner terms ("card" in a card FAQ) do not.
+INFORMATIVE_IDF = 1.1
 
 Scores = npt.NDArray[np.float32]
 
@@ -85,10 +88,18 @@ class LexicalIndex:
     def score_terms(self, terms: list[str], lang: str, *, exclude: int | None = None) -> Scores:
         """Score analyzed query terms; ``exclude`` drops one text from the statistics
         (used when a text itself is asked as a query, as if it were not indexed)."""
+        return self.match(terms, lang, exclude=exclude)[0]
+
+    def match(
+        self, terms: list[str], lang: str, *, exclude: int | None = None
+    ) -> tuple[Scores, Scores]:
+        """(scores, hits): the scores of :meth:`score_terms` and, per text, how many
+        informative query terms (IDF at least ``INFORMATIVE_IDF``) it contains."""
         out = np.zeros(self._size, dtype=np.float32)
+        hits = np.zeros(self._size, dtype=np.float32)
         postings = self._postings.get(lang)
         if not postings or not terms:
-            return out
+            return out, hits
         n = self._n[lang]
         idf = self._idf[lang]
         unknown = _idf(n, 0)
@@ -103,11 +114,14 @@ class LexicalIndex:
                 continue
             total += idf[term]
             out[plist.docs] += plist.weights
+            if idf[term] >= INFORMATIVE_IDF:
+                hits[plist.docs] += 1.0
         if exclude is not None:
             out[exclude] = 0.0
+            hits[exclude] = 0.0
         if total > 0:
-            out /= total * 1.0
-        return out
+            out /= total
+        return out, hits
 
 
 def _idf(n: int, df: int) -> float:

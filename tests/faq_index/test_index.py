@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from faq_index import Decision, FaqEntry, FaqIndex, FaqIndexError, HashingEncoder, Match
-from faq_index.corpus import Corpus, text_rows
+from faq_index.corpus import Corpus, Signals, text_rows
 from tests.helpers.faq_builders import CountingEncoder, make_entry
 
 QUERIES = [
@@ -36,26 +36,36 @@ def test_candidate_search_equals_exhaustive_search() -> None:
     enc = HashingEncoder()
     rows = text_rows(entries)
     corpus = Corpus(rows, enc.encode([r.text for r in rows]), len(entries))
+    weights = np.array([0.6, 0.2, 0.2], dtype=np.float32)
     for text in ["card login question 17", "refund issue 5", "help with 250", "zzz"]:
         qvec = enc.encode([text])[0]
         terms = corpus.lexical.query_terms(text, "en")
-        dense, lex = corpus.exact(qvec, terms, "en")
+        full = corpus.exact(qvec, text, terms, "en")
         # brute force by hand: max weighted cosine / max lexical over each entry's texts
         sims = (corpus.vectors @ qvec) * corpus.weights
+        lexical = corpus.lexical.score(text, "en") * corpus.weights
+        chars = corpus.chars.score(text, "en") * corpus.weights
         for i in range(0, 300, 37):
             mask = corpus.text_entry == i
-            assert lex[i] == pytest.approx(
-                float(np.max(corpus.lexical.score(text, "en")[mask] * corpus.weights[mask]))
-            )
-            assert dense[i] >= 0.5 * float(np.max(sims[mask])) - 1e-5
-        fused = 0.8 * dense + 0.2 * lex
-        cand, c_dense, c_lex = corpus.candidates(qvec, terms, "en", k=5)
-        np.testing.assert_allclose(c_dense, dense[cand], rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(c_lex, lex[cand], rtol=1e-5, atol=1e-6)
-        c_fused = 0.8 * c_dense + 0.2 * c_lex
-        top_exact = np.argsort(-fused, kind="stable")[:5]
-        top_fast = cand[np.argsort(-c_fused, kind="stable")[:5]]
-        np.testing.assert_allclose(np.sort(fused[top_exact]), np.sort(fused[top_fast]), atol=1e-6)
+            assert full.lexical[i] == pytest.approx(float(np.max(lexical[mask])))
+            assert full.chars[i] == pytest.approx(float(np.max(chars[mask])), abs=1e-6)
+            assert full.dense[i] >= 0.5 * float(np.max(sims[mask])) - 1e-5
+        cand = corpus.candidates(qvec, text, terms, "en", k=5)
+        assert len(cand.entries) < 300  # a pool, not a full scan
+        for got, want in [
+            (cand.dense, full.dense),
+            (cand.lexical, full.lexical),
+            (cand.chars, full.chars),
+            (cand.hits, full.hits),
+        ]:
+            np.testing.assert_allclose(got, want[cand.entries], rtol=1e-5, atol=1e-6)
+
+        def fuse(s: Signals) -> np.ndarray:
+            return weights[0] * s.dense + weights[1] * s.lexical + weights[2] * s.chars
+
+        top_exact = np.sort(fuse(full))[::-1][:5]
+        top_fast = np.sort(fuse(cand))[::-1][:5]
+        np.testing.assert_allclose(top_exact, top_fast, atol=1e-6)
 
 
 def test_search_returns_one_row_per_entry_best_first(outage_index: FaqIndex) -> None:
