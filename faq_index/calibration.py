@@ -55,9 +55,9 @@ WEIGHT_GRID = tuple(
 # model prefers another entry by more than DENSE_DISAGREE, or when that word is
 # under WEAK_SHARE of the question's IDF mass (the rest of the question is
 # unexplained) in a language where the fit trusts the dense model less than
-# DENSE_TRUSTED (it does not know the language well): its confidence is capped under the answer bar (it may still be
-# offered as a choice). "que me pongo para una boda" shares only "pongo" with
-# "¿Cómo pongo una reclamación?".
+# DENSE_TRUSTED (it does not know the language well): its confidence is capped
+# under the answer bar (it may still be offered as a choice). "que me pongo para
+# una boda" shares only "pongo" with "¿Cómo pongo una reclamación?".
 DENSE_DISAGREE = 0.03
 WEAK_HITS = 1.0
 WEAK_SHARE = 0.5

@@ -6,8 +6,8 @@ import numpy as np
 
 from faq_index import FaqIndex, HashingEncoder
 from faq_index.calibration import (
-    WEAK_CAP,
     DEFAULT_PARAMS,
+    WEAK_CAP,
     WEIGHT_GRID,
     Calibration,
     LangParams,
