@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -48,6 +51,7 @@ class PushHub:
         self.history = history
         self._subs: set[Subscription] = set()
         self._closed = False
+        self._chained: dict[signal.Signals, tuple[Any, Any]] = {}
 
     def publish(self, conversation_id: str | None, message: BotMessage) -> StoredMessage:
         """Store ``message`` for one conversation (``web:<sid>``) or all (None); wake streams."""
@@ -81,15 +85,42 @@ class PushHub:
         return sum(1 for s in self._subs if conversation_id in (None, s.conversation_id))
 
     async def start(self) -> None:
-        """Accept streams."""
+        """Accept streams; end them as soon as the server is told to exit."""
         self._closed = False
+        self._chain_exit_signals()
 
     async def stop(self) -> None:
         """End every open stream (the widgets reconnect to another process)."""
+        self._end_streams()
+        for sig, (ours, previous) in self._chained.items():
+            if signal.getsignal(sig) is ours:
+                signal.signal(sig, previous)
+        self._chained.clear()
+
+    def _end_streams(self) -> None:
         self._closed = True
         for sub in list(self._subs):
             sub.closed = True
             sub.wake()
+
+    def _chain_exit_signals(self) -> None:
+        # A server waits for open responses before it shuts down, and an event
+        # stream never ends by itself: on SIGINT/SIGTERM, end the streams first,
+        # then let the server's own handler run (uvicorn installs one per run).
+        if threading.current_thread() is not threading.main_thread() or self._chained:
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)
+            if not callable(previous):
+                continue
+
+            def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+                loop.call_soon_threadsafe(self._end_streams)
+                previous(signum, frame)
+
+            signal.signal(sig, handler)
+            self._chained[sig] = (handler, previous)
 
 
 async def event_stream(

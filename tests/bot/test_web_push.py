@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +18,7 @@ import pytest
 
 from bot.channels.web_history import WebHistory
 from bot.conversation import BotMessage
+from bot.stack import ROOT, free_port
 from tests.widget.server import WidgetServer, incident, widget_server
 
 
@@ -203,3 +207,31 @@ def test_a_bad_resume_cursor_is_400(server: WidgetServer, http: httpx.Client, ba
     token = new_session(http)
     r = http.get("/api/events", params={"session": token}, headers={"Last-Event-ID": bad})
     assert r.status_code == 400
+
+
+def test_ctrl_c_ends_open_streams_at_once_instead_of_waiting_for_them() -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.widget.serve_channel", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "started"
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+            token = new_session(http)
+            with stream(http, token) as events:  # the headers came: the stream is open
+                proc.send_signal(signal.SIGINT)
+                leftover = list(events)  # the server ends the stream: iteration stops
+        assert leftover == []
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "exited" in out
+    assert "timeout graceful shutdown exceeded" not in out
+    assert "Exception in ASGI application" not in out

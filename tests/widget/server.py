@@ -47,7 +47,7 @@ class ScriptedConversation:
     async def handle(self, turn: Turn) -> list[BotMessage]:
         self.turns.append(turn)
         text = turn.text.lower()
-        await asyncio.sleep(0.3)  # long enough to see the typing indicator
+        await asyncio.sleep(0.5)  # long enough to see the typing indicator
         if turn.payload == "/request_human":
             return [BotMessage("You can reach a person at **0800 123 456**.")]
         if "xss" in text:

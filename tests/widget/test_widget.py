@@ -66,9 +66,10 @@ def test_open_ask_quick_reply_and_close_with_the_keyboard(
     expect(page.get_by_label("Your question")).to_be_focused()
     assert rows(page)[0][0] == "bot"  # the welcome line
     ask(page, "why can't I pay with my card?")
-    expect(page.get_by_text("The assistant is typing…")).to_be_attached()
+    typing = page.get_by_role("status").filter(has_text="The assistant is typing…")
+    expect(typing).to_be_visible()
     page.get_by_text("failing for some customers").wait_for()
-    expect(page.locator(".typing")).to_be_hidden()
+    expect(typing).to_be_hidden()
     bubble = page.locator(".msg.bot .bubble").last
     expect(bubble.locator("em")).to_have_text("failing")
     links = bubble.locator("a")
