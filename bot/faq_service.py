@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore, StoreError
 from faq_index import Decision, Encoder, FaqIndex, load_faq_files
+from faq_index.incremental import with_changes_fast
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,8 @@ class FaqService:
     def refresh(self) -> bool:
         """Apply the store's changes since the served revision; True when the index changed.
 
-        Only changed entries are embedded (``FaqIndex.with_changes``); the new index
-        is swapped in whole, so a query sees the old index or the new one, never a mix.
+        Only changed entries are embedded; each new index is swapped in whole, so a
+        query sees the old index or the new one, never a mix.
         """
         if self._faq_store is None:
             return False
@@ -93,13 +94,18 @@ class FaqService:
                 return False
             changes = self._faq_store.changes_since(self._revision)
             if changes.upserts or changes.removed:
-                self.swap(self._index.with_changes(changes.upserts, changes.removed))
+                # Serve the edit at once with the current calibration, then
+                # recalibrate on the new entries and swap again (same entries).
+                quick = with_changes_fast(self._index, changes.upserts, changes.removed)
+                self.swap(quick)
+                self._revision = changes.revision
                 logger.info(
                     "FAQ index at revision %d: %d changed, %d removed",
                     changes.revision,
                     len(changes.upserts),
                     len(changes.removed),
                 )
+                self.swap(quick.with_changes())
             self._revision = changes.revision
             return True
 

@@ -17,6 +17,7 @@ from bot.faqdb.codec import entry_to_dict, validate_edit
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
 from faq_index import Encoder, FaqIndex, load_encoder
+from faq_index.incremental import with_changes_fast
 from tests.faq_store.builders import mortgage, postgres_schema, sqlite_url, write_seed
 
 OLD = "We are working on it; see the status page for the latest estimate."
@@ -235,3 +236,24 @@ async def test_reloader_keeps_serving_when_the_database_fails(
             await asyncio.sleep(0.05)
     finally:
         await reloader.stop()
+
+
+def test_fast_edit_then_recalibrated_index_matches_a_full_build(
+    replicas: Replicas, encoder: Encoder
+) -> None:
+    service, store = replicas.start()
+    quick_index = with_changes_fast(service.index, [mortgage()], ["login-problems"])
+    assert [e.id for e in quick_index.entries] == [
+        "card-payments-failing",
+        "when-fixed",
+        "mortgage-applications",
+    ]
+    assert quick_index.calibration is service.index.calibration  # reused, not relearned
+    store.add(mortgage(), actor="a")
+    store.retire("login-problems", actor="a")
+    service.refresh()
+    full = FaqIndex.build(store.snapshot()[0], encoder)
+    for question in ("can I apply for a mortgage", "card declined", "¿cuándo vuelve?", "hola"):
+        served = [(m.entry.id, round(m.score, 6)) for m in service.index.search(question, "en")]
+        assert served == [(m.entry.id, round(m.score, 6)) for m in full.search(question, "en")]
+        assert quick_index.search(question, "en", 1)[0].entry.id == served[0][0]
