@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
+from actions.choices import offered_faq_ids, pick
 from actions.common import HUMAN_PAYLOAD, choose_payload, user_lang, user_text, utter
 from actions.ports import Reply
 
@@ -53,10 +54,10 @@ class ActionAnswerFaq(Action):
 
 
 def _chosen_faq(tracker: Tracker) -> str | None:
-    """The FAQ id when the user pressed one of the offered choices."""
+    """The FAQ id when the user pressed, or typed the position of, an offered choice."""
     if (tracker.latest_message.get("intent") or {}).get("name") != "choose_faq":
         return None
     for entity in tracker.latest_message.get("entities") or []:
         if entity.get("entity") == "faq_id" and entity.get("value"):
             return str(entity["value"])
-    return None
+    return pick(user_text(tracker), offered_faq_ids(tracker.events))
