@@ -46,12 +46,14 @@ class _LangGrams:
 class CharIndex:
     """Cosine of sublinear-TF x IDF character n-gram vectors, per language."""
 
-    def __init__(self, texts: Sequence[str], langs: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], langs: Sequence[str | None]) -> None:
+        """Index ``texts``, each in its language; a None language leaves a text out."""
         self._size = len(texts)
         self._langs: dict[str, _LangGrams] = {}
         by_lang: dict[str, list[int]] = defaultdict(list)
         for idx, lang in enumerate(langs):
-            by_lang[lang].append(idx)
+            if lang is not None:
+                by_lang[lang].append(idx)
         for lang, idxs in by_lang.items():
             self._langs[lang] = self._build_lang(idxs, texts)
 

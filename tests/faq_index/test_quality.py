@@ -1,24 +1,77 @@
-"""Retrieval quality with the real all-MiniLM-L6-v2 on the BANKING77 dev set.
+"""Retrieval quality with the real all-MiniLM-L6-v2 (int8 fast path, the default).
 
-Floors sit a little under the measured figures and clearly above the peers
-(MiniLM max-cosine: top-1 0.761, MRR 0.843; BM25: top-1 0.602).
+BANKING77 dev: floors sit a little under the measured figures and clearly above
+the peers (MiniLM max-cosine: top-1 0.761, MRR 0.843, precision 0.828 at 80%
+coverage; BM25: top-1 0.602). bank-es / bank-en: our own customer-style
+questions (Spanish with typos, no accents, informal; English; out-of-scope
+chit-chat and other banks' products) against the sample FAQ data/faq/bank.yml,
+copied here as bank.yml. See data/bank-es/README.md.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from faq_index import FaqIndex, evaluate, load_encoder, load_faq_files, load_queries
 
-DATA = Path(__file__).parent / "data" / "banking77-dev"
+DATA = Path(__file__).parent / "data"
 
 
-def test_banking77_dev_beats_the_peers(tmp_path: Path) -> None:
-    index = FaqIndex.build(load_faq_files(DATA / "faq.yml"), load_encoder(None), cache_dir=tmp_path)
-    got = evaluate(index, load_queries(DATA / "queries.jsonl"))
-    assert got["top1"] > 0.78
-    assert got["mrr"] > 0.855
-    assert got["recall_at_3"] > 0.91
-    assert got["precision"] >= 0.92
+@pytest.fixture(scope="module")
+def encoder() -> Any:
+    """The default encoder, loaded once for the module."""
+    return load_encoder(None)
+
+
+def _figures(encoder: Any, faq: Path, queries: Path, cache: Path) -> dict[str, Any]:
+    index = FaqIndex.build(load_faq_files(faq), encoder, cache_dir=cache)
+    return evaluate(index, load_queries(queries))
+
+
+def test_banking77_dev_beats_the_peers(encoder: Any, tmp_path: Path) -> None:
+    got = _figures(
+        encoder,
+        DATA / "banking77-dev" / "faq.yml",
+        DATA / "banking77-dev" / "queries.jsonl",
+        tmp_path,
+    )
+    assert got["top1"] >= 0.775
+    assert got["mrr"] >= 0.85
+    assert got["recall_at_3"] >= 0.915
+    assert got["precision"] >= 0.925
+    assert got["coverage"] >= 0.58
+    assert got["oos_answered"] <= 0.02
+
+
+def test_spanish_bank_questions(encoder: Any, tmp_path: Path) -> None:
+    got = _figures(encoder, DATA / "bank.yml", DATA / "bank-es" / "queries.jsonl", tmp_path)
+    assert got["n_out_of_scope"] >= 25
+    assert got["top1"] >= 0.86
+    assert got["mrr"] >= 0.91
+    assert got["precision"] >= 0.93
     assert got["coverage"] >= 0.55
-    assert got["oos_answered"] <= 0.03
+    assert got["oos_answered"] <= 0.05
+
+
+def test_english_bank_questions(encoder: Any, tmp_path: Path) -> None:
+    got = _figures(encoder, DATA / "bank.yml", DATA / "bank-en" / "queries.jsonl", tmp_path)
+    assert got["top1"] >= 0.92
+    assert got["precision"] >= 0.95
+    assert got["coverage"] >= 0.85
+    assert got["oos_answered"] <= 0.1
+
+
+def test_one_shared_word_is_not_a_confident_spanish_answer(encoder: Any) -> None:
+    index = FaqIndex.build(load_faq_files(DATA / "bank.yml"), encoder)
+    vague = index.decide("mi tarjeta no va", "es")
+    assert vague.kind != "answer" or vague.matches[0].entry.id in {
+        "card-payments-failing",
+        "retry-payments",
+    }
+    assert all(m.score < 0.5 for m in index.search("que me pongo para una boda", "es", k=3))
+    plain = index.decide("no puedo pagar con la tarjeta en el super", "es")
+    assert plain.kind == "answer"
+    assert plain.matches[0].entry.id == "card-payments-failing"
