@@ -38,3 +38,20 @@ def test_load_encoder_unknown_model_is_a_clear_error(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(EncoderError, match="cannot load embedding model"):
         load_encoder("/nonexistent/model-dir")
+
+
+def test_minilm_fast_path_equals_sentence_transformers_and_int8_stays_close() -> None:
+    exact = load_encoder(None, int8=False)
+    quick = load_encoder(None, int8=True)
+    assert quick.name == exact.name + "+int8"  # cached vectors of the two never mix
+    texts = ["why was my card declined?", "mi tarjeta no va", "hi", "word " * 400]
+    reference = exact._model.encode(texts, normalize_embeddings=True)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(exact.encode(texts), reference, atol=1e-5)
+    cosine = np.sum(quick.encode(texts) * reference, axis=1)
+    assert np.all(cosine > 0.8) and float(np.mean(cosine[:3])) > 0.88
+    assert quick.encode([]).shape == (0, quick.dim)
+
+
+def test_int8_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FARO_EMBEDDING_INT8", "0")
+    assert not load_encoder(None).name.endswith("+int8")

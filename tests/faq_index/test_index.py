@@ -154,3 +154,13 @@ def test_entry_lookup_and_empty_index(outage_index: FaqIndex) -> None:
     empty = FaqIndex.build([], HashingEncoder())
     assert empty.decide("anything", "en") == Decision("decline")
     assert isinstance(Match(outage_index.entries[0], 0.5).score, float)
+
+
+def test_repeated_questions_reuse_the_query_embedding() -> None:
+    enc = CountingEncoder()
+    index = FaqIndex.build(_synthetic(20), enc)
+    before = enc.texts
+    first = index.decide("card  login question 3", "en")
+    assert index.decide(" card login   question 3 ", "en") == first
+    index.search("card login question 3", "en")
+    assert enc.texts - before == 1
