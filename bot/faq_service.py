@@ -32,6 +32,7 @@ class FaqService:
         self._store = store
         self._faq_store = faq_store
         self._revision = revision
+        self._calibrated = True
         self._refresh_lock = threading.Lock()
 
     @classmethod
@@ -94,19 +95,26 @@ class FaqService:
                 return False
             changes = self._faq_store.changes_since(self._revision)
             if changes.upserts or changes.removed:
-                # Serve the edit at once with the current calibration, then
-                # recalibrate on the new entries and swap again (same entries).
-                quick = with_changes_fast(self._index, changes.upserts, changes.removed)
-                self.swap(quick)
-                self._revision = changes.revision
+                # Serve the edit at once with the current score calibration;
+                # recalibrate() relearns it when the edits have settled.
+                self.swap(with_changes_fast(self._index, changes.upserts, changes.removed))
+                self._calibrated = False
                 logger.info(
                     "FAQ index at revision %d: %d changed, %d removed",
                     changes.revision,
                     len(changes.upserts),
                     len(changes.removed),
                 )
-                self.swap(quick.with_changes())
             self._revision = changes.revision
+            return True
+
+    def recalibrate(self) -> bool:
+        """Relearn score calibration after live edits (same entries); True if it ran."""
+        with self._refresh_lock:
+            if self._calibrated:
+                return False
+            self.swap(self._index.with_changes())
+            self._calibrated = True
             return True
 
     def decide(self, text: str, lang: str) -> Decision:
@@ -153,6 +161,8 @@ class FaqReloader:
         while True:
             await asyncio.sleep(self._interval_s)
             try:
-                await asyncio.to_thread(self._service.refresh)
+                # Recalibrate only on a quiet tick: a burst of edits is served first.
+                if not await asyncio.to_thread(self._service.refresh):
+                    await asyncio.to_thread(self._service.recalibrate)
             except Exception as exc:  # noqa: BLE001 - keep serving the old index, retry
                 logger.error("FAQ reload failed, serving the previous index: %s", exc)

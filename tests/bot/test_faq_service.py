@@ -251,7 +251,10 @@ def test_fast_edit_then_recalibrated_index_matches_a_full_build(
     assert quick_index.calibration is service.index.calibration  # reused, not relearned
     store.add(mortgage(), actor="a")
     store.retire("login-problems", actor="a")
+    assert service.recalibrate() is False  # nothing to relearn yet
     service.refresh()
+    assert service.index.calibration is quick_index.calibration  # served before relearning
+    assert service.recalibrate() is True
     full = FaqIndex.build(store.snapshot()[0], encoder)
     for question in ("can I apply for a mortgage", "card declined", "¿cuándo vuelve?", "hola"):
         served = [(m.entry.id, round(m.score, 6)) for m in service.index.search(question, "en")]
