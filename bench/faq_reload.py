@@ -76,9 +76,11 @@ def database(postgres: str | None) -> Iterator[str]:
 
 
 def answer_of(service: FaqService, question: str) -> str | None:
-    """The English answer the service gives outright, if any."""
+    """The English answer the customer gets: outright, or behind the first choice button."""
     decision = service.decide(question, "en")
-    return decision.best.entry.answer["en"] if decision.kind == "answer" and decision.best else None
+    if decision.best is None:
+        return None
+    return decision.best.entry.answer["en"]
 
 
 def run_size(
@@ -95,8 +97,9 @@ def run_size(
         b = FaqService.from_store(faq_b, encoder=encoder, store=stores[1], cache_dir=Path(cache))
         loop = asyncio.new_event_loop()
         threading.Thread(target=loop.run_forever, daemon=True).start()
-        reloader = FaqReloader(b, interval_s=interval)
-        asyncio.run_coroutine_threadsafe(reloader.start(), loop).result()
+        reloaders = [FaqReloader(s, interval_s=interval) for s in (a, b)]  # as in the app
+        for reloader in reloaders:
+            asyncio.run_coroutine_threadsafe(reloader.start(), loop).result()
 
         target = entries[1]
         question = target.question["en"]
@@ -125,11 +128,13 @@ def run_size(
                 edited = replace(target, answer=new)
                 t0 = time.perf_counter()
                 faq_a.update(edited, actor="bench")
-                r0 = time.perf_counter()
-                a.refresh()
-                rebuild.append(time.perf_counter() - r0)
-                assert answer_of(a, question) == new["en"]
+                refresher = threading.Thread(target=a.refresh)  # what the admin does on save
+                refresher.start()
+                while answer_of(a, question) != new["en"]:
+                    time.sleep(0.005)
                 local.append(time.perf_counter() - t0)
+                refresher.join()
+                rebuild.append(time.perf_counter() - t0)
                 while answer_of(b, question) != new["en"]:
                     if time.perf_counter() - t0 > 30:
                         raise RuntimeError("replica b never served the change")
@@ -139,7 +144,8 @@ def run_size(
             stop.set()
             for th in askers:
                 th.join()
-            asyncio.run_coroutine_threadsafe(reloader.stop(), loop).result()
+            for reloader in reloaders:
+                asyncio.run_coroutine_threadsafe(reloader.stop(), loop).result()
             loop.call_soon_threadsafe(loop.stop)
             for s in stores:
                 s.dispose()
@@ -148,7 +154,7 @@ def run_size(
         "entries": len(entries),
         "texts": sum(len(e.texts()) for e in entries),
         "build_s": build_s,
-        "rebuild_ms_p50": statistics.median(rebuild) * 1000,
+        "refresh_ms_p50": statistics.median(rebuild) * 1000,
         "local_ms_p50": statistics.median(local) * 1000,
         "local_ms_max": max(local) * 1000,
         "remote_ms_p50": statistics.median(remote) * 1000,
@@ -173,7 +179,7 @@ def main() -> None:
     base = load_faq_files([BANK])
     print(f"encoder {encoder.name}; poll interval {args.interval} s; {args.saves} saves per size")
     print(
-        "entries  texts  build_s  rebuild_ms  save->served here p50/max ms"
+        "entries  texts  build_s  refresh_ms  save->served here p50/max ms"
         "  save->served other replica p50/max ms  queries  query p50/p99 ms  errors"
     )
     for size in (int(s) for s in args.sizes.split(",")):
@@ -181,11 +187,12 @@ def main() -> None:
             r = run_size(grown(base, size), encoder, url, args.saves, args.interval)
         print(
             f"{r['entries']:>7}  {r['texts']:>5}  {r['build_s']:>7.1f}"
-            f"  {r['rebuild_ms_p50']:>10.0f}"
+            f"  {r['refresh_ms_p50']:>10.0f}"
             f"  {r['local_ms_p50']:>12.0f} / {r['local_ms_max']:<6.0f}"
             f"  {r['remote_ms_p50']:>24.0f} / {r['remote_ms_max']:<6.0f}"
             f"  {r['queries']:>7}  {r['query_ms_p50']:>6.1f} / {r['query_ms_p99']:<6.1f}"
-            f"  {r['errors']:>6}"
+            f"  {r['errors']:>6}",
+            flush=True,
         )
 
 
