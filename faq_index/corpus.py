@@ -33,6 +33,33 @@ Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
 
 
+# Up to this many texts the nearest-text search is an exact flat scan (~1 ms per
+# 8,000 texts here); above it, an HNSW graph (~0.2 ms at 80,000 texts instead of
+# ~13 ms; ~12 s more to build). Approximate is enough: the texts it finds only
+# widen the candidate pool next to the exact centroid, BM25 and n-gram ones,
+# and every candidate is rescored exactly.
+HNSW_ABOVE = 20_000
+HNSW_NEIGHBOURS = 16
+HNSW_EF_BUILD = 40
+HNSW_EF_SEARCH = 128
+
+
+def _text_index(vectors: Floats) -> faiss.Index:
+    """An inner-product index over the text vectors: flat, or HNSW for large corpora."""
+    dim = vectors.shape[1]
+    index: faiss.Index
+    if len(vectors) <= HNSW_ABOVE:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        graph = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = HNSW_EF_BUILD
+        graph.hnsw.efSearch = HNSW_EF_SEARCH
+        index = graph
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
 @dataclass(frozen=True)
 class Signals:
     """Per-entry evidence for one query: ``entries`` and, aligned with them, the dense
@@ -100,9 +127,7 @@ class Corpus:
         self.ends: Ints = np.append(self.starts[1:], len(rows)).astype(np.int64)
         self._build_centroids()
         faiss.omp_set_num_threads(1)  # like torch: threads fight on small shared machines
-        self.faiss = faiss.IndexFlatIP(self.vectors.shape[1])
-        if len(rows):
-            self.faiss.add(self.vectors)
+        self.faiss = _text_index(self.vectors)
 
     def _build_centroids(self) -> None:
         groups: dict[tuple[int, str], list[int]] = {}

@@ -164,3 +164,24 @@ def test_repeated_questions_reuse_the_query_embedding() -> None:
     assert index.decide(" card login   question 3 ", "en") == first
     index.search("card login question 3", "en")
     assert enc.texts - before == 1
+
+
+def test_large_corpora_use_an_hnsw_graph_and_still_find_the_best(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import faq_index.corpus as corpus_module
+
+    monkeypatch.setattr(corpus_module, "HNSW_ABOVE", 100)
+    entries = _synthetic(300)
+    enc = HashingEncoder()
+    rows = text_rows(entries)
+    corpus = Corpus(rows, enc.encode([r.text for r in rows]), len(entries))
+    assert "HNSW" in type(corpus.faiss).__name__
+    for text in ["card login question 17", "refund issue 5", "help with 250"]:
+        qvec = enc.encode([text])[0]
+        terms = corpus.lexical.query_terms(text, "en")
+        full = corpus.exact(qvec, text, terms, "en")
+        cand = corpus.candidates(qvec, text, terms, "en", k=5)
+        best = int(np.argmax(0.6 * full.dense + 0.2 * full.lexical + 0.2 * full.chars))
+        assert best in cand.entries.tolist()
+        np.testing.assert_allclose(cand.dense, full.dense[cand.entries], rtol=1e-5, atol=1e-6)
