@@ -22,8 +22,8 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(scope="module")
 def encoder() -> Any:
-    """The default encoder, loaded once for the module."""
-    return load_encoder(None)
+    """The default encoder (int8, as shipped), loaded once for the module."""
+    return load_encoder(None, int8=True)
 
 
 def _figures(encoder: Any, faq: Path, queries: Path, cache: Path) -> dict[str, Any]:
