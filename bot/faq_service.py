@@ -113,7 +113,12 @@ class FaqService:
         with self._refresh_lock:
             if self._calibrated:
                 return False
-            self.swap(self._index.with_changes())
+            current = self._index
+        relearned = current.with_changes()  # slow: outside the lock, edits are not held up
+        with self._refresh_lock:
+            if self._index is not current:
+                return False  # an edit came in meanwhile; the next quiet tick retries
+            self.swap(relearned)
             self._calibrated = True
             return True
 
