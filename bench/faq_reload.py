@@ -31,6 +31,11 @@ from bot.store import AppStore
 from faq_index import Encoder, FaqEntry, load_encoder, load_faq_files
 
 BANK = Path(__file__).resolve().parent.parent / "data" / "faq"
+TARGET = FaqEntry(
+    id="bench-target",
+    question={"en": "Is the overnight standing order to my landlord still going out?"},
+    answer={"en": "Standing orders run as usual tonight."},
+)
 
 
 def grown(base: list[FaqEntry], n: int) -> list[FaqEntry]:
@@ -101,7 +106,7 @@ def run_size(
         for reloader in reloaders:
             asyncio.run_coroutine_threadsafe(reloader.start(), loop).result()
 
-        target = entries[1]
+        target = entries[-1]  # the unique bench entry: no variant can outrank it
         question = target.question["en"]
         stop = threading.Event()
         latencies: list[float] = []
@@ -131,6 +136,8 @@ def run_size(
                 refresher = threading.Thread(target=a.refresh)  # what the admin does on save
                 refresher.start()
                 while answer_of(a, question) != new["en"]:
+                    if time.perf_counter() - t0 > 30:
+                        raise RuntimeError("replica a never served the change")
                     time.sleep(0.005)
                 local.append(time.perf_counter() - t0)
                 refresher.join()
@@ -184,7 +191,7 @@ def main() -> None:
     )
     for size in (int(s) for s in args.sizes.split(",")):
         with database(args.postgres) as url:
-            r = run_size(grown(base, size), encoder, url, args.saves, args.interval)
+            r = run_size(grown(base, size - 1) + [TARGET], encoder, url, args.saves, args.interval)
         print(
             f"{r['entries']:>7}  {r['texts']:>5}  {r['build_s']:>7.1f}"
             f"  {r['refresh_ms_p50']:>10.0f}"
