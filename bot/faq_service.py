@@ -149,6 +149,7 @@ class FaqReloader:
         self._service = service
         self._interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
+        self._recalibration: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start polling."""
@@ -161,13 +162,26 @@ class FaqReloader:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._recalibration is not None:
+            await asyncio.gather(
+                self._recalibration, return_exceptions=True
+            )  # a thread: let it end
+            self._recalibration = None
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval_s)
             try:
-                # Recalibrate only on a quiet tick: a burst of edits is served first.
-                if not await asyncio.to_thread(self._service.refresh):
-                    await asyncio.to_thread(self._service.recalibrate)
+                changed = await asyncio.to_thread(self._service.refresh)
             except Exception as exc:  # noqa: BLE001 - keep serving the old index, retry
                 logger.error("FAQ reload failed, serving the previous index: %s", exc)
+                continue
+            # Recalibrate on a quiet tick, beside the polling: edits keep being served.
+            if not changed and (self._recalibration is None or self._recalibration.done()):
+                self._recalibration = asyncio.create_task(self._recalibrate())
+
+    async def _recalibrate(self) -> None:
+        try:
+            await asyncio.to_thread(self._service.recalibrate)
+        except Exception as exc:  # noqa: BLE001 - the current calibration stays in use
+            logger.error("FAQ recalibration failed: %s", exc)

@@ -260,3 +260,24 @@ def test_fast_edit_then_recalibrated_index_matches_a_full_build(
         served = [(m.entry.id, round(m.score, 6)) for m in service.index.search(question, "en")]
         assert served == [(m.entry.id, round(m.score, 6)) for m in full.search(question, "en")]
         assert quick_index.search(question, "en", 1)[0].entry.id == served[0][0]
+
+
+async def test_reloader_recalibrates_once_edits_settle(replicas: Replicas) -> None:
+    service, store = replicas.start()
+    reloader = FaqReloader(service, interval_s=0.1)
+    await reloader.start()
+    try:
+        await asyncio.to_thread(store.add, mortgage(), actor="a")
+        deadline = time.monotonic() + LIVE_WINDOW_S
+        while service.index.entry("mortgage-applications") is None:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        served = service.index
+        while service.index is served:  # the recalibrated index replaces it
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        assert service.index.calibration is not served.calibration
+        assert service.index.entry("mortgage-applications") == mortgage()
+        assert service.recalibrate() is False
+    finally:
+        await reloader.stop()
