@@ -6,11 +6,9 @@ Rasa the same way.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -115,7 +113,6 @@ class RasaProject:
         (self.data_dir / "rasa").mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         tracker_db = self.data_dir / "rasa" / f"tracker-{replica}.db"
-        _use_wal(tracker_db)
         env = rasa_env()
         env.update(
             FARO_ACTION_URL=action_url,
@@ -146,17 +143,6 @@ def default_replicas() -> int:
             raise RunnerError(f"FARO_RASA_REPLICAS: expected 1 to 16, got {raw!r}")
         return int(raw)
     return max(1, min(2, os.cpu_count() or 1))
-
-
-def _use_wal(db: Path) -> None:
-    """Put Rasa's SQLite tracker store in WAL mode (persistent in the file).
-
-    Rasa commits after every turn; in SQLite's default rollback-journal mode
-    each commit costs several fsyncs, in WAL mode one. Readers never block
-    the writer either.
-    """
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
 
 
 def rasa_env() -> dict[str, str]:

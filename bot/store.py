@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+
+from bot.db import create_engine
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +48,8 @@ class AppStore:
     """Thin data-access layer over SQLAlchemy Core."""
 
     def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._engine = sa.create_engine(url, pool_pre_ping=True)
+            self._engine = create_engine(url)
             metadata.create_all(self._engine)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot open the app database: {type(exc).__name__}") from exc

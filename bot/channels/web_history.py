@@ -13,14 +13,12 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
 
 from bot.conversation import BotMessage, Button
+from bot.db import create_engine
 
 logger = logging.getLogger(__name__)
 
@@ -85,23 +83,12 @@ class WebHistory:
     """Sessions and messages of the web channel, in the app database (SQLAlchemy Core)."""
 
     def __init__(self, url: str, *, limit: int = 200) -> None:
-        parsed = make_url(url)
-        options: dict[str, Any] = {}
         self.limit = limit
         # Inserts commit in id order within this process, so a reader that saw
         # id N never later finds a smaller id appearing (the stream's cursor).
         self._write_lock = threading.Lock()
         try:
-            if parsed.get_backend_name() == "sqlite":
-                if parsed.database in (None, "", ":memory:"):
-                    # one in-memory database shared by every thread (tests, demos)
-                    options = {
-                        "poolclass": StaticPool,
-                        "connect_args": {"check_same_thread": False},
-                    }
-                else:
-                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self._engine = sa.create_engine(url, pool_pre_ping=True, **options)
+            self._engine = create_engine(url)
             metadata.create_all(self._engine)
         except (OSError, sa.exc.SQLAlchemyError) as exc:
             raise HistoryError(f"cannot open the web history: {type(exc).__name__}") from exc

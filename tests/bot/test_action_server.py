@@ -32,9 +32,13 @@ class ActionEcho(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         ActionEcho.seen.append(
-            {"sender": tracker.sender_id, "text": tracker.latest_message.get("text"),
-             "intent": tracker.get_intent_of_latest_message(), "domain_intents": (domain or {}).get("intents")}
-        )  # fmt: skip
+            {
+                "sender": tracker.sender_id,
+                "text": tracker.latest_message.get("text"),
+                "intent": tracker.get_intent_of_latest_message(),
+                "domain_intents": (domain or {}).get("intents"),
+            }
+        )
         dispatcher.utter_message(
             text=f"echo: {tracker.latest_message.get('text')}",
             buttons=[{"title": "Again", "payload": "/request_human"}],

@@ -14,12 +14,11 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from bot.channels.telegram.errors import TelegramChannelError
+from bot.db import create_engine
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +58,7 @@ class TelegramStore:
 
     def __init__(self, url: str) -> None:
         try:
-            parsed = make_url(url)
-            if parsed.get_backend_name() == "sqlite" and parsed.database not in (
-                None,
-                "",
-                ":memory:",
-            ):
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self._engine = sa.create_engine(url, pool_pre_ping=True)
+            self._engine = create_engine(url)
             metadata.create_all(self._engine)
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             raise StoreUnavailable(f"cannot open the app database: {type(exc).__name__}") from exc
