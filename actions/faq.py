@@ -31,8 +31,8 @@ class ActionAnswerFaq(Action):
             if found is not None:
                 utter(dispatcher, Reply(found[1]))
             else:  # a stale button: the entry was retired since it was offered
-                buttons = ((svc.templates.render("button_human", lang), HUMAN_PAYLOAD),)
-                utter(dispatcher, Reply(svc.templates.render("faq_choice_gone", lang), buttons))
+                human = ((svc.templates.render("button_human", lang), HUMAN_PAYLOAD),)
+                utter(dispatcher, Reply(svc.templates.render("faq_choice_gone", lang), human))
             return []
         text = user_text(tracker)
         # Embedding is CPU work: keep the event loop free for other turns.
@@ -41,7 +41,7 @@ class ActionAnswerFaq(Action):
             _, answer = decision.matches[0].entry.answer_for(lang)
             utter(dispatcher, Reply(answer))
         elif decision.kind == "choose":
-            buttons = tuple(
+            buttons: tuple[tuple[str, str], ...] = tuple(
                 (m.entry.question_for(lang)[1], choose_payload(m.entry.id))
                 for m in decision.matches
             ) + ((svc.templates.render("button_human", lang), HUMAN_PAYLOAD),)

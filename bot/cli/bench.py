@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -133,9 +134,7 @@ def _run(
     think: float,
     drive: Any,
 ) -> Any:
-    with click.progressbar(
-        length=messages, label=name, file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=messages, label=name, file=sys.stderr) as bar:
         last = [0]
 
         def progress(done: int) -> None:
