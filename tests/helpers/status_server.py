@@ -26,19 +26,18 @@ import copy
 import hashlib
 import json
 import re
-import socket
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.helpers.loopback import LoopbackServer
 
 _INDICATOR = {"none": "none", "minor": "minor", "major": "major", "critical": "critical"}
 _DESCRIPTION = {
@@ -213,15 +212,15 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
 
 
-class StatuspageServer:
+class StatuspageServer(LoopbackServer):
     """A real HTTP server on 127.0.0.1 speaking Statuspage's public v2 API."""
+
+    thread_name = "statuspage-server"
 
     def __init__(self, replay: IncidentReplay | None = None, *, step: int = 1) -> None:
         self.replay = replay
         self._state = _State()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._socket: socket.socket | None = None
+        super().__init__()
         if replay is not None:
             self.show(step)
 
@@ -295,50 +294,6 @@ class StatuspageServer:
             return response
 
         return Starlette(routes=[Route("/api/v2/{path:path}", endpoint)])
-
-    async def start(self) -> None:
-        """Listen on a free loopback port and serve in this event loop."""
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(self._app(), log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-            await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
-        if self._socket is not None:
-            self._socket.close()
-        self._server, self._task = None, None
-
-    async def __aenter__(self) -> StatuspageServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[StatuspageServer]:
-        """Serve from a background thread (for synchronous tests)."""
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="statuspage-server", daemon=True)
-        thread.start()
-        asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=10)
-        try:
-            yield self
-        finally:
-            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=10)
-            loop.close()
 
 
 @contextlib.asynccontextmanager

@@ -21,20 +21,20 @@ import contextlib
 import html
 import json
 import re
-import socket
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.helpers.loopback import LoopbackServer
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly-x1y2z3"
 BOT_USER = {
@@ -79,10 +79,13 @@ class ApiError(Exception):
         self.status, self.description, self.retry_after = status, description, retry_after
 
 
-class FakeBotApi:
+class FakeBotApi(LoopbackServer):
     """The Bot API of one bot (``token``), in memory, over real HTTP."""
 
+    thread_name = "fake-bot-api"
+
     def __init__(self, token: str = TOKEN) -> None:
+        super().__init__()
         self.token = token
         self.calls: list[ApiCall] = []
         self.webhook: dict[str, Any] | None = None
@@ -92,9 +95,6 @@ class FakeBotApi:
         self._script: dict[str, deque[Failure]] = defaultdict(deque)
         self._next_message_id = 1
         self._lock = threading.Lock()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._socket: socket.socket | None = None
 
     # --- scripting and inspection ------------------------------------------------
     def fail_next(self, method: str, times: int = 1, failure: Failure | None = None) -> None:
@@ -285,52 +285,10 @@ class FakeBotApi:
         return True
 
     # --- serving ----------------------------------------------------------------
-    async def start(self) -> None:
-        """Listen on a free loopback port and serve in this event loop."""
-        app = Starlette(
+    def _app(self) -> Starlette:
+        return Starlette(
             routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
         )
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-            await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
-        if self._socket is not None:
-            self._socket.close()
-        self._server, self._task = None, None
-
-    async def __aenter__(self) -> FakeBotApi:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[FakeBotApi]:
-        """Serve from a background thread (for synchronous tests)."""
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="fake-bot-api", daemon=True)
-        thread.start()
-        asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=10)
-        try:
-            yield self
-        finally:
-            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=10)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=10)
-            loop.close()
 
 
 # --- internals -------------------------------------------------------------------------
