@@ -6,15 +6,24 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore, StoreError
 from faq_index import Decision, Encoder, FaqIndex, load_faq_files
-from faq_index.incremental import with_changes_fast
+from faq_index.incremental import (
+    needs_recalibration,
+    relearned_calibration,
+    with_calibration,
+    with_changes_fast,
+)
 
 logger = logging.getLogger(__name__)
+
+# Edits pending recalibration for this long are recalibrated even when few.
+RECALIBRATE_AFTER_S = 300.0
 
 
 class FaqService:
@@ -32,7 +41,8 @@ class FaqService:
         self._store = store
         self._faq_store = faq_store
         self._revision = revision
-        self._calibrated = True
+        self._uncalibrated = 0  # entries changed since the calibration in use was learned
+        self._uncalibrated_since = 0.0  # time.monotonic() of the first of them
         self._refresh_lock = threading.Lock()
 
     @classmethod
@@ -96,9 +106,11 @@ class FaqService:
             changes = self._faq_store.changes_since(self._revision)
             if changes.upserts or changes.removed:
                 # Serve the edit at once with the current score calibration;
-                # recalibrate() relearns it when the edits have settled.
+                # recalibrate() relearns it when enough has changed.
                 self.swap(with_changes_fast(self._index, changes.upserts, changes.removed))
-                self._calibrated = False
+                if not self._uncalibrated:
+                    self._uncalibrated_since = time.monotonic()
+                self._uncalibrated += len(changes.upserts) + len(changes.removed)
                 logger.info(
                     "FAQ index at revision %d: %d changed, %d removed",
                     changes.revision,
@@ -108,18 +120,29 @@ class FaqService:
             self._revision = changes.revision
             return True
 
-    def recalibrate(self) -> bool:
-        """Relearn score calibration after live edits (same entries); True if it ran."""
+    def recalibrate(self, *, force: bool = False) -> bool:
+        """Relearn score calibration after live edits; True if it ran.
+
+        Runs when enough entries changed since the last calibration (see
+        ``faq_index.incremental.needs_recalibration``), when the oldest such change
+        is ``RECALIBRATE_AFTER_S`` old, or with ``force`` and any change. The slow
+        part runs outside the lock; edits served meanwhile keep the new calibration.
+        """
         with self._refresh_lock:
-            if self._calibrated:
+            pending, current = self._uncalibrated, self._index
+            if not pending:
                 return False
-            current = self._index
-        relearned = current.with_changes()  # slow: outside the lock, edits are not held up
+            waited = time.monotonic() - self._uncalibrated_since
+            due = needs_recalibration(pending, len(current)) or waited >= RECALIBRATE_AFTER_S
+            if not (force or due):
+                return False
+        calibration = relearned_calibration(current)  # slow: edits are not held up
         with self._refresh_lock:
-            if self._index is not current:
-                return False  # an edit came in meanwhile; the next quiet tick retries
-            self.swap(relearned)
-            self._calibrated = True
+            self.swap(with_calibration(self._index, calibration))
+            self._uncalibrated -= pending
+            if self._uncalibrated:
+                self._uncalibrated_since = time.monotonic()
+            logger.info("FAQ calibration relearned over %d entries", len(current))
             return True
 
     def decide(self, text: str, lang: str) -> Decision:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 from faq_index.chargrams import CharIndex
 from faq_index.encoders import Vectors
 from faq_index.entries import FaqEntry, TextKind
+from faq_index.features import FeatureSpace, TextFeatures
 from faq_index.lexical import LexicalIndex
-from faq_index.text import analyzer
 
 # An entry's dense score blends its best single text with the centroid of its
 # questions and paraphrases (per language): the nearest text is precise, the
@@ -105,46 +106,63 @@ class Corpus:
         rows: list[TextRow],
         vectors: Vectors,
         n_entries: int,
-        tokens: Sequence[list[str]] | None = None,
+        features: Sequence[TextFeatures] | None = None,
+        space: FeatureSpace | None = None,
     ) -> None:
+        """Index ``rows``; ``features`` (of ``space``) are computed when not given."""
         if len(rows) != len(vectors):
             raise ValueError("one vector per text is required")
         self.rows = rows
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.n_entries = n_entries
-        self.text_entry: Ints = np.asarray([r.entry for r in rows], dtype=np.int64)
-        self.weights: Floats = np.asarray(
-            [ANSWER_WEIGHT if r.kind == "answer" else 1.0 for r in rows], dtype=np.float32
+        self.text_entry: Ints = np.fromiter(
+            (r.entry for r in rows), dtype=np.int64, count=len(rows)
         )
+        is_answer = np.fromiter((r.kind == "answer" for r in rows), dtype=bool, count=len(rows))
+        self.weights: Floats = np.where(is_answer, ANSWER_WEIGHT, 1.0).astype(np.float32)
         self.starts: Ints = np.searchsorted(self.text_entry, np.arange(n_entries)).astype(np.int64)
-        self.tokens = (
-            list(tokens) if tokens is not None else [analyzer(r.lang)(r.text) for r in rows]
-        )
-        self.lexical = LexicalIndex(self.tokens, [r.lang for r in rows], len(rows))
+        self.space = space if space is not None else FeatureSpace()
+        if features is None:
+            features = self.space.all_features([(r.lang, r.text) for r in rows])
+        if len(features) != len(rows):
+            raise ValueError("one feature set per text is required")
+        self.features = list(features)
+        langs = [r.lang for r in rows]
+        self.lexical = LexicalIndex([f.terms for f in self.features], langs, self.space.terms)
         # Answers too (weighted like the other signals): leaving them out cost 3
         # points of top-1 on the Spanish bank set, for a faster build.
-        self.chars = CharIndex([r.text for r in rows], [r.lang for r in rows])
+        self.chars = CharIndex([f.grams for f in self.features], langs, self.space.grams)
         self.ends: Ints = np.append(self.starts[1:], len(rows)).astype(np.int64)
-        self._build_centroids()
+        self._build_centroids(is_answer)
         faiss.omp_set_num_threads(1)  # like torch: threads fight on small shared machines
         self.faiss = _text_index(self.vectors)
 
-    def _build_centroids(self) -> None:
-        groups: dict[tuple[int, str], list[int]] = {}
-        for i, row in enumerate(self.rows):
-            if row.kind != "answer":
-                groups.setdefault((row.entry, row.lang), []).append(i)
-        keys = sorted(groups)
+    def derive(self, rows: list[TextRow], vectors: Vectors, n_entries: int) -> Corpus:
+        """A corpus of other rows that reuses this one's analysis of the texts it shares."""
+        known = {(r.lang, r.text): f for r, f in zip(self.rows, self.features, strict=True)}
+        features = self.space.all_features([(r.lang, r.text) for r in rows], known)
+        return Corpus(rows, vectors, n_entries, features, self.space)
+
+    def _build_centroids(self, is_answer: npt.NDArray[np.bool_]) -> None:
+        """Sum and normalise the question/paraphrase vectors of each (entry, language)."""
+        langs = sorted({r.lang for r in self.rows})
+        code = {lang: i for i, lang in enumerate(langs)}
+        lang_ids = np.fromiter(
+            (code[r.lang] for r in self.rows), dtype=np.int64, count=len(self.rows)
+        )
+        members = np.flatnonzero(~is_answer)
+        keys = self.text_entry[members] * max(len(langs), 1) + lang_ids[members]
+        unique, groups = np.unique(keys, return_inverse=True)  # sorted like (entry, lang)
         dim = self.vectors.shape[1]
-        self.group_entry: Ints = np.asarray([k[0] for k in keys], dtype=np.int64)
-        self.group_sum = np.zeros((len(keys), dim), dtype=np.float32)
-        self.group_size = np.zeros(len(keys), dtype=np.int64)
+        self.group_entry: Ints = (unique // max(len(langs), 1)).astype(np.int64)
+        membership = sparse.csr_matrix(
+            (np.ones(len(members), dtype=np.float32), (groups, members)),
+            shape=(len(unique), len(self.rows)),
+        )
+        self.group_sum = np.asarray(membership @ self.vectors, dtype=np.float32).reshape(-1, dim)
+        self.group_size = np.bincount(groups, minlength=len(unique)).astype(np.int64)
         self.text_group = np.full(len(self.rows), -1, dtype=np.int64)
-        for g, key in enumerate(keys):
-            members = groups[key]
-            self.group_sum[g] = self.vectors[members].sum(axis=0)
-            self.group_size[g] = len(members)
-            self.text_group[members] = g
+        self.text_group[members] = groups
         norms = np.linalg.norm(self.group_sum, axis=1, keepdims=True)
         self.centroids = self.group_sum / np.maximum(norms, 1e-12)
         self.group_starts: Ints = np.searchsorted(

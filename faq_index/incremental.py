@@ -1,19 +1,26 @@
 """Live edits without recalibrating: a new index that reuses the calibration of the one
 it replaces, so an edit is served in well under a second; the caller recalibrates
-afterwards (``FaqIndex.with_changes()``) and swaps again.
+later (:func:`recalibrated`, off the save path) and swaps again.
 
-Kept apart from ``index.py`` (owned by the retrieval work); it relies on the same
-building blocks as ``FaqIndex._assemble``.
+Only changed texts are embedded and analyzed; the BM25 and n-gram matrices and the
+centroids are reassembled from the per-text features with vectorised operations.
+Kept apart from ``index.py`` (owned by the retrieval work).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from faq_index.corpus import Corpus, text_rows
+from faq_index.calibration import Calibration, calibrate
+from faq_index.corpus import text_rows
 from faq_index.entries import FaqEntry
 from faq_index.index import FaqIndex, _check_unique
-from faq_index.text import analyzer
+
+# Recalibrating costs seconds of CPU on a large FAQ: do it once this share of
+# the entries changed since the last calibration (or after RECALIBRATE_AFTER_S
+# with any change; see bot.faq_service). A few edits move the learned weights
+# and confidence model by less than the noise of the held-out sample.
+RECALIBRATE_SHARE = 0.05
 
 
 def with_changes_fast(
@@ -27,10 +34,22 @@ def with_changes_fast(
     entries = [replace.pop(e.id, e) for e in index.entries if e.id not in drop]
     entries.extend(e for e in changed if e.id in replace)
     _check_unique(entries)
-    old = index._corpus
-    known = {(r.lang, r.text): old.tokens[i] for i, r in enumerate(old.rows)}
     rows = text_rows(entries)
     vectors = index._cache.embed([r.text for r in rows])
-    tokens = [known.get((r.lang, r.text)) or analyzer(r.lang)(r.text) for r in rows]
-    corpus = Corpus(rows, vectors, len(entries), tokens)
-    return FaqIndex(entries, corpus, index.calibration, index._cache)
+    corpus = index._corpus.derive(rows, vectors, len(entries))
+    return FaqIndex(entries, corpus, index.calibration, index._cache, recent=index)
+
+
+def relearned_calibration(index: FaqIndex) -> Calibration:
+    """The calibration learned from ``index``'s own texts (the slow part)."""
+    return calibrate(index._corpus)
+
+
+def with_calibration(index: FaqIndex, calibration: Calibration) -> FaqIndex:
+    """The same entries and corpus served with ``calibration`` (no copy, no rebuild)."""
+    return FaqIndex(index.entries, index._corpus, calibration, index._cache, recent=index)
+
+
+def needs_recalibration(changed: int, entries: int) -> bool:
+    """Whether ``changed`` entries edited since the last calibration warrant a new one."""
+    return changed > 0 and changed >= RECALIBRATE_SHARE * max(entries, 1)

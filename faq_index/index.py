@@ -19,7 +19,7 @@ from faq_index.corpus import Corpus, TextRow, text_rows
 from faq_index.encoders import Encoder
 from faq_index.entries import FaqEntry
 from faq_index.errors import FaqIndexError
-from faq_index.text import analyzer, base_lang
+from faq_index.text import base_lang
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,11 @@ class FaqIndex:
         corpus: Corpus,
         calibration: Calibration,
         cache: EmbeddingCache,
+        *,
+        recent: FaqIndex | None = None,
     ) -> None:
+        """Wrap a built corpus; ``recent``: an index of the same encoder whose recent
+        query vectors to share (a surge goes on hitting them after a swap)."""
         self._entries = tuple(entries)
         self._by_id = {e.id: i for i, e in enumerate(self._entries)}
         self._corpus = corpus
@@ -78,6 +82,8 @@ class FaqIndex:
         self._cache = cache
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._recent_lock = threading.Lock()
+        if recent is not None and recent._cache.encoder is cache.encoder:
+            self._recent, self._recent_lock = recent._recent, recent._recent_lock
 
     @classmethod
     def build(
@@ -90,23 +96,25 @@ class FaqIndex:
     ) -> FaqIndex:
         """Embed (through the cache), index and calibrate ``entries``."""
         cache = EmbeddingCache(encoder, cache_dir)
-        return cls._assemble(list(entries), cache, {}, progress)
+        return cls._assemble(list(entries), cache, None, progress)
 
     @classmethod
     def _assemble(
         cls,
         entries: list[FaqEntry],
         cache: EmbeddingCache,
-        known_tokens: dict[tuple[str, str], list[str]],
+        previous_index: FaqIndex | None,
         progress: Progress | None,
     ) -> FaqIndex:
         _check_unique(entries)
         rows = text_rows(entries)
         vectors = cache.embed([r.text for r in rows], progress=progress)
-        tokens = [known_tokens.get((r.lang, r.text)) or analyzer(r.lang)(r.text) for r in rows]
-        corpus = Corpus(rows, vectors, len(entries), tokens)
+        if previous_index is None:
+            corpus = Corpus(rows, vectors, len(entries))
+        else:
+            corpus = previous_index._corpus.derive(rows, vectors, len(entries))
         calibration = calibrate(corpus)
-        return cls(entries, corpus, calibration, cache)
+        return cls(entries, corpus, calibration, cache, recent=previous_index)
 
     @property
     def entries(self) -> tuple[FaqEntry, ...]:
@@ -141,8 +149,7 @@ class FaqIndex:
         replace = {e.id: e for e in changed}
         entries = [replace.pop(e.id, e) for e in self._entries if e.id not in drop]
         entries.extend(e for e in changed if e.id in replace)
-        known = {(r.lang, r.text): self._corpus.tokens[i] for i, r in enumerate(self._corpus.rows)}
-        return self._assemble(entries, self._cache, known, None)
+        return self._assemble(entries, self._cache, self, None)
 
     def search(self, text: str, lang: str, k: int = 5) -> list[Match]:
         """The top ``k`` entries for a question, best first, one per entry."""

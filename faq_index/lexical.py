@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
+from faq_index.features import Bag, Stacked, Vocabulary, by_lang
 from faq_index.text import analyzer
 
 K1 = 1.2
@@ -22,9 +24,11 @@ Scores = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
-class _Postings:
-    docs: npt.NDArray[np.int64]
-    weights: npt.NDArray[np.float32]
+class _Lang:
+    n: int
+    df: npt.NDArray[np.int64]  # per vocabulary id, as the vocabulary was at build time
+    idf: npt.NDArray[np.float64]
+    postings: sparse.csr_matrix  # terms x all texts: BM25 weight of each term in each text
 
 
 class LexicalIndex:
@@ -32,50 +36,26 @@ class LexicalIndex:
     each term weighted by BM25 saturation, over the query's total IDF (unknown words
     count as rare), so 1.0 means every query word matched strongly."""
 
-    def __init__(self, tokens: Sequence[list[str]], langs: Sequence[str], size: int) -> None:
-        self._size = size
-        self._n: dict[str, int] = {}
-        self._idf: dict[str, dict[str, float]] = {}
-        self._postings: dict[str, dict[str, _Postings]] = {}
-        by_lang: dict[str, list[int]] = defaultdict(list)
-        for idx, lang in enumerate(langs):
-            by_lang[lang].append(idx)
-        for lang, idxs in by_lang.items():
-            self._build_lang(lang, idxs, tokens)
+    def __init__(self, bags: Sequence[Bag], langs: Sequence[str], vocab: Vocabulary) -> None:
+        """Index the term bags of texts (each in its language) under ``vocab``."""
+        self._size = len(bags)
+        self._vocab = vocab
+        n_ids = len(vocab)
+        self._langs = {lang: _build(bags, idxs, n_ids) for lang, idxs in by_lang(langs).items()}
 
     @classmethod
     def from_texts(cls, texts: Sequence[str], langs: Sequence[str]) -> LexicalIndex:
         """Analyze ``texts`` (each in its language) and index them."""
-        return cls(
-            [analyzer(lang)(t) for t, lang in zip(texts, langs, strict=True)], langs, len(texts)
-        )
-
-    def _build_lang(self, lang: str, idxs: list[int], tokens: Sequence[list[str]]) -> None:
-        n = len(idxs)
-        avgdl = max(1.0, sum(len(tokens[i]) for i in idxs) / max(n, 1))
-        df: Counter[str] = Counter()
-        for i in idxs:
-            df.update(set(tokens[i]))
-        idf = {t: _idf(n, d) for t, d in df.items()}
-        lists: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
-        for i in idxs:
-            counts = Counter(tokens[i])
-            norm = K1 * (1 - B + B * len(tokens[i]) / avgdl)
-            for term, tf in counts.items():
-                docs, weights = lists[term]
-                docs.append(i)
-                weights.append(idf[term] * tf / (tf + norm))
-        self._n[lang] = n
-        self._idf[lang] = idf
-        self._postings[lang] = {
-            t: _Postings(np.asarray(d, dtype=np.int64), np.asarray(w, dtype=np.float32))
-            for t, (d, w) in lists.items()
-        }
+        vocab = Vocabulary()
+        bags = [
+            Bag.of(Counter(analyzer(lang)(t)), vocab) for t, lang in zip(texts, langs, strict=True)
+        ]
+        return cls(bags, langs, vocab)
 
     @property
     def languages(self) -> tuple[str, ...]:
         """Languages with at least one indexed text."""
-        return tuple(self._n)
+        return tuple(self._langs)
 
     def query_terms(self, text: str, lang: str) -> list[str]:
         """The distinct analyzed terms of a query."""
@@ -97,31 +77,47 @@ class LexicalIndex:
         informative query terms (IDF at least ``INFORMATIVE_IDF``) it contains."""
         out = np.zeros(self._size, dtype=np.float32)
         hits = np.zeros(self._size, dtype=np.float32)
-        postings = self._postings.get(lang)
-        if not postings or not terms:
+        index = self._langs.get(lang)
+        if index is None or not terms:
             return out, hits
-        n = self._n[lang]
-        idf = self._idf[lang]
-        unknown = _idf(n, 0)
+        unknown = _idf(index.n, 0)
+        indptr, indices, data = index.postings.indptr, index.postings.indices, index.postings.data
         total = 0.0
         for term in terms:
-            plist = postings.get(term)
-            if plist is None:
+            tid = self._vocab.get(term)
+            if tid is None or tid >= len(index.df) or index.df[tid] == 0:
                 total += unknown
                 continue
-            if exclude is not None and len(plist.docs) == 1 and plist.docs[0] == exclude:
+            lo, hi = indptr[tid], indptr[tid + 1]
+            if exclude is not None and hi - lo == 1 and indices[lo] == exclude:
                 total += unknown  # only the held-out text has it: unknown to the rest
                 continue
-            total += idf[term]
-            out[plist.docs] += plist.weights
-            if idf[term] >= INFORMATIVE_IDF:
-                hits[plist.docs] += 1.0
+            idf = float(index.idf[tid])
+            total += idf
+            docs = indices[lo:hi]
+            out[docs] += data[lo:hi]
+            if idf >= INFORMATIVE_IDF:
+                hits[docs] += 1.0
         if exclude is not None:
             out[exclude] = 0.0
             hits[exclude] = 0.0
         if total > 0:
             out /= total
         return out, hits
+
+
+def _build(bags: Sequence[Bag], idxs: npt.NDArray[np.int64], n_ids: int) -> _Lang:
+    """The BM25 postings of one language's texts (at corpus positions ``idxs``)."""
+    stacked = Stacked.of(bags, idxs)
+    n = len(idxs)
+    lengths = stacked.per_doc(stacked.counts)
+    avgdl = max(1.0, float(lengths.sum()) / max(n, 1))
+    df = np.bincount(stacked.ids, minlength=n_ids).astype(np.int64)
+    idf = np.log1p((n - df + 0.5) / (df + 0.5))
+    norm = K1 * (1 - B + B * lengths / avgdl)
+    tf = stacked.counts
+    weights = idf[stacked.ids] * tf / (tf + norm[stacked.doc])
+    return _Lang(n, df, idf, stacked.matrix(weights, n_ids, len(bags)))
 
 
 def _idf(n: int, df: int) -> float:

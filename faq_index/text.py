@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -39,6 +40,10 @@ _STOPWORDS = {
         y ya yo hola gracias favor""",
 }
 
+# Character n-grams: 3..5 characters of each folded, space-padded word.
+MIN_N = 3
+MAX_N = 5
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -70,3 +75,13 @@ def analyzer(lang: str) -> Callable[[str], list[str]]:
         return list(stemmer.stemWords(kept))
 
     return analyze
+
+
+def char_grams(text: str) -> Counter[str]:
+    """Counts of the 3..5-character n-grams of each folded word, padded with spaces."""
+    grams: Counter[str] = Counter()
+    for word in "".join(ch if ch.isalnum() else " " for ch in fold(text)).split():
+        padded = f" {word} "
+        for n in range(MIN_N, MAX_N + 1):
+            grams.update(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams

@@ -22,7 +22,7 @@ def test_grams_are_folded_padded_words() -> None:
 
 
 def test_typos_and_inflections_still_match() -> None:
-    index = CharIndex(TEXTS, LANGS)
+    index = CharIndex.from_texts(TEXTS, LANGS)
     scores = index.score("me deniegan la tarjta", "es")
     assert int(np.argmax(scores)) == 0
     assert index.score("reclamacion", "es")[3] > 0.3  # no accent typed
@@ -30,7 +30,7 @@ def test_typos_and_inflections_still_match() -> None:
 
 
 def test_scores_are_cosines_and_exclusion_works() -> None:
-    index = CharIndex(TEXTS, LANGS)
+    index = CharIndex.from_texts(TEXTS, LANGS)
     same = index.score(TEXTS[1], "es")
     assert same[1] == np.float32(1.0) or abs(float(same[1]) - 1.0) < 1e-5
     assert np.all((same >= 0) & (same <= 1))
@@ -40,5 +40,5 @@ def test_scores_are_cosines_and_exclusion_works() -> None:
 
 
 def test_texts_without_a_language_are_left_out() -> None:
-    index = CharIndex(TEXTS, ["es", None, "en", "es"])
+    index = CharIndex.from_texts(TEXTS, ["es", None, "en", "es"])
     assert index.score(TEXTS[1], "es")[1] == 0.0
