@@ -9,6 +9,7 @@ from actions.chitchat import (
 )
 from actions.faq import ActionAnswerFaq
 from actions.status import ActionIncidentStatus
+from actions.subscriptions import ActionSubscribe, ActionUnsubscribe
 
 # Registered explicitly with rasa-sdk's executor by the app (no package scan).
 ALL_ACTIONS = (
@@ -19,4 +20,6 @@ ALL_ACTIONS = (
     ActionThanks,
     ActionBotChallenge,
     ActionRequestHuman,
+    ActionSubscribe,
+    ActionUnsubscribe,
 )

@@ -51,3 +51,21 @@ class Templates(Protocol):
     def render(self, key: str, lang: str, **values: Any) -> str:
         """Render template ``key`` in ``lang`` (falling back to English)."""
         ...
+
+
+class SubscriptionService(Protocol):
+    """Incident-update subscriptions, as a conversation asks for them."""
+
+    def subscribe(self, conversation_id: str, text: str, lang: str) -> Reply:
+        """Subscribe the conversation (to the components ``text`` names, else to all)."""
+        ...
+
+    def unsubscribe(self, conversation_id: str, lang: str) -> Reply:
+        """Stop updates to the conversation."""
+        ...
+
+    def after_status(
+        self, conversation_id: str, lang: str, incident_id: str | None
+    ) -> Reply | None:
+        """Note who asked about an open incident; the one-time offer to subscribe, if due."""
+        ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.ports import FaqAnswerer, StatusService, Templates
+from actions.ports import FaqAnswerer, StatusService, SubscriptionService, Templates
 
 
 class ServicesNotConfigured(RuntimeError):
@@ -18,6 +18,7 @@ class Services:
     faq: FaqAnswerer
     status: StatusService
     templates: Templates
+    subscriptions: SubscriptionService | None = None
 
 
 _services: Services | None = None

@@ -25,4 +25,10 @@ class ActionIncidentStatus(Action):
             user_text(tracker), user_lang(tracker), eta=intent == "ask_eta"
         )
         utter(dispatcher, reply)
+        subscriptions = services.get().subscriptions
+        incident_id = (reply.custom.get("status") or {}).get("incident_id")
+        if subscriptions is not None and incident_id:
+            offer = subscriptions.after_status(tracker.sender_id, user_lang(tracker), incident_id)
+            if offer is not None:
+                utter(dispatcher, offer)
         return []

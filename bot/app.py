@@ -26,6 +26,12 @@ from actions import services as action_services
 from actions.ports import StatusService
 from bot.action_server import action_route
 from bot.admin import admin_routes
+from bot.broadcast.compose import Composer
+from bot.broadcast.delivery import Deliverer, DeliveryWorker
+from bot.broadcast.outbox import Outbox
+from bot.broadcast.service import Subscriptions
+from bot.broadcast.subscriptions import SubscriptionStore
+from bot.broadcast.watcher import Broadcaster
 from bot.channels.web import web_channel
 from bot.channels.web_push import PushHub
 from bot.conversation import Conversation
@@ -69,6 +75,8 @@ class ChannelParts:
 
     routes: list[BaseRoute] = field(default_factory=list)
     background: list[Background] = field(default_factory=list)
+    # sends broadcast messages on this channel (bot.broadcast.delivery.Deliverer)
+    deliverer: Deliverer | None = None
 
 
 # Each messaging channel: "module:function", the function taking a ChannelContext
@@ -93,6 +101,9 @@ class AppServices:
     routes: list[BaseRoute] = field(default_factory=list)
     # set by the web channel: publish(conversation_id or None, BotMessage) to open widgets
     web_push: PushHub | None = None
+    # incident updates: who subscribed, what was broadcast, the outbox
+    subscriptions: Subscriptions | None = None
+    broadcaster: Broadcaster | None = None
 
 
 def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServices:
@@ -111,6 +122,14 @@ def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServ
         cache_dir=settings.cache_dir / "faq",
     )
     status, status_background, status_routes = build_status(settings, templates)
+    subscription_store = SubscriptionStore(store.engine)
+    outbox = Outbox(store.engine)
+    broadcaster = Broadcaster(
+        live=status.live,
+        subscriptions=subscription_store,
+        outbox=outbox,
+        composer=Composer(templates, tz=status.writer.tz),
+    )
     background: list[Background] = [
         *status_background,
         FaqReloader(faq, interval_s=settings.faq_poll_interval_s),
@@ -134,20 +153,25 @@ def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServ
         status=status,
         background=background,
         routes=routes,
+        subscriptions=Subscriptions(
+            subscription_store, templates=templates, live=status.live, matcher=status.matcher
+        ),
+        broadcaster=broadcaster,
     )
 
 
-def create_app(services: AppServices, *, rasa_transport: Any | None = None) -> Starlette:
+def create_app(services: AppServices) -> Starlette:
     """Wire the routes of one app process around ``services``."""
     settings = services.settings
     action_services.configure(
         action_services.Services(
-            faq=services.faq, status=services.status, templates=services.templates
+            faq=services.faq,
+            status=services.status,
+            templates=services.templates,
+            subscriptions=services.subscriptions,
         )
     )
-    rasa = RasaClient(
-        urls=settings.rasa_urls, timeout_s=settings.rasa_timeout_s, transport=rasa_transport
-    )
+    rasa = RasaClient(urls=settings.rasa_urls, timeout_s=settings.rasa_timeout_s)
     conversation = RasaConversation(
         rasa=rasa,
         templates=services.templates,
@@ -175,6 +199,12 @@ def create_app(services: AppServices, *, rasa_transport: Any | None = None) -> S
         *web.background,
         *(t for c in channels for t in c.background),
     ]
+    broadcaster = services.broadcaster
+    if broadcaster is not None:
+        deliverers = [p.deliverer for p in (web, *channels) if p.deliverer is not None]
+        worker = DeliveryWorker(broadcaster.outbox, broadcaster.subscriptions, deliverers)
+        broadcaster.on_created = worker.wake
+        background.extend([worker, broadcaster])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

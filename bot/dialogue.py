@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 # Payloads the bot itself puts on buttons; anything else a client sends back
 # as a "button press" is treated as typed text.
 _PAYLOAD = re.compile(
-    r'^/(?:choose_faq\{"faq_id":\s?"[a-z0-9][a-z0-9_-]{0,80}"\}|request_human|ask_status|ask_eta)\Z'
+    r'^/(?:choose_faq\{"faq_id":\s?"[a-z0-9][a-z0-9_-]{0,80}"\}|request_human|ask_status|ask_eta|subscribe|unsubscribe)\Z'
 )
 _LANG_MEMORY = 50_000
 

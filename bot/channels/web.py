@@ -29,7 +29,7 @@ from starlette.routing import Route
 from bot.channels.web_banner import StatusBanner
 from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_origin
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
-from bot.channels.web_push import PushHub, event_stream
+from bot.channels.web_push import PushHub, WebDeliverer, event_stream
 from bot.conversation import BotMessage, Conversation, Turn
 from bot.http_body import BadContentLength, BodyTooLarge, read_limited
 
@@ -239,7 +239,7 @@ def web_channel(ctx: ChannelContext) -> ChannelParts:
         options=WebOptions(push_poll_s=settings.web_push_poll_s),
     )
     ctx.services.web_push = hub  # incident broadcasts publish through it
-    return ChannelParts(routes=list(routes), background=[hub])
+    return ChannelParts(routes=list(routes), background=[hub], deliverer=WebDeliverer(hub))
 
 
 def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:

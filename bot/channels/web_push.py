@@ -168,3 +168,17 @@ async def event_stream(
 def _event(kind: str, data: dict[str, Any], *, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+class WebDeliverer:
+    """Broadcast delivery to widgets: stored in the web history, pushed to open streams."""
+
+    channel = "web"
+
+    def __init__(self, hub: PushHub, *, concurrency: int = 4) -> None:
+        self.hub = hub
+        self.concurrency = concurrency
+
+    async def deliver(self, address: str, text: str, lang: str) -> None:
+        """Store ``text`` for conversation ``address`` (``web:<session>``) and wake its streams."""
+        await run_in_threadpool(self.hub.publish, address, BotMessage(text))

@@ -9,6 +9,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.channels.slack.events import SlackHandlers, build_bolt_app
+from bot.channels.slack.push import SlackDeliverer
 from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.staff import StaffTools
@@ -60,7 +61,12 @@ def slack_channel(context: ChannelContext) -> ChannelParts | None:
     if app_token:
         app = build_bolt_app(client=sender.client, signing_secret=None, handlers=handlers)
         logger.info("Slack is on: Socket Mode")
-        return ChannelParts(background=[queue, SocketModeRunner(app, app_token=app_token)])
+        return ChannelParts(
+            background=[queue, SocketModeRunner(app, app_token=app_token)],
+            deliverer=SlackDeliverer(sender),
+        )
     app = build_bolt_app(client=sender.client, signing_secret=secret, handlers=handlers)
     logger.info("Slack is on: Events API at /slack/events")
-    return ChannelParts(routes=[events_route(app)], background=[queue])
+    return ChannelParts(
+        routes=[events_route(app)], background=[queue], deliverer=SlackDeliverer(sender)
+    )

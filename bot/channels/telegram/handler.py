@@ -21,6 +21,7 @@ CHANNEL = "telegram"
 # Telegram clients send "/start" when a user opens the bot; greet them.
 _GREETING_COMMANDS = {"/start", "/help"}
 _GREETING_TEXT = "hello"
+_STOP_PAYLOAD = "/unsubscribe"
 
 
 def conversation_id(chat_id: int) -> str:
@@ -68,6 +69,8 @@ class UpdateHandler:
             channel=CHANNEL,
             text=text,
             lang=user_language(user),
+            # Telegram's convention for "stop sending me things": stop incident updates.
+            payload=_STOP_PAYLOAD if command == "/stop" else None,
         )
         await self._reply(chat_id, turn)
 

@@ -9,6 +9,7 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.push import TelegramDeliverer
 from bot.channels.telegram.store import TelegramStore
 from bot.channels.telegram.webhook import WEBHOOK_PATH, webhook_route
 from bot.conversation import Conversation
@@ -88,15 +89,17 @@ def telegram_channel(context: ChannelContext) -> ChannelParts | None:
     if not settings.telegram_token:
         logger.warning("Telegram is off: FARO_TELEGRAM_TOKEN is not set")
         return None
+    channel = build_channel(settings, context.conversation)
+    deliverer = TelegramDeliverer(channel.sender)
     if not settings.telegram_secret:
         logger.warning(
             "Telegram webhook is off: FARO_TELEGRAM_SECRET is not set "
-            "('faro telegram poll' works without it)"
+            "('faro telegram poll' works without it); broadcasts are still sent"
         )
-        return None
-    channel = build_channel(settings, context.conversation)
+        return ChannelParts(background=[channel], deliverer=deliverer)
     logger.info("Telegram webhook at %s", WEBHOOK_PATH)
     return ChannelParts(
         routes=[webhook_route(channel=channel, secret=settings.telegram_secret)],
         background=[channel],
+        deliverer=deliverer,
     )

@@ -1,0 +1,214 @@
+"""Sends the outbox through each channel's sender, within the channel's limits.
+
+One loop per channel claims due rows (at most ``concurrency`` in flight),
+sends each through the channel's :class:`Deliverer` (whose sender holds the
+platform's rate limits and retries 429s), and records the outcome: sent;
+retried later with backoff on a temporary failure; retired, with the
+subscription, when the recipient blocked the bot; failed otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from bot.broadcast.outbox import Outbox, OutboxItem
+from bot.broadcast.subscriptions import SubscriptionStore
+
+logger = logging.getLogger(__name__)
+
+_HOST = socket.gethostname()
+# Owners of the workers running in this process (several apps in one test process).
+_LIVE_OWNERS: set[str] = set()
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered."""
+
+
+class RecipientGone(DeliveryError):
+    """The recipient cannot be reached any more (blocked the bot, deleted the chat)."""
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth trying again later (network, server errors, rate limits beyond retries)."""
+
+
+class PermanentFailure(DeliveryError):
+    """The platform refused the message for good."""
+
+
+class Deliverer(Protocol):
+    """Sends one broadcast message on one channel (implemented next to each channel)."""
+
+    @property
+    def channel(self) -> str:
+        """The channel name (``telegram``, ``slack``, ``web``)."""
+        ...
+
+    @property
+    def concurrency(self) -> int:
+        """How many messages may be in flight at once (the sender paces them)."""
+        ...
+
+    async def deliver(self, address: str, text: str, lang: str) -> None:
+        """Send ``text``; raises a :class:`DeliveryError` subclass on failure."""
+        ...
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the worker ``host:pid:token`` may still be running (other hosts: assume so)."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, _token = rest.partition(":")
+    if host != _HOST or not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return owner in _LIVE_OWNERS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class DeliveryWorker:
+    """Runs one delivery loop per channel that has a deliverer in this process."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        subscriptions: SubscriptionStore,
+        deliverers: Sequence[Deliverer],
+        *,
+        poll_s: float = 1.0,
+        lease_s: float = 120.0,
+        backoff_s: float = 5.0,
+        max_backoff_s: float = 600.0,
+        stop_grace_s: float = 5.0,
+    ) -> None:
+        self.outbox = outbox
+        self.subscriptions = subscriptions
+        self.deliverers = {d.channel: d for d in deliverers}
+        self.owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._poll_s = poll_s
+        self._lease_s = lease_s
+        self._backoff_s = backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._stop_grace_s = stop_grace_s
+        self._wakeups: dict[str, asyncio.Event] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        """Requeue what a stopped worker left half-done, then start the loops."""
+        _LIVE_OWNERS.add(self.owner)
+        self._loop = asyncio.get_running_loop()
+        self._stopping = False
+        await asyncio.to_thread(self.outbox.recover, owner_alive)
+        for channel, deliverer in self.deliverers.items():
+            self._wakeups[channel] = asyncio.Event()
+            self._tasks.append(asyncio.create_task(self._run(deliverer), name=f"outbox-{channel}"))
+        self._tasks.append(asyncio.create_task(self._keep_leases(), name="outbox-leases"))
+        if self.deliverers:
+            logger.info("broadcast delivery on for %s", ", ".join(sorted(self.deliverers)))
+
+    def wake(self) -> None:
+        """New rows are due: look now instead of at the next poll (any thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        for event in self._wakeups.values():
+            loop.call_soon_threadsafe(event.set)
+
+    async def stop(self) -> None:
+        """Stop claiming; let messages in flight finish briefly; the rest is requeued on start."""
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._in_flight:
+            _done, pending = await asyncio.wait(self._in_flight, timeout=self._stop_grace_s)
+            for task in pending:
+                task.cancel()
+        _LIVE_OWNERS.discard(self.owner)
+        # What this worker still held goes back to the queue now (not after the lease).
+        await asyncio.to_thread(self.outbox.recover, owner_alive)
+
+    async def _run(self, deliverer: Deliverer) -> None:
+        channel, wakeup = deliverer.channel, self._wakeups[deliverer.channel]
+        mine: set[asyncio.Task[None]] = set()
+        while not self._stopping:
+            free = max(0, deliverer.concurrency - len(mine))
+            items: list[OutboxItem] = []
+            if free:
+                wakeup.clear()
+                try:
+                    items = await asyncio.to_thread(
+                        self.outbox.claim, [channel], self.owner, limit=free, lease_s=self._lease_s
+                    )
+                except Exception:
+                    logger.exception("outbox: claiming %s rows failed", channel)
+            for item in items:
+                task = asyncio.create_task(self._send(deliverer, item))
+                mine.add(task)
+                self._in_flight.add(task)
+                task.add_done_callback(mine.discard)
+                task.add_done_callback(self._in_flight.discard)
+            if items and len(mine) < deliverer.concurrency:
+                continue
+            waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(wakeup.wait())]
+            waiters.extend(mine)
+            await asyncio.wait(
+                waiters, timeout=self._poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiters[0].cancel()
+
+    async def _send(self, deliverer: Deliverer, item: OutboxItem) -> None:
+        try:
+            await deliverer.deliver(item.address, item.text, item.lang)
+        except RecipientGone as exc:
+            reason = f"recipient gone: {exc}"
+            await asyncio.to_thread(self.outbox.retired, item.id, reason)
+            if item.subscription_id is not None:
+                await asyncio.to_thread(self.subscriptions.retire, item.subscription_id, reason)
+            logger.info("outbox %d: %s; subscriber retired", item.id, reason)
+        except TemporaryFailure as exc:
+            delay = min(self._backoff_s * 2 ** (item.attempts - 1), self._max_backoff_s)
+            delay *= random.uniform(0.8, 1.2)
+            if await asyncio.to_thread(self.outbox.retry, item, str(exc), delay_s=delay):
+                logger.warning("outbox %d: %s; retry in %.0f s", item.id, exc, delay)
+            else:
+                logger.error("outbox %d: %s; gave up", item.id, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # PermanentFailure, or a bug: never retried in a loop
+            reason = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
+            if not isinstance(exc, DeliveryError):
+                logger.exception("outbox %d: unexpected error", item.id)
+            await asyncio.to_thread(self.outbox.failed, item.id, reason)
+            logger.warning("outbox %d: not delivered: %s", item.id, reason)
+        else:
+            await asyncio.to_thread(self.outbox.sent, item.id)
+
+    async def _keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            try:
+                await asyncio.to_thread(self.outbox.renew, self.owner, lease_s=self._lease_s)
+            except Exception:
+                logger.exception("outbox: renewing leases failed")

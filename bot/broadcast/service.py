@@ -1,0 +1,85 @@
+"""The ``SubscriptionService`` port (actions/ports.py): subscribe, unsubscribe, offer once."""
+
+from __future__ import annotations
+
+import logging
+
+from actions.ports import Reply
+from bot.broadcast.subscriptions import SubscribeOutcome, SubscriptionStore, recipient_for
+from bot.status.components import ComponentMatcher
+from bot.status.live import LiveStatus
+from bot.status.wording import join_names
+from bot.templates import TemplateStore
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIBE_PAYLOAD = "/subscribe"
+
+
+class Subscriptions:
+    """What actions call when a customer asks for (or stops) updates."""
+
+    def __init__(
+        self,
+        store: SubscriptionStore,
+        *,
+        templates: TemplateStore,
+        live: LiveStatus | None = None,
+        matcher: ComponentMatcher | None = None,
+    ) -> None:
+        self.store = store
+        self._templates = templates
+        self._live = live
+        self._matcher = matcher or ComponentMatcher()
+
+    def subscribe(self, conversation_id: str, text: str, lang: str) -> Reply:
+        """Subscribe to the components ``text`` names (none named: every incident)."""
+        recipient = recipient_for(conversation_id, lang)
+        if recipient is None:
+            return Reply(self._templates.render("subscribe.unavailable", lang))
+        snapshot = self._live.snapshot if self._live else None
+        components = [c.name for c in self._matcher.match(text, snapshot)] if snapshot else []
+        outcome = self.store.subscribe(recipient, components)
+        logger.info("subscription %s (%d components)", outcome.value, len(components))
+        if outcome is SubscribeOutcome.UNCHANGED:
+            return Reply(self._templates.render("subscribe.already", lang))
+        if components:
+            return Reply(
+                self._templates.render(
+                    "subscribe.confirmed.components",
+                    lang,
+                    components=join_names(components, lang=lang),
+                )
+            )
+        return Reply(self._templates.render("subscribe.confirmed", lang))
+
+    def unsubscribe(self, conversation_id: str, lang: str) -> Reply:
+        """Stop updates (also what Telegram's /stop does)."""
+        if self.store.unsubscribe(conversation_id):
+            return Reply(self._templates.render("unsubscribe.confirmed", lang))
+        return Reply(self._templates.render("unsubscribe.not_subscribed", lang))
+
+    def after_status(
+        self, conversation_id: str, lang: str, incident_id: str | None
+    ) -> Reply | None:
+        """Remember who asked about an open incident; offer a subscription once."""
+        snapshot = self._live.snapshot if self._live else None
+        incident = None
+        if snapshot is not None and incident_id:
+            incident = next(
+                (i for i in (*snapshot.incidents, *snapshot.maintenances) if i.id == incident_id),
+                None,
+            )
+        recipient = recipient_for(conversation_id, lang)
+        if incident is None or not incident.is_open or recipient is None:
+            return None
+        self.store.note_asker(incident.id, recipient)
+        existing = self.store.get(conversation_id)
+        if existing is not None and existing.active:
+            return None
+        if not self.store.offer_once(conversation_id):
+            return None
+        return Reply(
+            self._templates.render("subscribe.offer", lang),
+            buttons=((self._templates.render("button_subscribe", lang), SUBSCRIBE_PAYLOAD),),
+        )
