@@ -211,9 +211,13 @@ class Outbox:
         if self._skip_locked:
             due = due.with_for_update(skip_locked=True)
         with self._engine.begin() as conn:
+            # Two steps: PostgreSQL may re-run a LIMIT ... SKIP LOCKED subquery per row.
+            ids = list(conn.execute(due).scalars().all())
+            if not ids:
+                return []
             conn.execute(
                 outbox.update()
-                .where(outbox.c.id.in_(due.scalar_subquery()), outbox.c.state == "pending")
+                .where(outbox.c.id.in_(ids), outbox.c.state == "pending")
                 .values(
                     state="sending",
                     owner=token[:120],

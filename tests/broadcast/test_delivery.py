@@ -1,0 +1,166 @@
+"""The delivery worker: every row once, failures retried or retired, resumable after a stop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bot.broadcast.delivery import (
+    DeliveryWorker,
+    PermanentFailure,
+    RecipientGone,
+    TemporaryFailure,
+)
+from bot.broadcast.outbox import Broadcast, Delivery, Outbox
+from bot.broadcast.subscriptions import Recipient, SubscriptionStore
+
+
+@dataclass
+class MemoryDeliverer:
+    """Records what it sends; fails some addresses on demand."""
+
+    channel: str = "telegram"
+    concurrency: int = 4
+    delay_s: float = 0.0
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)
+    refuse: set[str] = field(default_factory=set)
+    flaky: Counter[str] = field(default_factory=Counter)  # address -> failures left
+
+    async def deliver(self, address: str, text: str, lang: str) -> None:
+        await asyncio.sleep(self.delay_s)
+        if address in self.gone:
+            raise RecipientGone("Telegram 403: bot was blocked by the user")
+        if address in self.refuse:
+            raise PermanentFailure("Bad Request: message is too long")
+        if self.flaky[address] > 0:
+            self.flaky[address] -= 1
+            raise TemporaryFailure("timed out")
+        self.sent.append((address, text))
+
+
+def subscribe(subscriptions: SubscriptionStore, n: int, channel: str = "telegram") -> None:
+    subscriptions.add_many(
+        (Recipient(f"{channel}:{i}", channel, str(i), "en"), ()) for i in range(n)
+    )
+
+
+def enqueue_all(outbox: Outbox, subscriptions: SubscriptionStore, key: str) -> int:
+    rows = [
+        Delivery(
+            conversation_id=s.conversation_id,
+            channel=s.channel,
+            address=s.address,
+            lang=s.lang,
+            text=f"{key} for {s.address}",
+            subscription_id=s.id,
+        )
+        for s in subscriptions.active()
+    ]
+    bid = outbox.enqueue(Broadcast(key=key, kind="update"), rows)
+    assert bid is not None
+    return bid
+
+
+async def until_done(outbox: Outbox, timeout_s: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not all(p.done for p in outbox.progress()):
+        assert loop.time() < deadline, outbox.progress()
+        await asyncio.sleep(0.05)
+
+
+async def test_every_subscriber_gets_each_broadcast_once(
+    outbox: Outbox, subscriptions: SubscriptionStore
+) -> None:
+    subscribe(subscriptions, 30)
+    subscribe(subscriptions, 5, "web")
+    telegram, web = MemoryDeliverer(), MemoryDeliverer(channel="web")
+    worker = DeliveryWorker(outbox, subscriptions, [telegram, web], poll_s=0.05)
+    await worker.start()
+    try:
+        enqueue_all(outbox, subscriptions, "u1")
+        worker.wake()
+        enqueue_all(outbox, subscriptions, "u2")
+        await until_done(outbox)
+    finally:
+        await worker.stop()
+    assert Counter(a for a, _ in telegram.sent) == {str(i): 2 for i in range(30)}
+    assert len(web.sent) == 10 and len(set(web.sent)) == 10
+    assert all(p.counts == {"sent": p.recipients} for p in outbox.progress())
+
+
+async def test_blocked_subscribers_are_retired_with_a_record(
+    outbox: Outbox, subscriptions: SubscriptionStore
+) -> None:
+    subscribe(subscriptions, 3)
+    deliverer = MemoryDeliverer(gone={"1"}, refuse={"2"})
+    worker = DeliveryWorker(outbox, subscriptions, [deliverer], poll_s=0.05)
+    await worker.start()
+    try:
+        enqueue_all(outbox, subscriptions, "u1")
+        await until_done(outbox)
+    finally:
+        await worker.stop()
+    states = {r.conversation_id: (r.state, r.error) for r in outbox.audit()}
+    assert states["telegram:0"] == ("sent", None)
+    assert states["telegram:1"][0] == "retired" and "403" in str(states["telegram:1"][1])
+    assert states["telegram:2"] == ("failed", "Bad Request: message is too long")
+    gone = subscriptions.get("telegram:1")
+    assert gone is not None and not gone.active and "403" in str(gone.retired_reason)
+    refused = subscriptions.get("telegram:2")
+    assert refused is not None and refused.active  # one bad message does not retire anyone
+
+
+async def test_temporary_failures_are_retried_later(
+    outbox: Outbox, subscriptions: SubscriptionStore
+) -> None:
+    subscribe(subscriptions, 2)
+    deliverer = MemoryDeliverer(flaky=Counter({"0": 2}))
+    worker = DeliveryWorker(outbox, subscriptions, [deliverer], poll_s=0.05, backoff_s=0.05)
+    await worker.start()
+    try:
+        enqueue_all(outbox, subscriptions, "u1")
+        await until_done(outbox)
+    finally:
+        await worker.stop()
+    assert sorted(a for a, _ in deliverer.sent) == ["0", "1"]
+    [row] = outbox.audit(conversation_id="telegram:0")
+    assert row.state == "sent" and row.attempts == 3
+
+
+async def test_a_stopped_worker_hands_over_without_loss_or_duplicates(
+    outbox: Outbox, subscriptions: SubscriptionStore
+) -> None:
+    subscribe(subscriptions, 40)
+    slow = MemoryDeliverer(delay_s=0.02, concurrency=2)
+    first = DeliveryWorker(outbox, subscriptions, [slow], poll_s=0.05, stop_grace_s=5)
+    await first.start()
+    enqueue_all(outbox, subscriptions, "u1")
+    while len(slow.sent) < 10:
+        await asyncio.sleep(0.01)
+    await first.stop()
+    handed_over = len(slow.sent)
+    assert handed_over < 40
+    second = DeliveryWorker(outbox, subscriptions, [slow], poll_s=0.05)
+    await second.start()
+    try:
+        await until_done(outbox)
+    finally:
+        await second.stop()
+    assert Counter(a for a, _ in slow.sent) == {str(i): 1 for i in range(40)}
+
+
+async def test_rows_of_channels_without_a_deliverer_wait(
+    outbox: Outbox, subscriptions: SubscriptionStore
+) -> None:
+    subscribe(subscriptions, 2, "slack")
+    worker = DeliveryWorker(outbox, subscriptions, [MemoryDeliverer()], poll_s=0.05)
+    await worker.start()
+    try:
+        enqueue_all(outbox, subscriptions, "u1")
+        await asyncio.sleep(0.3)
+    finally:
+        await worker.stop()
+    assert {r.state for r in outbox.audit()} == {"pending"}
