@@ -8,7 +8,11 @@ from bot.broadcast.outbox import Broadcast, Delivery, Outbox
 def deliveries(n: int, channel: str = "telegram") -> list[Delivery]:
     return [
         Delivery(
-            conversation_id=f"{channel}:{i}", channel=channel, address=str(i), lang="en", text=f"m{i}"
+            conversation_id=f"{channel}:{i}",
+            channel=channel,
+            address=str(i),
+            lang="en",
+            text=f"m{i}",
         )
         for i in range(n)
     ]

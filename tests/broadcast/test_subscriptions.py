@@ -82,7 +82,9 @@ def test_offer_once_per_conversation(subscriptions: SubscriptionStore) -> None:
 
 
 def test_add_many_and_counts(subscriptions: SubscriptionStore) -> None:
-    items = [(Recipient(f"telegram:{i}", "telegram", str(i), "en"), ()) for i in range(5)]
+    items: list[tuple[Recipient, tuple[str, ...]]] = [
+        (Recipient(f"telegram:{i}", "telegram", str(i), "en"), ()) for i in range(5)
+    ]
     items += [(Recipient(f"slack:T:U{i}", "slack", f"U{i}", "es"), ("Cards",)) for i in range(3)]
     assert subscriptions.add_many(items) == 8
     assert subscriptions.counts() == {"telegram": 5, "slack": 3}

@@ -103,7 +103,9 @@ def test_resolution_reaches_askers_who_did_not_subscribe(
     broadcaster.process(quiet(), now=NOW)
     for step in range(1, REPLAY.steps):
         created = broadcaster.process(snapshot(step), now=NOW)
-        assert "telegram:99" not in {r.conversation_id for r in outbox.audit(broadcast_id=created[0])}
+        assert "telegram:99" not in {
+            r.conversation_id for r in outbox.audit(broadcast_id=created[0])
+        }
     [bid] = broadcaster.process(snapshot(REPLAY.steps), now=NOW)
     rows = {r.conversation_id: r for r in outbox.audit(broadcast_id=bid)}
     assert set(rows) == {"slack:T:U1", "telegram:1", "web:w", "telegram:99"}
@@ -139,7 +141,11 @@ def test_component_change_without_an_update(
     broadcaster.process(quiet(), now=NOW)
     doc = REPLAY.documents_at(1)["summary.json"]
     down = parse_document(
-        {**doc, "incidents": [], "components": [{**c, "status": "major_outage"} for c in doc["components"]]},
+        {
+            **doc,
+            "incidents": [],
+            "components": [{**c, "status": "major_outage"} for c in doc["components"]],
+        },
         fetched_at=NOW,
     )
     [bid] = broadcaster.process(down, now=NOW)
