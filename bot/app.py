@@ -143,6 +143,7 @@ def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServ
             faq_store=faq_store,
             faq=faq,
             app_store=store,
+            broadcaster=broadcaster,
         ),
     ]
     return AppServices(

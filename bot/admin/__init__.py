@@ -7,7 +7,9 @@ import logging
 from starlette.routing import BaseRoute
 
 from bot.admin.auth import AdminAuth
+from bot.admin.broadcasts import BroadcastPages
 from bot.admin.routes import AdminPages, admin_off_routes
+from bot.broadcast.watcher import Broadcaster
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
@@ -23,15 +25,19 @@ def admin_routes(
     faq_store: FaqStore,
     faq: FaqService,
     app_store: AppStore,
+    broadcaster: Broadcaster | None = None,
 ) -> list[BaseRoute]:
-    """The /admin routes; without a password or token the admin is off (said once, here)."""
+    """The /admin routes (broadcast pages too, given a broadcaster); off without a secret."""
     allowed = tuple(s for s in (password, token) if s)
     if not allowed:
         logger.warning("admin is off: set FARO_ADMIN_PASSWORD or FARO_ADMIN_TOKEN to turn it on")
         return admin_off_routes()
     auth = AdminAuth(secrets_allowed=allowed, session_secret=session_secret)
     pages = AdminPages(auth=auth, faq_store=faq_store, faq=faq, app_store=app_store)
-    return pages.routes()
+    routes = pages.routes()
+    if broadcaster is not None:
+        routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster).routes())
+    return routes
 
 
 __all__ = ["admin_routes"]

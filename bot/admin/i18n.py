@@ -78,6 +78,103 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_audit": {"en": "No changes yet.", "es": "Aún no hay cambios."},
     "not_found": {"en": "No such entry.", "es": "No existe esa entrada."},
     "signed_in_as": {"en": "Signed in as", "es": "Sesión de"},
+    # -- broadcasts (issue 8) --
+    "broadcasts": {"en": "Broadcasts", "es": "Avisos"},
+    "deliveries": {"en": "Deliveries", "es": "Entregas"},
+    "subscribers": {"en": "Subscribers", "es": "Suscriptores"},
+    "channel": {"en": "Channel", "es": "Canal"},
+    "active_total": {"en": "Active, all channels", "es": "Activos, todos los canales"},
+    "retired_subs": {
+        "en": "Stopped or unreachable",
+        "es": "Dados de baja o inalcanzables",
+    },
+    "new_announcement": {"en": "New announcement", "es": "Nuevo aviso"},
+    "recent_broadcasts": {"en": "Recent broadcasts", "es": "Avisos recientes"},
+    "no_broadcasts": {"en": "No broadcasts yet.", "es": "Aún no hay avisos."},
+    "kind": {"en": "Kind", "es": "Tipo"},
+    "broadcast_title": {"en": "Title", "es": "Título"},
+    "recipients": {"en": "Recipients", "es": "Destinatarios"},
+    "state_sent": {"en": "Sent", "es": "Enviados"},
+    "state_pending": {"en": "Pending", "es": "Pendientes"},
+    "state_sending": {"en": "Sending", "es": "Enviando"},
+    "state_failed": {"en": "Failed", "es": "Fallidos"},
+    "state_retired": {"en": "Unreachable", "es": "Inalcanzables"},
+    "progress": {"en": "Progress", "es": "Progreso"},
+    "done": {"en": "done", "es": "terminado"},
+    "in_progress": {"en": "in progress", "es": "en curso"},
+    "refreshing": {
+        "en": "This page refreshes every 5 seconds while a broadcast is being delivered.",
+        "es": "Esta página se actualiza cada 5 segundos mientras se entrega un aviso.",
+    },
+    "announcement_help": {
+        "en": "Write in English, Spanish or both (at most {max} characters each). "
+        "Subscribers get their language, or the other one if theirs is empty.",
+        "es": "Escriba en inglés, en español o en ambos (como mucho {max} caracteres cada uno). "
+        "Cada suscriptor recibe su idioma, o el otro si el suyo está vacío.",
+    },
+    "target": {"en": "Send to", "es": "Enviar a"},
+    "all_subscribers": {"en": "All subscribers", "es": "Todos los suscriptores"},
+    "component_note": {
+        "en": "Choosing a component also reaches those who follow every incident.",
+        "es": "Si elige un componente, también lo reciben quienes siguen todas las incidencias.",
+    },
+    "send": {"en": "Send", "es": "Enviar"},
+    "preview_title": {
+        "en": "What subscribers will get",
+        "es": "Lo que recibirán los suscriptores",
+    },
+    "total_recipients": {"en": "Recipients in total", "es": "Destinatarios en total"},
+    "send_note": {
+        "en": "Sending writes the messages above to the outbox at once; it cannot be undone.",
+        "es": "Al enviar, los mensajes de arriba pasan a la cola de envío; no se puede deshacer.",
+    },
+    "announce_empty": {
+        "en": "Nothing sent: write the announcement in English or Spanish (or both).",
+        "es": "No se envió nada: escriba el aviso en inglés o en español (o en ambos).",
+    },
+    "announce_too_long": {
+        "en": "Nothing sent: the {lang} text has {length} characters; at most {max} are allowed.",
+        "es": "No se envió nada: el texto en {lang} tiene {length} caracteres; el máximo es {max}.",
+    },
+    "announce_unknown_component": {
+        "en": "Nothing sent: the status page has no component {name}.",
+        "es": "No se envió nada: la página de estado no tiene el componente {name}.",
+    },
+    "announce_bad_key": {
+        "en": "Nothing sent: this form is not valid any more. Start a new announcement.",
+        "es": "No se envió nada: este formulario ya no es válido. Empiece un aviso nuevo.",
+    },
+    "sent_ok": {
+        "en": "Sent: the messages are in the outbox and are being delivered.",
+        "es": "Enviado: los mensajes están en la cola y se están entregando.",
+    },
+    "sent_again": {
+        "en": "This announcement had already been sent; it was not sent again.",
+        "es": "Este aviso ya se había enviado; no se volvió a enviar.",
+    },
+    "broadcast": {"en": "Broadcast", "es": "Aviso"},
+    "failures": {"en": "Not delivered", "es": "No entregados"},
+    "no_failures": {"en": "No failures.", "es": "Ningún fallo."},
+    "error_col": {"en": "Reason", "es": "Motivo"},
+    "attempts": {"en": "Attempts", "es": "Intentos"},
+    "conversation": {"en": "Conversation id", "es": "Id de conversación"},
+    "subscription": {"en": "Subscription", "es": "Suscripción"},
+    "no_subscription": {"en": "No subscription.", "es": "Sin suscripción."},
+    "sub_active": {"en": "active", "es": "activa"},
+    "sub_stopped": {"en": "stopped", "es": "detenida"},
+    "components": {"en": "Components", "es": "Componentes"},
+    "every_incident": {"en": "every incident", "es": "todas las incidencias"},
+    "since": {"en": "Since", "es": "Desde"},
+    "sent_at": {"en": "Sent at", "es": "Enviado"},
+    "state": {"en": "State", "es": "Estado"},
+    "message_col": {"en": "Message", "es": "Mensaje"},
+    "no_deliveries": {
+        "en": "Nothing was sent to this conversation.",
+        "es": "No se envió nada a esta conversación.",
+    },
+    "show": {"en": "Show", "es": "Mostrar"},
+    "no_broadcast": {"en": "No such broadcast.", "es": "No existe ese aviso."},
+    "interrupted": {"en": "interrupted, sent again", "es": "interrumpido, reenviado"},
 }
 
 

@@ -34,39 +34,11 @@ _env.filters["pretty"] = lambda value: json.dumps(value, ensure_ascii=False, ind
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-class AdminPages:
-    """Request handlers of the admin, over the FAQ store, the live index and the app store."""
+class AdminBase:
+    """What every admin pages class shares: the session guard, CSRF and page rendering."""
 
-    def __init__(
-        self,
-        *,
-        auth: AdminAuth,
-        faq_store: FaqStore,
-        faq: FaqService,
-        app_store: AppStore,
-    ) -> None:
+    def __init__(self, *, auth: AdminAuth) -> None:
         self._auth = auth
-        self._faq_store = faq_store
-        self._faq = faq
-        self._app_store = app_store
-
-    def routes(self) -> list[BaseRoute]:
-        """The admin routes under /admin."""
-        return [
-            Route("/admin", self._page(self.entries)),
-            Route("/admin/login", self.login, methods=["GET", "POST"]),
-            Route("/admin/logout", self._page(self.logout), methods=["POST"]),
-            Route("/admin/entries/new", self._page(self.new_entry), methods=["GET", "POST"]),
-            Route("/admin/entries/{faq_id}", self._page(self.edit_entry), methods=["GET", "POST"]),
-            Route("/admin/entries/{faq_id}/retire", self._page(self.retire), methods=["POST"]),
-            Route("/admin/entries/{faq_id}/restore", self._page(self.restore), methods=["POST"]),
-            Route("/admin/preview", self._page(self.preview)),
-            Route("/admin/unanswered", self._page(self.unanswered)),
-            Route(
-                "/admin/unanswered/paraphrase", self._page(self.add_paraphrase), methods=["POST"]
-            ),
-            Route("/admin/audit", self._page(self.audit)),
-        ]
 
     # -- plumbing ----------------------------------------------------------
 
@@ -131,6 +103,41 @@ class AdminPages:
 
     def _actor(self, request: Request) -> str:
         return f"admin:{request.state.session.user}"
+
+
+class AdminPages(AdminBase):
+    """Request handlers of the admin, over the FAQ store, the live index and the app store."""
+
+    def __init__(
+        self,
+        *,
+        auth: AdminAuth,
+        faq_store: FaqStore,
+        faq: FaqService,
+        app_store: AppStore,
+    ) -> None:
+        super().__init__(auth=auth)
+        self._faq_store = faq_store
+        self._faq = faq
+        self._app_store = app_store
+
+    def routes(self) -> list[BaseRoute]:
+        """The admin routes under /admin."""
+        return [
+            Route("/admin", self._page(self.entries)),
+            Route("/admin/login", self.login, methods=["GET", "POST"]),
+            Route("/admin/logout", self._page(self.logout), methods=["POST"]),
+            Route("/admin/entries/new", self._page(self.new_entry), methods=["GET", "POST"]),
+            Route("/admin/entries/{faq_id}", self._page(self.edit_entry), methods=["GET", "POST"]),
+            Route("/admin/entries/{faq_id}/retire", self._page(self.retire), methods=["POST"]),
+            Route("/admin/entries/{faq_id}/restore", self._page(self.restore), methods=["POST"]),
+            Route("/admin/preview", self._page(self.preview)),
+            Route("/admin/unanswered", self._page(self.unanswered)),
+            Route(
+                "/admin/unanswered/paraphrase", self._page(self.add_paraphrase), methods=["POST"]
+            ),
+            Route("/admin/audit", self._page(self.audit)),
+        ]
 
     async def _publish(self) -> None:
         """Apply the saved change to this replica's index now (others poll)."""

@@ -1,0 +1,141 @@
+"""Staff announcements: checking the texts, who would get them, and what each channel shows.
+
+Shared by the admin pages and ``faro announce``, so a preview says exactly
+what :meth:`bot.broadcast.watcher.Broadcaster.announce` will write.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from bot.broadcast.compose import Composer
+from bot.broadcast.subscriptions import CHANNELS, Subscription
+from bot.broadcast.tables import broadcasts
+from bot.settings import LANGUAGES
+
+MAX_CHARS = 2000
+KEY_PREFIX = "announce:"
+_KEY = re.compile(r"announce:[0-9a-f]{32}")
+
+
+class AnnouncementError(ValueError):
+    """An announcement that cannot be sent as given (empty, too long, unknown component)."""
+
+    def __init__(self, message: str, *, code: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code  # "empty", "too_long", "unknown_component": for translated messages
+        self.params = params
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPreview:
+    """What the subscribers of one channel and language would get."""
+
+    channel: str
+    lang: str
+    recipients: int
+    text: str  # as composed (what the web widget shows)
+    messages: tuple[str, ...]  # as sent on the channel (Telegram HTML parts, Slack mrkdwn blocks)
+
+
+def announcement_texts(en: str, es: str, *, max_chars: int = MAX_CHARS) -> dict[str, str]:
+    """The texts by language, trimmed; raises :class:`AnnouncementError` when none or too long."""
+    texts: dict[str, str] = {}
+    for lang, raw in (("en", en), ("es", es)):
+        text = (raw or "").replace("\r\n", "\n").strip()
+        if len(text) > max_chars:
+            raise AnnouncementError(
+                f"the {lang} text has {len(text)} characters; at most {max_chars} are allowed",
+                code="too_long",
+                lang=lang,
+                length=len(text),
+                max=max_chars,
+            )
+        if text:
+            texts[lang] = text
+    if not texts:
+        raise AnnouncementError(
+            "the announcement is empty: give an English or Spanish text (or both)", code="empty"
+        )
+    return texts
+
+
+def new_key() -> str:
+    """A unique broadcast key for one announcement (repeated submits reuse it)."""
+    return KEY_PREFIX + uuid.uuid4().hex
+
+
+def valid_key(key: str) -> bool:
+    """True when ``key`` is one :func:`new_key` makes."""
+    return bool(_KEY.fullmatch(key or ""))
+
+
+def resolve_component(name: str, known: Iterable[str]) -> str:
+    """The status page's spelling of component ``name`` (any case); raises when unknown."""
+    wanted = " ".join(name.split()).lower()
+    names = list(known)
+    for candidate in names:
+        if candidate.lower() == wanted:
+            return candidate
+    listed = ", ".join(names) if names else "none known"
+    raise AnnouncementError(
+        f"unknown component {name!r} (components: {listed})",
+        code="unknown_component",
+        name=name,
+        known=listed,
+    )
+
+
+def broadcast_id_for(engine: sa.Engine, key: str) -> int | None:
+    """The id of the broadcast written under ``key``, if any."""
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(broadcasts.c.id).where(broadcasts.c.key == key)).scalar()
+    return int(found) if found is not None else None
+
+
+def recipients(
+    subscribers: Iterable[Subscription], components: Sequence[str]
+) -> list[Subscription]:
+    """The subscribers an announcement about ``components`` (none: everyone) reaches."""
+    return [s for s in subscribers if s.wants(components)]
+
+
+def channel_messages(channel: str, text: str) -> tuple[str, ...]:
+    """``text`` as the channel sends it: Telegram HTML parts, Slack mrkdwn blocks, web as is."""
+    if channel == "telegram":
+        from bot.channels.telegram.render import render_html, split_text
+
+        return tuple(render_html(part) for part in split_text(text))
+    if channel == "slack":
+        from bot.channels.slack.markup import render
+        from bot.conversation import BotMessage
+
+        blocks, _fallback = render(BotMessage(text))
+        return tuple(b["text"]["text"] for b in blocks if b.get("type") == "section")
+    return (text,)
+
+
+def preview(
+    composer: Composer,
+    subscribers: Iterable[Subscription],
+    texts: Mapping[str, str],
+    components: Sequence[str] = (),
+) -> list[ChannelPreview]:
+    """Per channel and language: the message and how many subscribers would get it."""
+    reached = recipients(subscribers, components)
+    langs = list(dict.fromkeys([*LANGUAGES, *sorted({s.lang for s in reached})]))
+    channels = list(dict.fromkeys([*CHANNELS, *sorted({s.channel for s in reached})]))
+    result = []
+    for channel in channels:
+        for lang in langs:
+            text = composer.announcement_text(texts, lang, channel)
+            count = sum(1 for s in reached if s.channel == channel and s.lang == lang)
+            result.append(
+                ChannelPreview(channel, lang, count, text, channel_messages(channel, text))
+            )
+    return result
