@@ -20,6 +20,9 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "bench": ("bot.cli.bench", "bench", "Benchmark FAQ turns through the full stack."),
     "train": ("bot.cli.train", "train", "Train the Rasa model if its inputs changed."),
     "telegram": ("bot.cli.telegram", "telegram", "Register the webhook or long-poll Telegram."),
+    "announce": ("bot.cli.broadcast", "announce", "Send a staff announcement to subscribers."),
+    "broadcasts": ("bot.cli.broadcast", "broadcasts", "List recent broadcasts with progress."),
+    "deliveries": ("bot.cli.broadcast", "deliveries", "Show what one subscriber was sent."),
 }
 
 
