@@ -110,8 +110,11 @@ class BroadcastPages(AdminBase):
         conversation = conversation[:MAX_CONVERSATION_ID]
         context: dict[str, Any] = {"conversation": conversation, "rows": [], "sub": None}
         if conversation:
-            context["sub"] = await self._db(self._subscriptions.get, conversation)
+            sub = await self._db(self._subscriptions.get, conversation)
             context["rows"] = await self._db(self._outbox.audit, conversation_id=conversation)
+            spelled = {name.lower(): name for name in self._components()}
+            context["sub"] = sub
+            context["topics"] = [spelled.get(c, c) for c in sub.components] if sub else []
         return self._render(request, "deliveries.html", context)
 
     # -- a new announcement -------------------------------------------------------
