@@ -145,6 +145,9 @@ class BroadcastPages(AdminBase):
             return self._render(request, "broadcast_new.html", context, 400)
         if form.get("action") == "send":
             return await self._send(request, texts, target, fields["key"])
+        if await self._db(self._outbox.known, [fields["key"]]):
+            # A form whose announcement went out (back button): previewing starts a new one.
+            fields["key"] = new_key()
         subscribers = await self._db(self._subscriptions.active)
         previews = preview(self._broadcaster.composer, subscribers, texts, target)
         context = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -408,3 +409,60 @@ def test_delivery_audit_of_one_subscriber(staff: BroadcastAdmin) -> None:
     page = staff.client.get("/admin/deliveries?conversation=web:nobody").text
     assert "No subscription." in page and "Nothing was sent to this conversation." in page
     assert "Show" in staff.client.get("/admin/deliveries").text
+
+
+def test_previewing_a_form_whose_announcement_went_out_starts_a_new_one(
+    staff: BroadcastAdmin,
+) -> None:
+    form = _preview_form(staff, {"en": "First."})
+    assert staff.submit({"action": "send"}, form=form).status_code == 303
+    # back button: the same form, edited and previewed again
+    fresh = _preview_form(staff, {"en": "Second."} | {"key": form["key"], "csrf": form["csrf"]})
+    assert fresh["key"] != form["key"]
+    assert staff.submit({"action": "send"}, form=fresh).status_code == 303
+    assert [p.title for p in staff.broadcaster.outbox.progress()] == ["Second.", "First."]
+
+
+def test_the_app_serves_the_pages_and_delivers_what_staff_send(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    from bot.app import build_services, create_app
+    from bot.settings import Settings
+    from tests.helpers.status_builders import PROJECT
+
+    settings = Settings.from_env(
+        {
+            "FARO_PROJECT_DIR": str(PROJECT),
+            "FARO_DATA_DIR": str(tmp_path / "data"),
+            "FARO_DATABASE_URL": sqlite_url(tmp_path),
+            "FARO_FAQ": str(write_seed(tmp_path)),
+            "FARO_RASA_URL": "http://127.0.0.1:9",
+            "FARO_ADMIN_PASSWORD": PASSWORD,
+        }
+    )
+    services = build_services(settings, encoder=encoder)
+    assert services.broadcaster is not None
+    subscribe(services.broadcaster.subscriptions, [("web:s-7", "en", ())])
+    try:
+        with TestClient(create_app(services), base_url="https://testserver") as client:
+            admin = BroadcastAdmin(
+                client, FaqStore(services.store.engine), services.faq, services.store
+            )
+            assert admin.login().url.path == "/admin"
+            assert "<h1>Broadcasts</h1>" in client.get("/admin/broadcasts").text
+            form = _preview_form(admin, {"en": "Branches close at 3pm."})
+            sent = admin.submit({"action": "send"}, form=form)
+            assert sent.status_code == 303
+            outbox_ = services.broadcaster.outbox
+            deadline = time.monotonic() + 10
+            while True:
+                [mine] = [p for p in outbox_.progress() if p.kind == "announcement"]
+                if mine.done:
+                    break
+                assert time.monotonic() < deadline, mine.counts
+                time.sleep(0.1)
+            assert mine.counts == {"sent": 1}
+            page = client.get("/admin/deliveries?conversation=web:s-7").text
+            assert "Branches close at 3pm." in page and "Sent" in page
+    finally:
+        services.store.dispose()
