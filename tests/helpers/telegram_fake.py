@@ -84,9 +84,12 @@ class FakeBotApi(LoopbackServer):
 
     thread_name = "fake-bot-api"
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, *, enforce_retry_after: bool = False) -> None:
         super().__init__()
         self.token = token
+        # Like Telegram: after a 429, sendMessage keeps answering 429 until retry_after passed.
+        self.enforce_retry_after = enforce_retry_after
+        self._paused_until = 0.0
         self.calls: list[ApiCall] = []
         self.webhook: dict[str, Any] | None = None
         self.blocked: set[int] = set()
@@ -169,7 +172,18 @@ class FakeBotApi(LoopbackServer):
                 raise ApiError(401, "Unauthorized")
             with self._lock:
                 scripted = self._script[method].popleft() if self._script[method] else None
+            if (
+                self.enforce_retry_after
+                and method == "sendMessage"
+                and scripted is None
+                and at < self._paused_until
+            ):
+                raise ApiError(
+                    429, "Too Many Requests: retry later", max(1, round(self._paused_until - at))
+                )
             if scripted is not None:
+                if scripted.status == 429 and scripted.retry_after:
+                    self._paused_until = max(self._paused_until, at + scripted.retry_after)
                 raise ApiError(
                     scripted.status,
                     scripted.description or _default_description(scripted),
