@@ -2,70 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from actions.ports import Reply
 from bot.conversation import BotMessage, Turn
-from bot.rasa_client import RasaClient
 from faq_index import Decision, FaqEntry, Match
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = PROJECT_DIR / "data" / "templates"
-RASA_URL = "http://rasa.test:5005"
-
-
-# --- Rasa's REST channel, faked at the transport --------------------------------------
-
-
-@dataclass
-class FakeRasa:
-    """Stands in for Rasa's REST webhook behind an ``httpx.MockTransport``.
-
-    Records every request; answers ``replies`` (or what ``respond`` returns).
-    """
-
-    replies: list[dict[str, Any]] = field(default_factory=list)
-    respond: Callable[[httpx.Request], httpx.Response] | None = None
-    requests: list[httpx.Request] = field(default_factory=list)
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.respond is not None:
-            return self.respond(request)
-        if request.method == "GET":
-            return httpx.Response(200, text="Hello from Rasa: 3.6.21")
-        body = json.loads(request.content)
-        replies = [{"recipient_id": body["sender"], **r} for r in self.replies]
-        return httpx.Response(200, json=replies)
-
-    @property
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handler)
-
-    @property
-    def bodies(self) -> list[dict[str, Any]]:
-        """The JSON bodies of the POSTs Rasa received, in order."""
-        return [json.loads(r.content) for r in self.requests if r.method == "POST"]
-
-    def client(self, urls: tuple[str, ...] = (RASA_URL,)) -> RasaClient:
-        return RasaClient(urls=urls, timeout_s=2.0, transport=self.transport)
-
-
-def raising(exc: Exception) -> Callable[[httpx.Request], httpx.Response]:
-    """A MockTransport responder that fails like the network does."""
-
-    def respond(request: httpx.Request) -> httpx.Response:
-        raise exc
-
-    return respond
 
 
 # --- the channel/core interface -------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import httpx
+import asyncio
+from collections.abc import AsyncIterator
+
 import pytest
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bot.conversation import BotMessage, Button, Turn
 from bot.dialogue import RasaConversation, clean_text
 from bot.templates import TemplateStore
-from tests.bot.helpers import FakeRasa, raising
+from tests.helpers.rasa_fake import HANG_UP, FakeRasa, RasaRequest, closed_port_url
 
 CHOOSE = '/choose_faq{"faq_id":"card-payments-failing"}'
 
@@ -67,13 +70,16 @@ def test_clean_text_keeps_slashes_inside() -> None:
 
 
 @pytest.fixture
-def rasa() -> FakeRasa:
-    return FakeRasa(replies=[{"text": "From Rasa"}])
+async def rasa() -> AsyncIterator[FakeRasa]:
+    async with FakeRasa(replies=[{"text": "From Rasa"}]) as server:
+        yield server
 
 
 @pytest.fixture
-def conversation(rasa: FakeRasa, templates: TemplateStore) -> RasaConversation:
-    return RasaConversation(rasa=rasa.client(), templates=templates, max_chars=1000)
+async def conversation(rasa: FakeRasa, templates: TemplateStore) -> AsyncIterator[RasaConversation]:
+    client = rasa.client()
+    yield RasaConversation(rasa=client, templates=templates, max_chars=1000)
+    await client.aclose()
 
 
 def turn(text: str = "", *, cid: str = "web:s1", lang: str | None = None,
@@ -119,10 +125,12 @@ async def test_too_long_text_gets_the_template_without_calling_rasa(
 
 
 async def test_limit_is_counted_after_cleaning(rasa: FakeRasa, templates: TemplateStore) -> None:
-    conversation = RasaConversation(rasa=rasa.client(), templates=templates, max_chars=10)
+    client = rasa.client()
+    conversation = RasaConversation(rasa=client, templates=templates, max_chars=10)
     await conversation.handle(turn("  ab  \x00\x00\x00\x00\x00  cd   efgh  "))  # 10 after cleaning
     assert rasa.bodies[0]["message"] == "ab cd efgh"
     replies = await conversation.handle(turn("ab cd efghi"))  # 11
+    await client.aclose()
     assert "10" in replies[0].text
     assert len(rasa.requests) == 1
 
@@ -218,8 +226,10 @@ async def test_channel_language_wins_over_detection(
 async def test_unsupported_channel_language_uses_the_configured_default(
     rasa: FakeRasa, templates: TemplateStore
 ) -> None:
-    conversation = RasaConversation(rasa=rasa.client(), templates=templates, default_lang="es")
+    client = rasa.client()
+    conversation = RasaConversation(rasa=client, templates=templates, default_lang="es")
     await conversation.handle(turn("hello", lang="de-DE"))
+    await client.aclose()
     assert rasa.bodies[0]["metadata"]["lang"] == "es"
 
 
@@ -291,33 +301,39 @@ async def test_button_press_keeps_the_conversation_language(
     assert [b["metadata"]["lang"] for b in rasa.bodies] == ["es", "es"]
 
 
-@pytest.mark.parametrize(
-    "exc",
-    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("eof")],
-)
+async def _slow(request: RasaRequest) -> Response:
+    await asyncio.sleep(1.5)
+    return JSONResponse([])
+
+
+@pytest.mark.parametrize("failure", ["refused", "timeout", "hang-up"])
 async def test_rasa_down_gives_the_unavailable_template(
-    templates: TemplateStore, exc: Exception, caplog: pytest.LogCaptureFixture
+    templates: TemplateStore, failure: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    conversation = RasaConversation(
-        rasa=FakeRasa(respond=raising(exc)).client(), templates=templates
-    )
-    replies = await conversation.handle(turn("¿Está caído?"))
+    respond = {"timeout": _slow, "hang-up": lambda r: HANG_UP}.get(failure)
+    async with FakeRasa(respond=respond) as rasa:
+        urls = (closed_port_url(),) if failure == "refused" else rasa.urls
+        client = rasa.client(urls, timeout_s=0.5)
+        conversation = RasaConversation(rasa=client, templates=templates)
+        replies = await conversation.handle(turn("¿Está caído?"))
+        await client.aclose()
     assert replies == [BotMessage(templates.render("dialogue_unavailable", "es"))]
     assert any(r.levelname == "ERROR" for r in caplog.records)
 
 
 @pytest.mark.parametrize(
     "response",
-    [httpx.Response(500, text="boom"), httpx.Response(200, text="not json"),
-     httpx.Response(200, json={"text": "not a list"})],
+    [PlainTextResponse("boom", status_code=500), PlainTextResponse("not json"),
+     JSONResponse({"text": "not a list"})],
 )  # fmt: skip
 async def test_rasa_errors_give_the_unavailable_template(
-    templates: TemplateStore, response: httpx.Response
+    templates: TemplateStore, response: Response
 ) -> None:
-    conversation = RasaConversation(
-        rasa=FakeRasa(respond=lambda r: response).client(), templates=templates
-    )
-    replies = await conversation.handle(turn("is it down?"))
+    async with FakeRasa(respond=lambda r: response) as rasa:
+        client = rasa.client()
+        conversation = RasaConversation(rasa=client, templates=templates)
+        replies = await conversation.handle(turn("is it down?"))
+        await client.aclose()
     assert replies == [BotMessage(templates.render("dialogue_unavailable", "en"))]
 
 
@@ -339,8 +355,10 @@ async def test_reply_mapping(templates: TemplateStore) -> None:
             {"text": 42},
         ]
     )  # fmt: skip
-    conversation = RasaConversation(rasa=rasa.client(), templates=templates)
-    replies = await conversation.handle(turn("hi"))
+    async with rasa:
+        client = rasa.client()
+        replies = await RasaConversation(rasa=client, templates=templates).handle(turn("hi"))
+        await client.aclose()
     assert replies == [
         BotMessage("Plain"),
         BotMessage("Pick one", buttons=(

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-import httpx
+from starlette.responses import JSONResponse, Response
 from starlette.testclient import TestClient
 
 from bot.app import ChannelParts
@@ -18,9 +18,9 @@ from bot.channels.slack.staff import StaffTools
 from bot.channels.slack.transport import events_route
 from bot.conversation import BotMessage, Button, Turn
 from bot.dialogue import RasaConversation
-from bot.rasa_client import RasaClient
 from tests.bot.helpers import FakeConversation
 from tests.channels.slack.conftest import SlackClientFactory, channel_app
+from tests.helpers.rasa_fake import FakeRasa, RasaRequest
 from tests.helpers.slack_fake import (
     BOT_ID,
     BOT_TOKEN,
@@ -181,22 +181,21 @@ def test_bots_edits_and_notices_are_ignored(
 def test_ack_is_fast_while_rasa_is_slow(
     make_client: SlackClientFactory, slack_api: MockSlackApi, services: Any
 ) -> None:
-    async def slow_rasa(request: httpx.Request) -> httpx.Response:
+    async def slow_rasa(request: RasaRequest) -> Response:
         await asyncio.sleep(4)
-        sender = json.loads(request.content)["sender"]
-        return httpx.Response(200, json=[{"recipient_id": sender, "text": "slow answer"}])
+        sender = request.json()["sender"]
+        return JSONResponse([{"recipient_id": sender, "text": "slow answer"}])
 
-    rasa = RasaClient(
-        urls=("http://rasa.test:5005",), timeout_s=30, transport=httpx.MockTransport(slow_rasa)
-    )
-    conversation = RasaConversation(rasa=rasa, templates=services.templates)
-    client = make_client(conversation)
-    started = time.monotonic()
-    response = post_signed(client, dm("is the app down?"))
-    acked_s = time.monotonic() - started
-    assert response.status_code == 200
-    assert acked_s < 1.0  # Slack wants 3 s
-    [call] = slack_api.wait_for("chat.postMessage", timeout_s=20)
+    with FakeRasa(respond=slow_rasa).running() as fake_rasa:
+        rasa = fake_rasa.client(timeout_s=30)
+        conversation = RasaConversation(rasa=rasa, templates=services.templates)
+        client = make_client(conversation)
+        started = time.monotonic()
+        response = post_signed(client, dm("is the app down?"))
+        acked_s = time.monotonic() - started
+        assert response.status_code == 200
+        assert acked_s < 1.0  # Slack wants 3 s
+        [call] = slack_api.wait_for("chat.postMessage", timeout_s=20)
     assert section_texts(call.body) == ["slow answer"]
     assert call.at - started >= 3.9
 

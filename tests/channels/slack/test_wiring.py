@@ -17,7 +17,7 @@ from bot.channels.slack import slack_channel
 from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.transport import SocketModeRunner
 from bot.settings import Settings, SettingsError
-from tests.bot.helpers import PROJECT_DIR, FakeConversation, FakeRasa
+from tests.bot.helpers import PROJECT_DIR, FakeConversation
 from tests.channels.slack.conftest import SlackClientFactory
 from tests.helpers.slack_fake import (
     APP_TOKEN,
@@ -135,14 +135,14 @@ def test_create_app_mounts_slack_when_configured(
     services: AppServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(action_services, "_services", None)
-    app = create_app(services, rasa_transport=FakeRasa().transport)
+    app = create_app(services)
     with TestClient(app) as client:
         assert client.post("/slack/events", content=b"{}").status_code == 401
         assert post_signed(client, b'{"type":"url_verification","challenge":"ok"}').json() == {
             "challenge": "ok"
         }
     off = replace(services, settings=replace(services.settings, slack_bot_token=None))
-    with TestClient(create_app(off, rasa_transport=FakeRasa().transport)) as client:
+    with TestClient(create_app(off)) as client:
         assert client.post("/slack/events", content=b"{}").status_code in (404, 405)
 
 
