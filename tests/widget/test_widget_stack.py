@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -125,4 +127,55 @@ def test_sample_site_widget_with_the_real_bot(
     set_incident_status(feed, "monitoring")
     expect(banner).to_contain_text("a fix is in place", timeout=20_000)
     screenshot(page, "stack-push-and-banner")
+    assert watch.dialogs == [] and watch.errors == []
+
+
+def add_update(feed: Path, body: str, status: str) -> None:
+    """The status page posts a new update on the sample incident."""
+    data: dict[str, Any] = json.loads(feed.read_text())
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    for incident in data["incidents"]:
+        if incident["id"] == "nw7k2x9card1":
+            update = {
+                "id": "u2nw7k2x9" + uuid.uuid4().hex[:3],
+                "status": status,
+                "body": body,
+                "incident_id": incident["id"],
+                "created_at": now,
+                "updated_at": now,
+                "display_at": now,
+                "affected_components": [],
+            }
+            incident["incident_updates"].insert(0, update)
+            incident["status"], incident["updated_at"] = status, now
+    feed.write_text(json.dumps(data, indent=1))
+
+
+def test_widget_subscriber_gets_the_next_incident_update_live(
+    stack: Stack, feed: Path, page: Page, watch: Watch
+) -> None:
+    page.goto(stack.app_url + "/")
+    page.get_by_role("button", name="Open chat").click()
+    ask(page, "notify me of updates")
+    confirmed = squash(TEMPLATES.render("subscribe.confirmed", "en"))
+    page.wait_for_function(
+        f"() => [...{SHADOW}.querySelectorAll('.msg.bot .bubble')].some("
+        "b => b.textContent.includes('asked for updates') || b.textContent.includes('Done:'))",
+        timeout=30_000,
+    )
+    assert squash(rows(page)[-1][1]) == confirmed
+    page.wait_for_function(f"() => {SHADOW}.querySelector('.state').textContent === 'Online'")
+
+    add_update(
+        feed,
+        "Card payments are working again for most customers. We will post the next update "
+        "within 30 minutes.",
+        "monitoring",
+    )
+    bubble = page.locator(".msg .bubble", has_text="Card payments are working again")
+    bubble.wait_for(timeout=30_000)
+    [news] = [text for role, text in rows(page) if "working again for most" in text]
+    assert news.startswith(TEMPLATES.render("broadcast.headline.update", "en", name="")[:9])
+    assert "Next update:" in news and "stop updates" in news
+    screenshot(page, "stack-broadcast")
     assert watch.dialogs == [] and watch.errors == []
