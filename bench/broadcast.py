@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.broadcast.compose import Composer  # noqa: E402
-from bot.broadcast.delivery import DeliveryWorker  # noqa: E402
+from bot.broadcast.delivery import Deliverer, DeliveryWorker  # noqa: E402
 from bot.broadcast.outbox import Outbox  # noqa: E402
 from bot.broadcast.subscriptions import Recipient, SubscriptionStore  # noqa: E402
 from bot.broadcast.watcher import Broadcaster  # noqa: E402
@@ -132,7 +132,7 @@ async def run(n: int, weights: list[int], database_url: str | None) -> dict[str,
             with running_slack_api() as slack:
                 bot = build_bot(_Settings(telegram.url))
                 await bot.initialize()
-                deliverers = [
+                deliverers: list[Deliverer] = [
                     TelegramDeliverer(TelegramSender(bot)),
                     SlackDeliverer(SlackSender(make_client(token=BOT_TOKEN, base_url=slack.url))),
                     WebDeliverer(hub),
