@@ -160,6 +160,8 @@ async def test_typed_intent_reaches_rasa_as_text(
         "/request_human",
         "/ask_status",
         "/ask_eta",
+        "/subscribe",
+        "/unsubscribe",
     ],
 )
 async def test_button_payloads_the_bot_issues_pass_unchanged(

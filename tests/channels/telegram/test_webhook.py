@@ -122,6 +122,26 @@ async def test_start_command_greets(
     assert conversation.turns[0].text == "hello"
 
 
+@pytest.mark.parametrize("text", ["/stop", "/stop@faro_bot", "/STOP please"])
+async def test_stop_command_stops_incident_updates(
+    client: httpx.AsyncClient,
+    channel: TelegramChannel,
+    conversation: ScriptedConversation,
+    text: str,
+) -> None:
+    await post(client, message_update(13, 42, text))
+    await channel.dispatcher.join()
+    assert conversation.turns[0].payload == "/unsubscribe"
+
+
+async def test_other_commands_are_not_payloads(
+    client: httpx.AsyncClient, channel: TelegramChannel, conversation: ScriptedConversation
+) -> None:
+    await post(client, message_update(14, 42, "/restart"))
+    await channel.dispatcher.join()
+    assert conversation.turns[0].payload is None
+
+
 async def test_duplicate_update_is_handled_once_even_after_a_restart(
     client: httpx.AsyncClient,
     channel: TelegramChannel,
