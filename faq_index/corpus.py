@@ -136,6 +136,7 @@ class Corpus:
         self._build_centroids(is_answer)
         faiss.omp_set_num_threads(1)  # like torch: threads fight on small shared machines
         self.faiss = _text_index(self.vectors)
+        self.centroid_index = _text_index(self.centroids)
 
     def derive(self, rows: list[TextRow], vectors: Vectors, n_entries: int) -> Corpus:
         """A corpus of other rows that reuses this one's analysis of the texts it shares."""
@@ -168,6 +169,7 @@ class Corpus:
         self.group_starts: Ints = np.searchsorted(
             self.group_entry, np.arange(self.n_entries)
         ).astype(np.int64)
+        self.group_ends: Ints = np.append(self.group_starts[1:], len(unique)).astype(np.int64)
 
     def centroid_per_entry(self, group_scores: Floats, fallback: Floats) -> Floats:
         """Best centroid score per entry; ``fallback`` where an entry has no centroid."""
@@ -213,19 +215,22 @@ class Corpus:
         return Signals(every, dense, self.per_entry(lex), chars, self.per_entry(hits))
 
     def candidates(self, qvec: Floats, text: str, terms: list[str], lang: str, k: int) -> Signals:
-        """Entries worth scoring (faiss top texts, top centroids, top lexical and
-        character matches), with exact scores: no per-entry Python loop."""
+        """Entries worth scoring (faiss top texts and centroids, top lexical and
+        character matches), with exact scores: no per-entry Python loop, and no
+        full-corpus matrix product (a multi-threaded BLAS call per query costs more
+        than it saves on a small shared machine)."""
         if self.n_entries == 0:
             empty = np.zeros(0, dtype=np.float32)
             return Signals(np.zeros(0, dtype=np.int64), empty, empty, empty, empty)
+        query = qvec.reshape(1, -1)
         n_texts = min(len(self.rows), max(64, 8 * k))
-        _, ids = self.faiss.search(qvec.reshape(1, -1), n_texts)
+        _, ids = self.faiss.search(query, n_texts)
         pools = [self.text_entry[ids[0][ids[0] >= 0]]]
-        group_scores = self.centroids @ qvec
         n_top = min(self.n_entries, max(32, 4 * k))
-        if len(group_scores):
-            n_groups = min(len(group_scores), n_top)
-            pools.append(self.group_entry[np.argpartition(-group_scores, n_groups - 1)[:n_groups]])
+        n_groups = min(len(self.group_entry), n_top)
+        if n_groups:
+            _, gids = self.centroid_index.search(query, n_groups)
+            pools.append(self.group_entry[gids[0][gids[0] >= 0]])
         lex_t, hits_t = self.lexical_texts(terms, lang)
         lex, hits = self.per_entry(lex_t), self.per_entry(hits_t)
         chars = self.per_entry(self.char_texts(text, lang))
@@ -233,16 +238,28 @@ class Corpus:
             top = np.argpartition(-signal, n_top - 1)[:n_top]
             pools.append(top[signal[top] > 0])
         cand = np.unique(np.concatenate(pools))
-        best = self._span_max(cand, qvec)
-        cent = self.centroid_per_entry(group_scores, np.full(self.n_entries, -np.inf, np.float32))
-        cent = np.where(np.isfinite(cent[cand]), cent[cand], best)
+        best = _spans_max(self.vectors, self.weights, self.starts[cand], self.ends[cand], qvec)
+        cent = _spans_max(
+            self.centroids, None, self.group_starts[cand], self.group_ends[cand], qvec
+        )
+        cent = np.where(np.isfinite(cent), cent, best)
         dense = self.blend(best, cent.astype(np.float32))
         return Signals(cand, dense, lex[cand], chars[cand], hits[cand])
 
-    def _span_max(self, cand: Ints, qvec: Floats) -> Floats:
-        """Best weighted cosine over each candidate entry's texts (one gathered matmul)."""
-        lo, lens = self.starts[cand], self.ends[cand] - self.starts[cand]
-        offsets = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
-        idx = np.repeat(lo - offsets, lens) + np.arange(int(lens.sum()), dtype=np.int64)
-        sims = (self.vectors[idx] @ qvec) * self.weights[idx]
-        return np.maximum.reduceat(sims, offsets).astype(np.float32)
+
+def _spans_max(vectors: Floats, weights: Floats | None, lo: Ints, hi: Ints, qvec: Floats) -> Floats:
+    """Best (weighted) cosine of ``qvec`` over each row span ``lo[i]:hi[i]`` of
+    ``vectors`` (-inf for an empty span), as one gathered product."""
+    lens = hi - lo
+    out = np.full(len(lo), -np.inf, dtype=np.float32)
+    has = lens > 0
+    if not has.any():
+        return out
+    lo, lens = lo[has], lens[has]
+    offsets = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
+    idx = np.repeat(lo - offsets, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+    sims = np.einsum("ij,j->i", vectors[idx], qvec)  # not BLAS: see candidates()
+    if weights is not None:
+        sims = sims * weights[idx]
+    out[has] = np.maximum.reduceat(sims, offsets)
+    return out
