@@ -7,6 +7,11 @@ Entries: the sample bank FAQ (data/faq), grown to each size with numbered varian
 
     .venv/bin/python bench/faq_reload.py [--sizes 34,1000] [--saves 5] [--model NAME]
         [--interval 1.0] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--cache .faro/cache/bench]
+
+``--cache`` keeps the embeddings of the generated entries between runs (the first
+build at 1,000 entries encodes ~10,000 texts: minutes on a small machine); the
+edited texts are new on every run, so save-to-served still includes encoding them.
 """
 
 from __future__ import annotations
@@ -89,10 +94,16 @@ def answer_of(service: FaqService, question: str) -> str | None:
 
 
 def run_size(
-    entries: list[FaqEntry], encoder: Encoder, url: str, saves: int, interval: float
+    entries: list[FaqEntry],
+    encoder: Encoder,
+    url: str,
+    saves: int,
+    interval: float,
+    cache_dir: Path | None = None,
 ) -> dict[str, float]:
     """Seed a database, start two replicas, save ``saves`` edits and time each."""
-    with tempfile.TemporaryDirectory() as cache:
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = cache_dir or Path(tmp)
         stores = [AppStore(url), AppStore(url)]
         faq_a, faq_b = (FaqStore(s.engine) for s in stores)
         faq_a.seed(entries)
@@ -129,7 +140,8 @@ def run_size(
         try:
             for k in range(saves):
                 time.sleep(0.25 + (k * 0.37) % interval)  # vary the phase against the poll tick
-                new = dict(target.answer) | {"en": f"Update {k}: {target.answer['en']}"}
+                stamp = f"{k} {uuid.uuid4().hex[:8]}"  # a new text: encoded on every run
+                new = dict(target.answer) | {"en": f"Update {stamp}: {target.answer['en']}"}
                 edited = replace(target, answer=new)
                 t0 = time.perf_counter()
                 faq_a.update(edited, actor="bench")
@@ -181,6 +193,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="default: the packaged all-MiniLM-L6-v2")
     parser.add_argument("--interval", type=float, default=1.0, help="poll interval, seconds")
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (default SQLite)")
+    parser.add_argument("--cache", type=Path, default=None, help="embedding cache to reuse")
     args = parser.parse_args()
     encoder = load_encoder(args.model)
     base = load_faq_files([BANK])
@@ -191,7 +204,8 @@ def main() -> None:
     )
     for size in (int(s) for s in args.sizes.split(",")):
         with database(args.postgres) as url:
-            r = run_size(grown(base, size - 1) + [TARGET], encoder, url, args.saves, args.interval)
+            entries = grown(base, size - 1) + [TARGET]
+            r = run_size(entries, encoder, url, args.saves, args.interval, args.cache)
         print(
             f"{r['entries']:>7}  {r['texts']:>5}  {r['build_s']:>7.1f}"
             f"  {r['refresh_ms_p50']:>10.0f}"

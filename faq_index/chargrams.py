@@ -9,14 +9,14 @@ so a query touches only the rows of the n-grams it shares with the FAQ.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from faq_index.features import Bag, Stacked, Vocabulary, by_lang
+from faq_index.features import Bag, Ints, Stacked, Vocabulary, bags_matrix, by_lang, widened
 from faq_index.text import MAX_N, MIN_N, char_grams
 
 __all__ = ["MAX_N", "MIN_N", "CharIndex", "char_grams"]
@@ -35,18 +35,22 @@ class _LangGrams:
 class CharIndex:
     """Cosine of sublinear-TF x IDF character n-gram vectors, per language."""
 
-    def __init__(self, bags: Sequence[Bag], langs: Sequence[str | None], vocab: Vocabulary) -> None:
-        """Index the n-gram bags of texts, each in its language (None: left out)."""
-        self._size = len(bags)
+    def __init__(
+        self, counts: sparse.csr_matrix, groups: Mapping[str, Ints], vocab: Vocabulary
+    ) -> None:
+        """Index texts from their texts x ``vocab`` n-gram counts; ``groups``: the
+        positions of each language's texts (texts in none are left out)."""
+        self._size = counts.shape[0]
         self._vocab = vocab
-        n_ids = len(vocab)
-        self._langs = {lang: _build(bags, idxs, n_ids) for lang, idxs in by_lang(langs).items()}
+        counts = widened(counts, len(vocab))
+        self._langs = {lang: _build(counts, idxs) for lang, idxs in groups.items()}
 
     @classmethod
     def from_texts(cls, texts: Sequence[str], langs: Sequence[str | None]) -> CharIndex:
         """Index ``texts``, each in its language; a None language leaves a text out."""
         vocab = Vocabulary()
-        return cls([Bag.of(char_grams(t), vocab) for t in texts], langs, vocab)
+        bags = [Bag.of(char_grams(t), vocab) for t in texts]
+        return cls(bags_matrix(bags, len(vocab)), by_lang(langs), vocab)
 
     def score(self, text: str, lang: str, *, exclude: int | None = None) -> Scores:
         """Cosine in [0, 1] of ``text`` with every indexed text of ``lang`` (0 elsewhere);
@@ -77,9 +81,10 @@ class CharIndex:
         return np.clip(out, 0.0, 1.0, out=out)
 
 
-def _build(bags: Sequence[Bag], idxs: npt.NDArray[np.int64], n_ids: int) -> _LangGrams:
+def _build(counts: sparse.csr_matrix, idxs: Ints) -> _LangGrams:
     """The unit-normalised TF-IDF matrix of one language's texts (at positions ``idxs``)."""
-    stacked = Stacked.of(bags, idxs)
+    size, n_ids = counts.shape
+    stacked = Stacked.of(counts, idxs)
     n = len(idxs)
     df = np.bincount(stacked.ids, minlength=n_ids).astype(np.int64)
     idf = np.log((1 + n) / (1 + df)) + 1.0
@@ -87,4 +92,4 @@ def _build(bags: Sequence[Bag], idxs: npt.NDArray[np.int64], n_ids: int) -> _Lan
     norms = np.sqrt(stacked.per_doc(weights * weights))
     norms[norms == 0] = 1.0
     values = weights / norms[stacked.doc]
-    return _LangGrams(df, idf, stacked.matrix(values, n_ids, len(bags)), math.log(1 + n) + 1.0)
+    return _LangGrams(df, idf, stacked.matrix(values, n_ids, size), math.log(1 + n) + 1.0)

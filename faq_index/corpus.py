@@ -6,7 +6,7 @@ all its languages); an entry's score on a signal is the max over its texts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import faiss
@@ -17,7 +17,7 @@ from scipy import sparse
 from faq_index.chargrams import CharIndex
 from faq_index.encoders import Vectors
 from faq_index.entries import FaqEntry, TextKind
-from faq_index.features import FeatureSpace, TextFeatures
+from faq_index.features import Features, FeatureSpace, by_lang
 from faq_index.lexical import LexicalIndex
 
 # An entry's dense score blends its best single text with the centroid of its
@@ -32,6 +32,7 @@ ANSWER_WEIGHT = 0.85
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
+Embed = Callable[[list[str]], Vectors]
 
 
 # Up to this many texts the nearest-text search is an exact flat scan (~1 ms per
@@ -106,10 +107,10 @@ class Corpus:
         rows: list[TextRow],
         vectors: Vectors,
         n_entries: int,
-        features: Sequence[TextFeatures] | None = None,
+        features: Features | None = None,
         space: FeatureSpace | None = None,
     ) -> None:
-        """Index ``rows``; ``features`` (of ``space``) are computed when not given."""
+        """Index ``rows``; their ``features`` (in ``space``) are analyzed when not given."""
         if len(rows) != len(vectors):
             raise ValueError("one vector per text is required")
         self.rows = rows
@@ -123,34 +124,45 @@ class Corpus:
         self.starts: Ints = np.searchsorted(self.text_entry, np.arange(n_entries)).astype(np.int64)
         self.space = space if space is not None else FeatureSpace()
         if features is None:
-            features = self.space.all_features([(r.lang, r.text) for r in rows])
-        if len(features) != len(rows):
-            raise ValueError("one feature set per text is required")
-        self.features = list(features)
-        langs = [r.lang for r in rows]
-        self.lexical = LexicalIndex([f.terms for f in self.features], langs, self.space.terms)
+            features = self.space.analyze([(r.lang, r.text) for r in rows])
+        if features.terms.shape[0] != len(rows) or features.grams.shape[0] != len(rows):
+            raise ValueError("one feature row per text is required")
+        self.features = features
+        groups = by_lang([r.lang for r in rows])
+        self.lexical = LexicalIndex(features.terms, groups, self.space.terms)
         # Answers too (weighted like the other signals): leaving them out cost 3
         # points of top-1 on the Spanish bank set, for a faster build.
-        self.chars = CharIndex([f.grams for f in self.features], langs, self.space.grams)
+        self.chars = CharIndex(features.grams, groups, self.space.grams)
         self.ends: Ints = np.append(self.starts[1:], len(rows)).astype(np.int64)
-        self._build_centroids(is_answer)
+        self._build_centroids(is_answer, groups)
         faiss.omp_set_num_threads(1)  # like torch: threads fight on small shared machines
         self.faiss = _text_index(self.vectors)
         self.centroid_index = _text_index(self.centroids)
 
-    def derive(self, rows: list[TextRow], vectors: Vectors, n_entries: int) -> Corpus:
-        """A corpus of other rows that reuses this one's analysis of the texts it shares."""
-        known = {(r.lang, r.text): f for r, f in zip(self.rows, self.features, strict=True)}
-        features = self.space.all_features([(r.lang, r.text) for r in rows], known)
+    def derive(self, rows: list[TextRow], n_entries: int, embed: Embed) -> Corpus:
+        """A corpus of other rows reusing this one's vectors and analysis of the texts
+        they share: only new texts are embedded (``embed``) and analyzed."""
+        known = {(r.lang, r.text): i for i, r in enumerate(self.rows)}
+        src = np.fromiter(
+            (known.get((r.lang, r.text), -1) for r in rows), dtype=np.int64, count=len(rows)
+        )
+        vectors = np.empty((len(rows), self.vectors.shape[1]), dtype=np.float32)
+        kept, new = src >= 0, np.flatnonzero(src < 0)
+        vectors[kept] = self.vectors[src[kept]]
+        if len(new):
+            vectors[new] = embed([rows[int(i)].text for i in new])
+        texts = [(r.lang, r.text) for r in rows]
+        features = self.space.derive(self.features, src, texts)
         return Corpus(rows, vectors, n_entries, features, self.space)
 
-    def _build_centroids(self, is_answer: npt.NDArray[np.bool_]) -> None:
+    def _build_centroids(
+        self, is_answer: npt.NDArray[np.bool_], by_language: dict[str, Ints]
+    ) -> None:
         """Sum and normalise the question/paraphrase vectors of each (entry, language)."""
-        langs = sorted({r.lang for r in self.rows})
-        code = {lang: i for i, lang in enumerate(langs)}
-        lang_ids = np.fromiter(
-            (code[r.lang] for r in self.rows), dtype=np.int64, count=len(self.rows)
-        )
+        langs = sorted(by_language)
+        lang_ids = np.zeros(len(self.rows), dtype=np.int64)
+        for i, lang in enumerate(langs):
+            lang_ids[by_language[lang]] = i
         members = np.flatnonzero(~is_answer)
         keys = self.text_entry[members] * max(len(langs), 1) + lang_ids[members]
         unique, groups = np.unique(keys, return_inverse=True)  # sorted like (entry, lang)

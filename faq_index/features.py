@@ -71,45 +71,71 @@ class Bag:
         )
 
 
-@dataclass(frozen=True)
-class TextFeatures:
-    """The analyzed words and the character n-grams of one text."""
+def bags_matrix(bags: Sequence[Bag], n_ids: int) -> sparse.csr_matrix:
+    """A texts x vocabulary matrix of counts, one row per bag."""
+    sizes = np.fromiter((len(b.ids) for b in bags), dtype=np.int64, count=len(bags))
+    indptr = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    if not bags or not indptr[-1]:
+        empty = np.zeros(0, dtype=np.int64)
+        return sparse.csr_matrix((np.zeros(0), empty, indptr), shape=(len(bags), n_ids))
+    indices = np.concatenate([b.ids for b in bags])
+    data = np.concatenate([b.counts for b in bags])
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(bags), n_ids))
 
-    terms: Bag
-    grams: Bag
+
+def widened(matrix: sparse.csr_matrix, n_ids: int) -> sparse.csr_matrix:
+    """``matrix`` with ``n_ids`` columns (ids added to the vocabulary since it was built)."""
+    return sparse.csr_matrix(
+        (matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], n_ids)
+    )
+
+
+@dataclass(frozen=True)
+class Features:
+    """Word and character n-gram counts of a corpus's texts (texts x vocabulary)."""
+
+    terms: sparse.csr_matrix
+    grams: sparse.csr_matrix
 
 
 class FeatureSpace:
-    """Word and n-gram vocabularies, and the features of texts seen so far."""
+    """Word and n-gram vocabularies shared by an index and those derived from it."""
 
     def __init__(self) -> None:
         self.terms = Vocabulary()
         self.grams = Vocabulary()
 
-    def features(self, text: str, lang: str) -> TextFeatures:
-        """Analyze one text in its language."""
-        return TextFeatures(
-            Bag.of(Counter(analyzer(lang)(text)), self.terms),
-            Bag.of(char_grams(text), self.grams),
-        )
-
-    def all_features(
-        self,
-        texts: Sequence[tuple[str, str]],
-        known: dict[tuple[str, str], TextFeatures] | None = None,
-    ) -> list[TextFeatures]:
-        """Features of (lang, text) pairs, reusing ``known`` ones (same space only)."""
-        known = known or {}
-        out: list[TextFeatures] = []
+    def analyze(self, texts: Sequence[tuple[str, str]]) -> Features:
+        """Analyze (lang, text) pairs: their words and character n-grams."""
+        terms: list[Bag] = []
+        grams: list[Bag] = []
         for lang, text in texts:
-            feats = known.get((lang, text))
-            out.append(feats if feats is not None else self.features(text, lang))
-        return out
+            terms.append(Bag.of(Counter(analyzer(lang)(text)), self.terms))
+            grams.append(Bag.of(char_grams(text), self.grams))
+        return Features(bags_matrix(terms, len(self.terms)), bags_matrix(grams, len(self.grams)))
+
+    def derive(self, old: Features, src: Ints, texts: Sequence[tuple[str, str]]) -> Features:
+        """Features of ``texts``: row ``src[i]`` of ``old`` (same space) where
+        ``src[i] >= 0``, freshly analyzed where it is -1."""
+        kept, new = np.flatnonzero(src >= 0), np.flatnonzero(src < 0)
+        fresh = self.analyze([texts[int(i)] for i in new])
+        order = np.empty(len(src), dtype=np.int64)
+        order[kept] = np.arange(len(kept))
+        order[new] = len(kept) + np.arange(len(new))
+
+        def merge(a: sparse.csr_matrix, b: sparse.csr_matrix, n_ids: int) -> sparse.csr_matrix:
+            stacked = sparse.vstack([widened(a[src[kept]], n_ids), widened(b, n_ids)], "csr")
+            return stacked[order]
+
+        return Features(
+            merge(old.terms, fresh.terms, len(self.terms)),
+            merge(old.grams, fresh.grams, len(self.grams)),
+        )
 
 
 @dataclass(frozen=True)
 class Stacked:
-    """The bags of some texts laid end to end: ``doc`` is each id's position in
+    """The counts of some texts laid end to end: ``doc`` is each id's position in
     ``docs`` (the texts' corpus positions)."""
 
     docs: Ints
@@ -118,18 +144,12 @@ class Stacked:
     doc: Ints
 
     @classmethod
-    def of(cls, bags: Sequence[Bag], docs: Ints) -> Stacked:
-        """Stack the bags of the texts at ``docs``."""
-        chosen = [bags[int(i)] for i in docs]
-        sizes = np.fromiter((len(b.ids) for b in chosen), dtype=np.int64, count=len(chosen))
-        if not chosen or not sizes.sum():
-            empty = np.zeros(0, dtype=np.int64)
-            return cls(docs, empty, np.zeros(0, dtype=np.float64), empty)
+    def of(cls, counts: sparse.csr_matrix, docs: Ints) -> Stacked:
+        """The rows ``docs`` of a texts x vocabulary count matrix."""
+        rows = counts[docs]
+        doc = np.repeat(np.arange(len(docs), dtype=np.int64), np.diff(rows.indptr))
         return cls(
-            docs,
-            np.concatenate([b.ids for b in chosen]),
-            np.concatenate([b.counts for b in chosen]),
-            np.repeat(np.arange(len(chosen), dtype=np.int64), sizes),
+            docs, rows.indices.astype(np.int64), rows.data.astype(np.float64, copy=False), doc
         )
 
     def per_doc(self, values: Floats64) -> Floats64:
@@ -145,8 +165,7 @@ class Stacked:
 
 def by_lang(langs: Sequence[str | None]) -> dict[str, Ints]:
     """Corpus positions of the texts of each language (None: left out)."""
-    groups: dict[str, list[int]] = {}
-    for i, lang in enumerate(langs):
-        if lang is not None:
-            groups.setdefault(lang, []).append(i)
-    return {lang: np.asarray(idxs, dtype=np.int64) for lang, idxs in groups.items()}
+    named = [lang for lang in dict.fromkeys(langs) if lang is not None]
+    codes: dict[str | None, int] = {lang: i for i, lang in enumerate(named)}
+    ids = np.fromiter((codes.get(lang, -1) for lang in langs), dtype=np.int64, count=len(langs))
+    return {lang: np.flatnonzero(ids == i) for i, lang in enumerate(named)}

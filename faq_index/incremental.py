@@ -34,9 +34,7 @@ def with_changes_fast(
     entries = [replace.pop(e.id, e) for e in index.entries if e.id not in drop]
     entries.extend(e for e in changed if e.id in replace)
     _check_unique(entries)
-    rows = text_rows(entries)
-    vectors = index._cache.embed([r.text for r in rows])
-    corpus = index._corpus.derive(rows, vectors, len(entries))
+    corpus = index._corpus.derive(text_rows(entries), len(entries), index._cache.embed)
     return FaqIndex(entries, corpus, index.calibration, index._cache, recent=index)
 
 

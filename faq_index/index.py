@@ -108,11 +108,11 @@ class FaqIndex:
     ) -> FaqIndex:
         _check_unique(entries)
         rows = text_rows(entries)
-        vectors = cache.embed([r.text for r in rows], progress=progress)
         if previous_index is None:
+            vectors = cache.embed([r.text for r in rows], progress=progress)
             corpus = Corpus(rows, vectors, len(entries))
         else:
-            corpus = previous_index._corpus.derive(rows, vectors, len(entries))
+            corpus = previous_index._corpus.derive(rows, len(entries), cache.embed)
         calibration = calibrate(corpus)
         return cls(entries, corpus, calibration, cache, recent=previous_index)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from faq_index.features import Bag, Stacked, Vocabulary, by_lang
+from faq_index.features import Bag, Ints, Stacked, Vocabulary, bags_matrix, by_lang, widened
 from faq_index.text import analyzer
 
 K1 = 1.2
@@ -36,12 +36,15 @@ class LexicalIndex:
     each term weighted by BM25 saturation, over the query's total IDF (unknown words
     count as rare), so 1.0 means every query word matched strongly."""
 
-    def __init__(self, bags: Sequence[Bag], langs: Sequence[str], vocab: Vocabulary) -> None:
-        """Index the term bags of texts (each in its language) under ``vocab``."""
-        self._size = len(bags)
+    def __init__(
+        self, counts: sparse.csr_matrix, groups: Mapping[str, Ints], vocab: Vocabulary
+    ) -> None:
+        """Index texts from their texts x ``vocab`` term counts; ``groups``: the
+        positions of each language's texts."""
+        self._size = counts.shape[0]
         self._vocab = vocab
-        n_ids = len(vocab)
-        self._langs = {lang: _build(bags, idxs, n_ids) for lang, idxs in by_lang(langs).items()}
+        counts = widened(counts, len(vocab))
+        self._langs = {lang: _build(counts, idxs) for lang, idxs in groups.items()}
 
     @classmethod
     def from_texts(cls, texts: Sequence[str], langs: Sequence[str]) -> LexicalIndex:
@@ -50,7 +53,7 @@ class LexicalIndex:
         bags = [
             Bag.of(Counter(analyzer(lang)(t)), vocab) for t, lang in zip(texts, langs, strict=True)
         ]
-        return cls(bags, langs, vocab)
+        return cls(bags_matrix(bags, len(vocab)), by_lang(langs), vocab)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -106,9 +109,10 @@ class LexicalIndex:
         return out, hits
 
 
-def _build(bags: Sequence[Bag], idxs: npt.NDArray[np.int64], n_ids: int) -> _Lang:
+def _build(counts: sparse.csr_matrix, idxs: Ints) -> _Lang:
     """The BM25 postings of one language's texts (at corpus positions ``idxs``)."""
-    stacked = Stacked.of(bags, idxs)
+    size, n_ids = counts.shape
+    stacked = Stacked.of(counts, idxs)
     n = len(idxs)
     lengths = stacked.per_doc(stacked.counts)
     avgdl = max(1.0, float(lengths.sum()) / max(n, 1))
@@ -117,7 +121,7 @@ def _build(bags: Sequence[Bag], idxs: npt.NDArray[np.int64], n_ids: int) -> _Lan
     norm = K1 * (1 - B + B * lengths / avgdl)
     tf = stacked.counts
     weights = idf[stacked.ids] * tf / (tf + norm[stacked.doc])
-    return _Lang(n, df, idf, stacked.matrix(weights, n_ids, len(bags)))
+    return _Lang(n, df, idf, stacked.matrix(weights, n_ids, size))
 
 
 def _idf(n: int, df: int) -> float:

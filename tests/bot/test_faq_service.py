@@ -17,6 +17,7 @@ from bot.faqdb.codec import entry_to_dict, validate_edit
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
 from faq_index import Encoder, FaqIndex, load_encoder
+from faq_index.calibration import Calibration
 from faq_index.incremental import with_changes_fast
 from tests.faq_store.builders import mortgage, postgres_schema, sqlite_url, write_seed
 
@@ -281,3 +282,51 @@ async def test_reloader_recalibrates_once_edits_settle(replicas: Replicas) -> No
         assert service.recalibrate() is False
     finally:
         await reloader.stop()
+
+
+def test_few_edits_keep_the_calibration_until_they_add_up_or_age(
+    replicas: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.faq_service as faq_service
+    import faq_index.incremental as incremental
+
+    monkeypatch.setattr(incremental, "RECALIBRATE_SHARE", 0.5)  # 1 of 3 is too few
+    service, store = replicas.start()
+    _edit_answer(store, NEW)
+    service.refresh()
+    calibration = service.index.calibration
+    assert service.recalibrate() is False
+    assert service.index.calibration is calibration and _answer(service) == NEW
+    monkeypatch.setattr(faq_service, "RECALIBRATE_AFTER_S", 0.0)  # pending long enough
+    assert service.recalibrate() is True
+    assert service.index.calibration is not calibration and _answer(service) == NEW
+    assert service.recalibrate() is False  # nothing pending any more
+    store.add(mortgage(), actor="a")
+    service.refresh()
+    monkeypatch.setattr(faq_service, "RECALIBRATE_AFTER_S", 300.0)
+    assert service.recalibrate() is False
+    assert service.recalibrate(force=True) is True
+
+
+def test_an_edit_during_recalibration_is_kept(
+    replicas: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.faq_service as faq_service
+
+    service, store = replicas.start()
+    real = faq_service.relearned_calibration
+
+    def slow(index: FaqIndex) -> Calibration:
+        store.add(mortgage(), actor="a")  # saved and served while relearning
+        service.refresh()
+        return real(index)
+
+    monkeypatch.setattr(faq_service, "relearned_calibration", slow)
+    _edit_answer(store, NEW)
+    service.refresh()
+    assert service.recalibrate() is True
+    assert service.index.entry("mortgage-applications") == mortgage()  # not lost
+    assert _answer(service) == NEW
+    monkeypatch.setattr(faq_service, "relearned_calibration", real)
+    assert service.recalibrate() is True  # the edit made meanwhile is still pending
+    assert service.recalibrate() is False
