@@ -19,6 +19,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -138,7 +139,8 @@ def chat_routes(
             token, sid = await new_session()
         limit(request, sid)
         conversation_id = f"web:{sid}"
-        user = await _store(history, conversation_id, "user", [BotMessage(text)] if text else [])
+        asked = [BotMessage(text)] if text else []
+        asked_at = datetime.now(UTC)
         turn = Turn(
             conversation_id=conversation_id,
             channel="web",
@@ -146,8 +148,13 @@ def chat_routes(
             lang=lang or None,
             payload=payload or None,
         )
-        replies = await conversation.handle(turn)
-        stored = await _store(history, conversation_id, "bot", replies)
+        try:
+            replies = await conversation.handle(turn)
+        except BaseException:  # handle() does not raise; should it, the question is kept
+            await _store(history, conversation_id, "user", asked)
+            raise
+        # one transaction for the turn: the user's message, then the replies
+        user, stored = await _store_turn(history, conversation_id, asked, replies, asked_at)
         rendered = [s.to_json() for s in stored] if stored else [_render(m) for m in replies]
         body: dict[str, Any] = {"session": token, "messages": rendered}
         body["user"] = user[0].to_json() if user else None
@@ -311,6 +318,24 @@ async def _store(
     except HistoryError as exc:  # the chat still answers; only the reload loses this turn
         logger.error("web history: %s", exc)
         return []
+
+
+async def _store_turn(
+    history: WebHistory,
+    conversation_id: str,
+    asked: list[BotMessage],
+    replies: list[BotMessage],
+    asked_at: datetime,
+) -> tuple[list[StoredMessage], list[StoredMessage]]:
+    if not asked and not replies:
+        return [], []
+    try:
+        return await run_in_threadpool(
+            history.append_turn, conversation_id, asked, replies, asked_at=asked_at
+        )
+    except HistoryError as exc:  # the chat still answers; only the reload loses this turn
+        logger.error("web history: %s", exc)
+        return [], []
 
 
 def _cursor(request: Request) -> int | None:

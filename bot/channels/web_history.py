@@ -49,6 +49,9 @@ web_messages = sa.Table(
 )
 
 
+_INSERT = web_messages.insert()
+
+
 class HistoryError(Exception):
     """The web history database could not be reached or used."""
 
@@ -118,28 +121,28 @@ class WebHistory:
         """Store ``messages`` in order under ``conversation_id`` and return them with ids."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        now = datetime.now(UTC)
-        stored: list[StoredMessage] = []
         try:
             with self._write_lock, self._engine.begin() as conn:
-                for m in messages:
-                    extra = _extra(m)
-                    result = conn.execute(
-                        web_messages.insert().values(
-                            conversation_id=conversation_id[:200],
-                            role=role,
-                            text=m.text,
-                            extra=json.dumps(extra),
-                            created_at=now,
-                        )
-                    )
-                    (new_id,) = result.inserted_primary_key or (0,)
-                    stored.append(
-                        StoredMessage(int(new_id), role, m.text, now, m.buttons, m.custom)
-                    )
+                return _insert(conn, conversation_id, role, messages, datetime.now(UTC))
         except sa.exc.SQLAlchemyError as exc:
             raise HistoryError(f"cannot store messages: {type(exc).__name__}") from exc
-        return stored
+
+    def append_turn(
+        self,
+        conversation_id: str,
+        user: list[BotMessage],
+        replies: list[BotMessage],
+        *,
+        asked_at: datetime | None = None,
+    ) -> tuple[list[StoredMessage], list[StoredMessage]]:
+        """Store a turn (the user's message, then the bot's replies) in one transaction."""
+        now = datetime.now(UTC)
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                stored_user = _insert(conn, conversation_id, "user", user, asked_at or now)
+                return stored_user, _insert(conn, conversation_id, "bot", replies, now)
+        except sa.exc.SQLAlchemyError as exc:
+            raise HistoryError(f"cannot store messages: {type(exc).__name__}") from exc
 
     def history(self, conversation_id: str, *, start_id: int) -> list[StoredMessage]:
         """The last messages of a conversation, with broadcasts since ``start_id``, oldest first."""
@@ -178,6 +181,24 @@ class WebHistory:
         except sa.exc.SQLAlchemyError as exc:
             raise HistoryError(f"cannot read the web history: {type(exc).__name__}") from exc
         return [_message(r) for r in rows]
+
+
+def _insert(
+    conn: sa.Connection, conversation_id: str, role: str, messages: list[BotMessage], at: datetime
+) -> list[StoredMessage]:
+    stored: list[StoredMessage] = []
+    for m in messages:
+        row = {
+            "conversation_id": conversation_id[:200],
+            "role": role,
+            "text": m.text,
+            "extra": json.dumps(_extra(m)),
+            "created_at": at,
+        }
+        result = conn.execute(_INSERT, row)
+        (new_id,) = result.inserted_primary_key or (0,)
+        stored.append(StoredMessage(int(new_id), role, m.text, at, m.buttons, m.custom))
+    return stored
 
 
 def _visible(conversation_id: str, start_id: int) -> sa.ColumnElement[bool]:

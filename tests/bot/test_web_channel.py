@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.channels.web import MAX_BODY_BYTES, SessionSigner, chat_routes
+from bot.channels.web_history import WebHistory
 from bot.conversation import BotMessage, Button
 from tests.bot.helpers import FakeConversation
 
@@ -108,6 +109,29 @@ def test_new_visitor_gets_a_session(
     assert (turn.channel, turn.text, turn.lang, turn.payload) == (
         "web", "Is the app down?", None, None,
     )  # fmt: skip
+
+
+def test_a_turn_writes_the_history_once(fake: FakeConversation, signer: SessionSigner) -> None:
+    # the user's message and the replies go in one transaction, after the answer
+    class Spy(WebHistory):
+        calls: list[str] = []
+
+        def append(self, *args: Any, **kwargs: Any) -> Any:
+            self.calls.append("append")
+            return super().append(*args, **kwargs)
+
+        def append_turn(self, *args: Any, **kwargs: Any) -> Any:
+            self.calls.append("append_turn")
+            return super().append_turn(*args, **kwargs)
+
+    history = Spy("sqlite://")
+    app = Starlette(routes=chat_routes(conversation=fake, signer=signer, history=history))
+    with TestClient(app) as client:
+        data = chat(client, text="Is the app down?").json()
+        reloaded = client.get("/api/history", params={"session": data["session"]}).json()
+    assert history.calls == ["append_turn"]
+    ids = [data["user"]["id"], data["messages"][0]["id"]]
+    assert [m["id"] for m in reloaded["messages"]] == ids
 
 
 def test_valid_session_is_kept(

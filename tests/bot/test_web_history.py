@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.channels.web_history import BROADCAST, HistoryError, WebHistory
 from bot.conversation import BotMessage, Button
@@ -32,6 +34,28 @@ def test_messages_come_back_with_buttons_custom_and_increasing_ids(history: WebH
     assert [r.id for r in rows] == sorted({r.id for r in rows})
     assert rows[0].at.tzinfo is not None
     assert rows[1].to_json()["buttons"] == [{"title": "A", "payload": "/a"}]
+
+
+def test_a_turn_is_stored_in_one_transaction_user_first(history: WebHistory) -> None:
+    start = history.start_session("s1")
+    commits: list[object] = []
+    sa.event.listen(history._engine, "commit", lambda conn: commits.append(conn))
+    asked_at = datetime.now(UTC) - timedelta(seconds=2)
+    user, replies = history.append_turn(
+        "web:s1",
+        [BotMessage("is it down?")],
+        [BotMessage("pick", buttons=(Button("A", "/a"),)), BotMessage("ok")],
+        asked_at=asked_at,
+    )
+    assert len(commits) == 1
+    assert [(m.role, m.text) for m in [*user, *replies]] == [
+        ("user", "is it down?"), ("bot", "pick"), ("bot", "ok"),
+    ]  # fmt: skip
+    assert [m.id for m in [*user, *replies]] == [user[0].id, user[0].id + 1, user[0].id + 2]
+    assert user[0].at == asked_at and replies[0].at > asked_at
+    rows = history.history("web:s1", start_id=start)
+    assert rows == [*user, *replies]
+    assert history.append_turn("web:s1", [], [BotMessage("only a reply")])[0] == []
 
 
 def test_start_session_is_idempotent(history: WebHistory) -> None:
