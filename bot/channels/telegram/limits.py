@@ -10,7 +10,10 @@ that, for every send that goes through it:
 - two sends to any chats start at least ``1 / per_second`` apart, plus
   10 %, so any one-second window holds at most ``per_second`` starts even
   when network jitter bunches arrivals at Telegram;
-- nothing starts while a 429's ``retry_after`` is running.
+- nothing starts while a 429's ``retry_after`` is running;
+- the actual starts (not only the reserved slots) hold at most ``per_second``
+  in any second: an event loop woken late (a busy machine) would otherwise
+  send several overdue slots at once.
 
 Slots are reserved without awaiting, so in one event loop reservations are
 made in call order (messages to one chat keep their order) and a chat
@@ -21,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 # Starts are kept a little further apart than the limits say, so that what
@@ -55,6 +60,8 @@ class RateLimiter:
         self._chat_last: dict[int, float] = {}  # the latest start per chat
         self._paused_until = 0.0
         self._reservations = 0
+        self._window_s = 1.0 + _GLOBAL_MARGIN
+        self._starts: deque[float] = deque(maxlen=max(1, math.floor(per_second)))
 
     @property
     def paused_until(self) -> float:
@@ -93,9 +100,17 @@ class RateLimiter:
             delay = start - self._clock()
             if delay > 0:
                 await self._sleep(delay)
-            if self._clock() >= self._paused_until:
+            now = self._clock()
+            full = len(self._starts) == self._starts.maxlen
+            if full and now - self._starts[0] < self._window_s:
+                # Late wake-ups bunched up: wait until the oldest start leaves the window.
+                self.release(chat_id, start)
+                await self._sleep(self._starts[0] + self._window_s - now)
+                continue
+            if now >= self._paused_until:
                 self._unpend(chat_id, start)
                 self._chat_last[chat_id] = max(start, self._chat_last.get(chat_id, start))
+                self._starts.append(now)
                 return
             self.release(chat_id, start)
 

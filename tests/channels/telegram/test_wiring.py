@@ -42,7 +42,9 @@ def test_without_a_secret_the_webhook_is_off(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.channels.telegram")
-    assert telegram_channel(context(settings(tmp_path, FARO_TELEGRAM_TOKEN=TOKEN))) is None
+    parts = telegram_channel(context(settings(tmp_path, FARO_TELEGRAM_TOKEN=TOKEN)))
+    # no webhook route, but incident updates are still sent to subscribers
+    assert parts is not None and parts.routes == [] and parts.deliverer is not None
     assert "FARO_TELEGRAM_SECRET is not set" in caplog.text
 
 
