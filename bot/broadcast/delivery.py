@@ -1,5 +1,10 @@
 """Sends the outbox through each channel's sender, within the channel's limits.
 
+With several app replicas, one worker at a time sends each channel's rows (a
+lease in the database, renewed as it works, taken over when it lapses or its
+holder on this machine is gone), so the channel sender's rate limits, which
+live in one process, bound all the bot's broadcasts on that channel.
+
 One loop per channel claims due rows (at most ``concurrency`` in flight),
 sends each through the channel's :class:`Deliverer` (whose sender holds the
 platform's rate limits and retries 429s), and records the outcome: sent;
@@ -95,6 +100,7 @@ class DeliveryWorker:
         backoff_s: float = 5.0,
         max_backoff_s: float = 600.0,
         stop_grace_s: float = 5.0,
+        channel_lease_s: float = 15.0,
     ) -> None:
         self.outbox = outbox
         self.subscriptions = subscriptions
@@ -105,6 +111,7 @@ class DeliveryWorker:
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
         self._stop_grace_s = stop_grace_s
+        self._channel_lease_s = channel_lease_s
         self._wakeups: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -148,6 +155,8 @@ class DeliveryWorker:
         _LIVE_OWNERS.discard(self.owner)
         # What this worker still held goes back to the queue now (not after the lease).
         await asyncio.to_thread(self.outbox.recover, owner_alive)
+        for channel in self.deliverers:
+            await asyncio.to_thread(self.outbox.release_channel, channel, self.owner)
 
     async def _run(self, deliverer: Deliverer) -> None:
         channel, wakeup = deliverer.channel, self._wakeups[deliverer.channel]
@@ -155,6 +164,9 @@ class DeliveryWorker:
         while not self._stopping:
             free = max(0, deliverer.concurrency - len(mine))
             items: list[OutboxItem] = []
+            if free and not await self._hold(channel):
+                await asyncio.sleep(self._poll_s)  # another replica sends this channel
+                continue
             if free:
                 wakeup.clear()
                 try:
@@ -173,10 +185,21 @@ class DeliveryWorker:
                 continue
             waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(wakeup.wait())]
             waiters.extend(mine)
-            await asyncio.wait(
-                waiters, timeout=self._poll_s, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait(waiters, timeout=self._poll_s, return_when=asyncio.FIRST_COMPLETED)
             waiters[0].cancel()
+
+    async def _hold(self, channel: str) -> bool:
+        try:
+            return await asyncio.to_thread(
+                self.outbox.hold_channel,
+                channel,
+                self.owner,
+                lease_s=self._channel_lease_s,
+                owner_alive=owner_alive,
+            )
+        except Exception:
+            logger.exception("outbox: taking the %s channel lease failed", channel)
+            return False
 
     async def _send(self, deliverer: Deliverer, item: OutboxItem) -> None:
         try:

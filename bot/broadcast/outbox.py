@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from bot.broadcast.tables import aware, broadcasts, metadata, outbox, utc_now
+from bot.broadcast.tables import aware, broadcasts, channel_leases, metadata, outbox, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +245,51 @@ class Outbox:
             )
             for r in rows
         ]
+
+    def hold_channel(
+        self,
+        channel: str,
+        owner: str,
+        *,
+        lease_s: float,
+        owner_alive: Callable[[str], bool],
+    ) -> bool:
+        """Take or keep the right to send ``channel``'s broadcasts; False: another worker has it."""
+        now = utc_now()
+        until = now + timedelta(seconds=lease_s)
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                sa.select(channel_leases).where(channel_leases.c.channel == channel)
+            ).first()
+            if row is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            channel_leases.insert().values(
+                                channel=channel, owner=owner, until=until
+                            )
+                        )
+                except sa.exc.IntegrityError:
+                    return False
+                return True
+            expired = (aware(row.until) or now) <= now
+            if row.owner != owner and not expired and owner_alive(row.owner):
+                return False
+            result = conn.execute(
+                channel_leases.update()
+                .where(channel_leases.c.channel == channel, channel_leases.c.owner == row.owner)
+                .values(owner=owner, until=until)
+            )
+            return result.rowcount == 1
+
+    def release_channel(self, channel: str, owner: str) -> None:
+        """Give up the right to send ``channel``'s broadcasts (another worker takes over)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                channel_leases.delete().where(
+                    channel_leases.c.channel == channel, channel_leases.c.owner == owner
+                )
+            )
 
     def sent(self, item_id: int) -> None:
         """The recipient got it."""

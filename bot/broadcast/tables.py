@@ -86,6 +86,16 @@ outbox = sa.Table(
     sa.Index("ix_outbox_due", "state", "channel", "due_at"),
 )
 
+# Which worker sends a channel's broadcasts: one per channel across replicas, so the
+# channel's rate limiter (per process) holds for all broadcasts of the bot.
+channel_leases = sa.Table(
+    "broadcast_channel_leases",
+    metadata,
+    sa.Column("channel", sa.String(20), primary_key=True),
+    sa.Column("owner", sa.String(120), nullable=False),
+    sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 def utc_now() -> datetime:
     """The current time in UTC."""

@@ -164,3 +164,27 @@ async def test_rows_of_channels_without_a_deliverer_wait(
     finally:
         await worker.stop()
     assert {r.state for r in outbox.audit()} == {"pending"}
+
+
+async def test_with_two_replicas_one_sends_a_channel_and_the_other_takes_over(
+    outbox: Outbox, subscriptions: SubscriptionStore
+) -> None:
+    subscribe(subscriptions, 30)
+    a, b = MemoryDeliverer(delay_s=0.02), MemoryDeliverer(delay_s=0.02)
+    first = DeliveryWorker(outbox, subscriptions, [a], poll_s=0.05)
+    second = DeliveryWorker(outbox, subscriptions, [b], poll_s=0.05)
+    await first.start()
+    await second.start()
+    try:
+        enqueue_all(outbox, subscriptions, "u1")
+        while len(a.sent) + len(b.sent) < 10:
+            await asyncio.sleep(0.01)
+        assert not (a.sent and b.sent)  # one sender per channel: its rate limiter holds
+        leader, follower = (first, b) if a.sent else (second, a)
+        await leader.stop()
+        await until_done(outbox)
+    finally:
+        await first.stop()
+        await second.stop()
+    assert follower.sent  # took over when the first stopped
+    assert Counter(x for x, _ in a.sent + b.sent) == {str(i): 1 for i in range(30)}

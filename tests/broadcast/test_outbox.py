@@ -96,3 +96,21 @@ def test_audit_per_recipient(outbox: Outbox) -> None:
         (b1, "1", "sent"),
     ]
     assert rows[1].sent_at is not None and rows[1].text == item.text
+
+
+def test_one_holder_per_channel(outbox: Outbox) -> None:
+    alive = {"h:1:a", "h:2:b"}
+
+    def is_alive(owner: str) -> bool:
+        return owner in alive
+
+    assert outbox.hold_channel("telegram", "h:1:a", lease_s=30, owner_alive=is_alive)
+    assert outbox.hold_channel("telegram", "h:1:a", lease_s=30, owner_alive=is_alive)  # renew
+    assert not outbox.hold_channel("telegram", "h:2:b", lease_s=30, owner_alive=is_alive)
+    assert outbox.hold_channel("slack", "h:2:b", lease_s=30, owner_alive=is_alive)
+    alive.discard("h:1:a")  # its process died: taken over at once
+    assert outbox.hold_channel("telegram", "h:2:b", lease_s=30, owner_alive=is_alive)
+    outbox.release_channel("telegram", "h:2:b")
+    assert outbox.hold_channel("telegram", "h:3:c", lease_s=-1, owner_alive=lambda o: True)
+    # an expired lease is taken even from a holder that may be alive elsewhere
+    assert outbox.hold_channel("telegram", "h:2:b", lease_s=30, owner_alive=lambda o: True)
