@@ -148,7 +148,7 @@ def main() -> None:
             index.decide(query, "en")
             fresh_ms.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            index.decide(query, "en")  # surge repeat: the query embedding is cached
+            index.decide(query, "en")  # surge repeat: the index remembers its matches
             cached_ms.append((time.perf_counter() - t0) * 1000)
         print(
             f"{size:>8} {texts:>7} {build:>8.1f} {rebuild:>9.1f} "

@@ -33,7 +33,8 @@ ANSWER_CONFIDENCE = 0.5
 # one among them in 90) and to none of the 100 out-of-scope ones.
 CHOICE_PLAUSIBILITY = 0.1
 MAX_CHOICES = 3
-# Surges repeat the same questions: remember recent query vectors.
+# Surges repeat the same questions: remember recent query vectors (shared by the
+# indexes that replace one another) and each index's recent matches.
 _QUERY_CACHE_SIZE = 2048
 
 DecisionKind = Literal["answer", "choose", "decline"]
@@ -82,6 +83,8 @@ class FaqIndex:
         self._cache = cache
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._recent_lock = threading.Lock()
+        # This index never changes, so a repeated question gets the same matches.
+        self._answers: OrderedDict[tuple[str, str, int], list[tuple[Match, float]]] = OrderedDict()
         if recent is not None and recent._cache.encoder is cache.encoder:
             self._recent, self._recent_lock = recent._recent, recent._recent_lock
 
@@ -172,7 +175,22 @@ class FaqIndex:
         return [match for match, _ in self._scored(text, lang, k)]
 
     def _scored(self, text: str, lang: str, k: int) -> list[tuple[Match, float]]:
-        """Top matches with their standalone plausibility, best first."""
+        """Top matches with their standalone plausibility, best first (remembered)."""
+        key = (" ".join(text.split()), lang, k)
+        with self._recent_lock:
+            hit = self._answers.get(key)
+            if hit is not None:
+                self._answers.move_to_end(key)
+                return list(hit)
+        scored = self._score(text, lang, k)
+        with self._recent_lock:
+            self._answers[key] = scored
+            if len(self._answers) > _QUERY_CACHE_SIZE:
+                self._answers.popitem(last=False)
+        return list(scored)
+
+    def _score(self, text: str, lang: str, k: int) -> list[tuple[Match, float]]:
+        """Search and calibrate: the work :meth:`_scored` remembers."""
         if not text.strip() or not self._entries or k <= 0:
             return []
         lang = self._lexical_lang(lang)

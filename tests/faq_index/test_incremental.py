@@ -234,3 +234,15 @@ def test_recalibration_waits_for_enough_changes() -> None:
     assert needs_recalibration(1, 10)
     assert not needs_recalibration(1, 1000)
     assert needs_recalibration(math.ceil(RECALIBRATE_SHARE * 1000), 1000)
+
+
+def test_a_repeated_question_is_answered_from_memory() -> None:
+    encoder = CountingEncoder()
+    index = FaqIndex.build(_entries(), encoder)
+    first = index.decide("is my  card blocked", "en")
+    calls = encoder.calls
+    again = index.decide("is my card  blocked ", "en")
+    assert again == first and encoder.calls == calls
+    assert (
+        index.search("is my card blocked", "en", 2) == index.search("is my card blocked", "en")[:2]
+    )
