@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import logging
 import json
+import logging
 import sys
 import tempfile
 import time
