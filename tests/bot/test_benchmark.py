@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-import httpx
+import aiohttp
 
 from bot.benchmark import drive
 
@@ -12,7 +12,7 @@ from bot.benchmark import drive
 async def test_drive_sends_every_message_and_counts_bad_answers() -> None:
     seen: list[tuple[str, str]] = []
 
-    async def send(client: httpx.AsyncClient, key: str, text: str) -> bool:
+    async def send(client: aiohttp.ClientSession, key: str, text: str) -> bool:
         seen.append((key, text))
         return text != "bad"
 
@@ -30,8 +30,8 @@ async def test_drive_sends_every_message_and_counts_bad_answers() -> None:
 
 
 async def test_transport_failures_count_as_errors() -> None:
-    async def send(client: httpx.AsyncClient, key: str, text: str) -> bool:
-        raise httpx.ConnectError("refused")
+    async def send(client: aiohttp.ClientSession, key: str, text: str) -> bool:
+        raise aiohttp.ClientConnectionError("refused")
 
     result = await drive(
         name="down", send=send, questions=["q"], conversations=2, messages=6, warmup=0
