@@ -19,6 +19,7 @@ from faq_index.encoders import Vectors
 from faq_index.entries import FaqEntry, TextKind
 from faq_index.features import Features, FeatureSpace, by_lang
 from faq_index.lexical import LexicalIndex
+from faq_index.nearest import NearestTexts
 
 # An entry's dense score blends its best single text with the centroid of its
 # questions and paraphrases (per language): the nearest text is precise, the
@@ -99,6 +100,17 @@ def text_rows(entries: Sequence[FaqEntry]) -> list[TextRow]:
     ]
 
 
+def _row_keys(rows: Sequence[TextRow]) -> list[tuple[str, str, int]]:
+    """(lang, text, occurrence): one key per row even when entries share a text."""
+    seen: dict[tuple[str, str], int] = {}
+    keys = []
+    for row in rows:
+        n = seen.get((row.lang, row.text), 0)
+        seen[(row.lang, row.text)] = n + 1
+        keys.append((row.lang, row.text, n))
+    return keys
+
+
 class Corpus:
     """Texts of all entries with their vectors, a faiss inner-product index and BM25."""
 
@@ -109,8 +121,10 @@ class Corpus:
         n_entries: int,
         features: Features | None = None,
         space: FeatureSpace | None = None,
+        nearest: NearestTexts | None = None,
     ) -> None:
-        """Index ``rows``; their ``features`` (in ``space``) are analyzed when not given."""
+        """Index ``rows``; their ``features`` (in ``space``) are analyzed and the
+        ``nearest``-text index is built when not given."""
         if len(rows) != len(vectors):
             raise ValueError("one vector per text is required")
         self.rows = rows
@@ -136,15 +150,17 @@ class Corpus:
         self.ends: Ints = np.append(self.starts[1:], len(rows)).astype(np.int64)
         self._build_centroids(is_answer, groups)
         faiss.omp_set_num_threads(1)  # like torch: threads fight on small shared machines
-        self.faiss = _text_index(self.vectors)
-        self.centroid_index = _text_index(self.centroids)
+        self.nearest = nearest or NearestTexts.build(self.vectors, _text_index)
+        # Exact: rebuilt on every edit (a copy); as costly per query as a flat text scan.
+        self.centroid_index = faiss.IndexFlatIP(self.centroids.shape[1])
+        self.centroid_index.add(self.centroids)
 
     def derive(self, rows: list[TextRow], n_entries: int, embed: Embed) -> Corpus:
         """A corpus of other rows reusing this one's vectors and analysis of the texts
         they share: only new texts are embedded (``embed``) and analyzed."""
-        known = {(r.lang, r.text): i for i, r in enumerate(self.rows)}
+        known = {key: i for i, key in enumerate(_row_keys(self.rows))}
         src = np.fromiter(
-            (known.get((r.lang, r.text), -1) for r in rows), dtype=np.int64, count=len(rows)
+            (known.get(key, -1) for key in _row_keys(rows)), dtype=np.int64, count=len(rows)
         )
         vectors = np.empty((len(rows), self.vectors.shape[1]), dtype=np.float32)
         kept, new = src >= 0, np.flatnonzero(src < 0)
@@ -153,7 +169,10 @@ class Corpus:
             vectors[new] = embed([rows[int(i)].text for i in new])
         texts = [(r.lang, r.text) for r in rows]
         features = self.space.derive(self.features, src, texts)
-        return Corpus(rows, vectors, n_entries, features, self.space)
+        old_to_new = np.full(len(self.rows), -1, dtype=np.int64)
+        old_to_new[src[kept]] = np.flatnonzero(kept)
+        nearest = self.nearest.derived(old_to_new, vectors, _text_index)
+        return Corpus(rows, vectors, n_entries, features, self.space, nearest)
 
     def _build_centroids(
         self, is_answer: npt.NDArray[np.bool_], by_language: dict[str, Ints]
@@ -236,8 +255,7 @@ class Corpus:
             return Signals(np.zeros(0, dtype=np.int64), empty, empty, empty, empty)
         query = qvec.reshape(1, -1)
         n_texts = min(len(self.rows), max(64, 8 * k))
-        _, ids = self.faiss.search(query, n_texts)
-        pools = [self.text_entry[ids[0][ids[0] >= 0]]]
+        pools = [self.text_entry[self.nearest.search(query, n_texts)]]
         n_top = min(self.n_entries, max(32, 4 * k))
         n_groups = min(len(self.group_entry), n_top)
         if n_groups:

@@ -246,3 +246,35 @@ def test_a_repeated_question_is_answered_from_memory() -> None:
     assert (
         index.search("is my card blocked", "en", 2) == index.search("is my card blocked", "en")[:2]
     )
+
+
+def test_a_large_corpus_keeps_its_graph_across_edits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import faq_index.corpus as corpus_module
+    import faq_index.nearest as nearest_module
+
+    monkeypatch.setattr(corpus_module, "HNSW_ABOVE", 100)
+    entries = _entries()
+    words = ["card", "login", "refund", "outage", "bill", "app", "email", "phone"]
+    entries += [make_entry(f"g{i}", f"{words[i % 8]} {words[i // 8 % 8]} {i}") for i in range(60)]
+    index = FaqIndex.build(entries, HashingEncoder())
+    graph = index._corpus.nearest.index
+    assert "HNSW" in type(graph).__name__
+    edited = replace(entries[-1], question={"en": "walrus quokka saxophone"})
+    fast = with_changes_fast(index, [edited], [entries[-2].id])
+    nearest = fast._corpus.nearest
+    assert nearest.index is graph  # reused, not rebuilt: in-flight queries keep it
+    fresh = [fast._corpus.rows[int(i)].text for i in nearest.fresh_rows]
+    assert fresh == ["walrus quokka saxophone"]
+    assert np.count_nonzero(nearest.rows < 0) == len(entries[-2].texts()) + 1
+    live = nearest.rows[nearest.rows >= 0]
+    assert [fast._corpus.rows[int(r)].text for r in live] == [
+        index._corpus.rows[int(i)].text for i in np.flatnonzero(nearest.rows >= 0)
+    ]
+    assert fast.search("walrus quokka saxophone", "en", 1)[0].entry.id == edited.id
+    full = FaqIndex.build(fast.entries, HashingEncoder())
+    same = with_calibration(full, fast.calibration)
+    for text in ["card login 9", "walrus", "refund bill question 3"]:
+        assert fast.search(text, "en", 1)[0].entry.id == same.search(text, "en", 1)[0].entry.id
+    monkeypatch.setattr(nearest_module, "REBUILD_SHARE", 0.0)  # any change: rebuild
+    again = with_changes_fast(fast, [replace(edited, question={"en": "otter"})])
+    assert again._corpus.nearest.index is not graph and not len(again._corpus.nearest.fresh_rows)

@@ -176,7 +176,7 @@ def test_large_corpora_use_an_hnsw_graph_and_still_find_the_best(
     enc = HashingEncoder()
     rows = text_rows(entries)
     corpus = Corpus(rows, enc.encode([r.text for r in rows]), len(entries))
-    assert "HNSW" in type(corpus.faiss).__name__
+    assert "HNSW" in type(corpus.nearest.index).__name__
     for text in ["card login question 17", "refund issue 5", "help with 250"]:
         qvec = enc.encode([text])[0]
         terms = corpus.lexical.query_terms(text, "en")
