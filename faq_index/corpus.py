@@ -6,6 +6,7 @@ all its languages); an entry's score on a signal is the max over its texts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -100,14 +101,17 @@ def text_rows(entries: Sequence[FaqEntry]) -> list[TextRow]:
     ]
 
 
-def _row_keys(rows: Sequence[TextRow]) -> list[tuple[str, str, int]]:
-    """(lang, text, occurrence): one key per row even when entries share a text."""
-    seen: dict[tuple[str, str], int] = {}
-    keys = []
-    for row in rows:
-        n = seen.get((row.lang, row.text), 0)
-        seen[(row.lang, row.text)] = n + 1
-        keys.append((row.lang, row.text, n))
+def _row_keys(rows: Sequence[TextRow]) -> list[tuple[str, ...]]:
+    """One key per row: (lang, text), with an occurrence number on repeats of a text
+    (entries may share one), so shared texts map one to one across corpora."""
+    keys: list[tuple[str, ...]] = [(r.lang, r.text) for r in rows]
+    if len(set(keys)) < len(keys):
+        seen: dict[tuple[str, ...], int] = {}
+        for i, key in enumerate(keys):
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            if n:
+                keys[i] = (*key, str(n))
     return keys
 
 
@@ -155,20 +159,31 @@ class Corpus:
         self.centroid_index = faiss.IndexFlatIP(self.centroids.shape[1])
         self.centroid_index.add(self.centroids)
 
-    def derive(self, rows: list[TextRow], n_entries: int, embed: Embed) -> Corpus:
+    def positions(self, rows: Sequence[TextRow]) -> Ints:
+        """The position here of each row's text (-1: not here)."""
+        known = self.row_positions
+        keys = _row_keys(rows)
+        return np.fromiter((known.get(k, -1) for k in keys), dtype=np.int64, count=len(rows))
+
+    @functools.cached_property
+    def row_positions(self) -> dict[tuple[str, ...], int]:
+        """The position of each row by its key (see ``_row_keys``)."""
+        return {key: i for i, key in enumerate(_row_keys(self.rows))}
+
+    def derive(
+        self, rows: list[TextRow], n_entries: int, embed: Embed, src: Ints | None = None
+    ) -> Corpus:
         """A corpus of other rows reusing this one's vectors and analysis of the texts
-        they share: only new texts are embedded (``embed``) and analyzed."""
-        known = {key: i for i, key in enumerate(_row_keys(self.rows))}
-        src = np.fromiter(
-            (known.get(key, -1) for key in _row_keys(rows)), dtype=np.int64, count=len(rows)
-        )
+        they share: only new texts are embedded (``embed``) and analyzed. ``src``: the
+        position here of each row's text (-1: new), looked up when not given."""
+        if src is None:
+            src = self.positions(rows)
         vectors = np.empty((len(rows), self.vectors.shape[1]), dtype=np.float32)
         kept, new = src >= 0, np.flatnonzero(src < 0)
         vectors[kept] = self.vectors[src[kept]]
         if len(new):
             vectors[new] = embed([rows[int(i)].text for i in new])
-        texts = [(r.lang, r.text) for r in rows]
-        features = self.space.derive(self.features, src, texts)
+        features = self.space.derive(self.features, src, rows)
         old_to_new = np.full(len(self.rows), -1, dtype=np.int64)
         old_to_new[src[kept]] = np.flatnonzero(kept)
         nearest = self.nearest.derived(old_to_new, vectors, _text_index)

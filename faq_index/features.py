@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,18 @@ from faq_index.text import analyzer, char_grams
 
 Ints = npt.NDArray[np.int64]
 Floats64 = npt.NDArray[np.float64]
+
+
+class HasText(Protocol):
+    """A text in a language (a corpus row)."""
+
+    @property
+    def lang(self) -> str:
+        """The text's language."""
+
+    @property
+    def text(self) -> str:
+        """The text."""
 
 
 class Vocabulary:
@@ -114,11 +127,11 @@ class FeatureSpace:
             grams.append(Bag.of(char_grams(text), self.grams))
         return Features(bags_matrix(terms, len(self.terms)), bags_matrix(grams, len(self.grams)))
 
-    def derive(self, old: Features, src: Ints, texts: Sequence[tuple[str, str]]) -> Features:
-        """Features of ``texts``: row ``src[i]`` of ``old`` (same space) where
+    def derive(self, old: Features, src: Ints, rows: Sequence[HasText]) -> Features:
+        """Features of ``rows``: row ``src[i]`` of ``old`` (same space) where
         ``src[i] >= 0``, freshly analyzed where it is -1."""
         kept, new = np.flatnonzero(src >= 0), np.flatnonzero(src < 0)
-        fresh = self.analyze([texts[int(i)] for i in new])
+        fresh = self.analyze([(rows[int(i)].lang, rows[int(i)].text) for i in new])
         order = np.empty(len(src), dtype=np.int64)
         order[kept] = np.arange(len(kept))
         order[new] = len(kept) + np.arange(len(new))

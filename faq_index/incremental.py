@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from faq_index.calibration import Calibration, calibrate
-from faq_index.corpus import text_rows
+from faq_index.corpus import Ints, TextRow
 from faq_index.entries import FaqEntry
 from faq_index.index import FaqIndex, _check_unique
 
@@ -34,8 +36,32 @@ def with_changes_fast(
     entries = [replace.pop(e.id, e) for e in index.entries if e.id not in drop]
     entries.extend(e for e in changed if e.id in replace)
     _check_unique(entries)
-    corpus = index._corpus.derive(text_rows(entries), len(entries), index._cache.embed)
+    rows, src = _rows(index, entries)
+    corpus = index._corpus.derive(rows, len(entries), index._cache.embed, src)
     return FaqIndex(entries, corpus, index.calibration, index._cache, recent=index)
+
+
+def _rows(index: FaqIndex, entries: list[FaqEntry]) -> tuple[list[TextRow], Ints]:
+    """The text rows of ``entries`` and where each text is in ``index``'s corpus (-1:
+    new): an entry unchanged at its position keeps its row objects (no allocation,
+    so no garbage-collector passes over a large heap on every save)."""
+    corpus, old = index._corpus, index.entries
+    starts, ends = corpus.starts.tolist(), corpus.ends.tolist()
+    rows: list[TextRow] = []
+    src: list[int] = []
+    new: list[int] = []
+    for i, entry in enumerate(entries):
+        if i < len(old) and old[i] is entry:
+            rows.extend(corpus.rows[starts[i] : ends[i]])
+            src.extend(range(starts[i], ends[i]))
+            continue
+        for lang, kind, text in entry.texts():
+            new.append(len(rows))
+            rows.append(TextRow(i, lang, kind, text))
+            src.append(-1)
+    positions = np.asarray(src, dtype=np.int64)
+    positions[new] = corpus.positions([rows[i] for i in new])
+    return rows, positions
 
 
 def relearned_calibration(index: FaqIndex) -> Calibration:
