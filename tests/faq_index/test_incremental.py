@@ -278,3 +278,15 @@ def test_a_large_corpus_keeps_its_graph_across_edits(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(nearest_module, "REBUILD_SHARE", 0.0)  # any change: rebuild
     again = with_changes_fast(fast, [replace(edited, question={"en": "otter"})])
     assert again._corpus.nearest.index is not graph and not len(again._corpus.nearest.fresh_rows)
+
+
+def test_an_edit_keeps_the_rows_of_unchanged_entries() -> None:
+    entries = _entries()
+    index = FaqIndex.build(entries, HashingEncoder())
+    edited = replace(entries[2], answer={"en": "A new answer."})
+    fast = with_changes_fast(index, [edited])
+    old, new = index._corpus, fast._corpus
+    assert new.rows[0] is old.rows[0] and new.rows[-1] is old.rows[-1]
+    changed = [r for r in new.rows if r.entry == 2]
+    assert all(r not in old.rows for r in changed if r.text == "A new answer.")
+    _same_corpus(new, FaqIndex.build(fast.entries, HashingEncoder())._corpus)
