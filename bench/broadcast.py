@@ -4,7 +4,8 @@ split across Telegram, Slack and the web chat, next to the bound Telegram's limi
 Everything but the platforms is real: the app database (SQLite by default), the outbox,
 the broadcaster, the delivery worker, the channel senders with their rate limiters
 (Telegram 30 messages/s overall, 1/s per chat; Slack 1/s per channel). Telegram and Slack
-are the loopback fakes the tests use; the web chat writes to the real web history.
+are the loopback fakes the tests use, in a process of their own (bench/_fakes.py); the web
+chat writes to the real web history.
 The bound: no bot may send more than 30 Telegram messages per second, so Telegram's share
 cannot take less than n_telegram / 30 s (Slack's limit is per channel, one subscriber each:
 no bound below the others; the web chat has none). Prints figures only.
@@ -20,6 +21,7 @@ import asyncio
 import itertools
 import json
 import logging
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,15 +56,15 @@ from bot.status.model import (  # noqa: E402
     StatusSnapshot,
 )
 from bot.templates import TemplateStore  # noqa: E402
-from tests.helpers.slack_fake import BOT_TOKEN, running_slack_api  # noqa: E402
-from tests.helpers.telegram_fake import FakeBotApi  # noqa: E402
+from tests.helpers.slack_fake import BOT_TOKEN  # noqa: E402
 
 TELEGRAM_PER_S = 30.0
+TOKEN = "123456:BENCH"
 
 
 class _Settings:
     def __init__(self, api_url: str) -> None:
-        self.telegram_token = "123456:BENCH"
+        self.telegram_token = TOKEN
         self.telegram_secret = None
         self.telegram_api_url = api_url
         self.database_url = "sqlite://"
@@ -107,16 +109,6 @@ async def run(n: int, weights: list[int], database_url: str | None) -> dict[str,
         url = database_url or f"sqlite:///{Path(tmp) / 'faro.db'}"
         engine = create_engine(url)
         subscriptions, outbox = SubscriptionStore(engine), Outbox(engine)
-        subscriptions.add_many(
-            itertools.chain(
-                ((Recipient(f"telegram:{10_000 + i}", "telegram", str(10_000 + i), "en"), ())
-                 for i in range(n_tg)),
-                ((Recipient(f"slack:T1:U{i:06d}", "slack", f"U{i:06d}", "es"), ())
-                 for i in range(n_slack)),
-                ((Recipient(f"web:bench{i}", "web", f"web:bench{i}", "en"), ())
-                 for i in range(n_web)),
-            )
-        )  # fmt: skip
         history = WebHistory(url)
         hub = PushHub(history)
         live = LiveStatus()
@@ -127,44 +119,65 @@ async def run(n: int, weights: list[int], database_url: str | None) -> dict[str,
             outbox=outbox,
             composer=Composer(TemplateStore.from_paths([ROOT / "data" / "templates"])),
         )
-        broadcaster.process(snapshot(1, now), now=now)  # the incident as first seen
-        async with FakeBotApi(token="123456:BENCH") as telegram:
-            with running_slack_api() as slack:
-                bot = build_bot(_Settings(telegram.url))
-                await bot.initialize()
-                deliverers: list[Deliverer] = [
-                    TelegramDeliverer(TelegramSender(bot)),
-                    SlackDeliverer(SlackSender(make_client(token=BOT_TOKEN, base_url=slack.url))),
-                    WebDeliverer(hub),
-                ]
-                worker = DeliveryWorker(outbox, subscriptions, deliverers)
-                await worker.start()
-                started = time.perf_counter()
-                [bid] = await asyncio.to_thread(broadcaster.process, snapshot(2, now), now=now)
-                enqueued = time.perf_counter() - started
-                worker.wake()
-                done_at: dict[str, float] = {}
-                sizes = {"telegram": n_tg, "slack": n_slack, "web": n_web}
-                last_report = 0.0
-                while len(done_at) < 3:
-                    await asyncio.sleep(0.25)
-                    counts = _counts_by_channel(outbox, bid)
-                    elapsed = time.perf_counter() - started
-                    for channel, size in sizes.items():
-                        if channel not in done_at and counts.get(channel, 0) >= size:
-                            done_at[channel] = elapsed
-                    if elapsed - last_report >= 5:
-                        last_report = elapsed
-                        print(
-                            f"  {elapsed:6.1f} s  delivered "
-                            + ", ".join(f"{c} {counts.get(c, 0)}/{s}" for c, s in sizes.items()),
-                            file=sys.stderr,
-                        )
-                total = time.perf_counter() - started
-                await worker.stop()
-                await bot.shutdown()
-                tg_ok = [c.at for c in telegram.calls_of("sendMessage", ok=True)]
-                slack_ok = [c for c in slack.of("chat.postMessage") if c.status == 200]
+        # the incident as first seen, before anyone subscribed: no recipients
+        broadcaster.process(snapshot(1, now), now=now)
+        subscriptions.add_many(
+            itertools.chain(
+                ((Recipient(f"telegram:{10_000 + i}", "telegram", str(10_000 + i), "en"), ())
+                 for i in range(n_tg)),
+                ((Recipient(f"slack:T1:U{i:06d}", "slack", f"U{i:06d}", "es"), ())
+                 for i in range(n_slack)),
+                ((Recipient(f"web:bench{i}", "web", f"web:bench{i}", "en"), ())
+                 for i in range(n_web)),
+            )
+        )  # fmt: skip
+        fakes = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "_fakes.py"), TOKEN],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert fakes.stdin is not None and fakes.stdout is not None
+        urls = json.loads(fakes.stdout.readline())
+        bot = build_bot(_Settings(urls["telegram"]))
+        await bot.initialize()
+        deliverers: list[Deliverer] = [
+            TelegramDeliverer(TelegramSender(bot)),
+            SlackDeliverer(SlackSender(make_client(token=BOT_TOKEN, base_url=urls["slack"]))),
+            WebDeliverer(hub),
+        ]
+        worker = DeliveryWorker(outbox, subscriptions, deliverers)
+        await worker.start()
+        started = time.perf_counter()
+        [bid] = await asyncio.to_thread(broadcaster.process, snapshot(2, now), now=now)
+        enqueued = time.perf_counter() - started
+        worker.wake()
+        done_at: dict[str, float] = {}
+        sizes = {"telegram": n_tg, "slack": n_slack, "web": n_web}
+        last_report = 0.0
+        while len(done_at) < 3:
+            await asyncio.sleep(0.25)
+            counts = _counts_by_channel(outbox, bid)
+            elapsed = time.perf_counter() - started
+            for channel, size in sizes.items():
+                if channel not in done_at and counts.get(channel, 0) >= size:
+                    done_at[channel] = elapsed
+            if elapsed - last_report >= 5:
+                last_report = elapsed
+                print(
+                    f"  {elapsed:6.1f} s  delivered "
+                    + ", ".join(f"{c} {counts.get(c, 0)}/{s}" for c, s in sizes.items()),
+                    file=sys.stderr,
+                )
+        total = time.perf_counter() - started
+        await worker.stop()
+        await bot.shutdown()
+        fakes.stdin.write("dump\n")
+        fakes.stdin.flush()
+        logs = json.loads(fakes.stdout.readline())
+        fakes.wait(timeout=30)
+        tg_ok = [at for at, _ in logs["telegram"]]
+        slack_ok = logs["slack"]
         states = Counter(r.state for r in outbox.audit(broadcast_id=bid, limit=n + 10))
         history.dispose()
         engine.dispose()

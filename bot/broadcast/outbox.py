@@ -205,7 +205,7 @@ class Outbox:
                 outbox.c.channel.in_(list(channels)),
                 outbox.c.due_at <= now,
             )
-            .order_by(outbox.c.id)
+            .order_by(outbox.c.due_at, outbox.c.id)
             .limit(limit)
         )
         if self._skip_locked:

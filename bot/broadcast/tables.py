@@ -83,7 +83,8 @@ outbox = sa.Table(
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Column("error", sa.String(300)),
     sa.UniqueConstraint("broadcast_id", "conversation_id", name="uq_outbox_recipient"),
-    sa.Index("ix_outbox_due", "state", "channel", "due_at"),
+    # claims read due rows in (due_at, id) order straight off this index
+    sa.Index("ix_outbox_due", "state", "channel", "due_at", "id"),
 )
 
 # Which worker sends a channel's broadcasts: one per channel across replicas, so the
