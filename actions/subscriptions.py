@@ -2,50 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.common import user_lang, user_text, utter
-from actions.ports import Reply
+from actions.ports import Reply, SubscriptionService
 
 
-class ActionSubscribe(Action):
+class _SubscriptionAction(Action):
+    """Runs :meth:`answer` on the subscription service; says so when there is none."""
+
+    action_name: ClassVar[str] = ""
+    unavailable: ClassVar[str] = ""
+
+    def name(self) -> str:
+        return self.action_name
+
+    def answer(self, service: SubscriptionService, tracker: Tracker, lang: str) -> Reply:
+        """The reply to the user (and the change made)."""
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        lang = user_lang(tracker)
+        service = services.get().subscriptions
+        if service is None:
+            utter(dispatcher, Reply(services.get().templates.render(self.unavailable, lang)))
+        else:
+            utter(dispatcher, self.answer(service, tracker, lang))
+        return []
+
+
+class ActionSubscribe(_SubscriptionAction):
     """Subscribes the conversation to incident updates ("notify me", "avísame")."""
 
-    def name(self) -> str:
-        return "action_subscribe"
+    action_name = "action_subscribe"
+    unavailable = "subscribe.unavailable"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        lang = user_lang(tracker)
-        subscriptions = services.get().subscriptions
-        if subscriptions is None:
-            utter(dispatcher, Reply(services.get().templates.render("subscribe.unavailable", lang)))
-            return []
-        utter(dispatcher, subscriptions.subscribe(tracker.sender_id, user_text(tracker), lang))
-        return []
+    def answer(self, service: SubscriptionService, tracker: Tracker, lang: str) -> Reply:
+        """Subscribe, to the components the text names if any."""
+        return service.subscribe(tracker.sender_id, user_text(tracker), lang)
 
 
-class ActionUnsubscribe(Action):
+class ActionUnsubscribe(_SubscriptionAction):
     """Stops incident updates ("stop updates", "no más avisos", Telegram's /stop)."""
 
-    def name(self) -> str:
-        return "action_unsubscribe"
+    action_name = "action_unsubscribe"
+    unavailable = "unsubscribe.not_subscribed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        lang = user_lang(tracker)
-        subscriptions = services.get().subscriptions
-        if subscriptions is None:
-            utter(
-                dispatcher,
-                Reply(services.get().templates.render("unsubscribe.not_subscribed", lang)),
-            )
-            return []
-        utter(dispatcher, subscriptions.unsubscribe(tracker.sender_id, lang))
-        return []
+    def answer(self, service: SubscriptionService, tracker: Tracker, lang: str) -> Reply:
+        """Unsubscribe."""
+        return service.unsubscribe(tracker.sender_id, lang)

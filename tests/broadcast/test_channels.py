@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.broadcast.delivery import DeliveryWorker
-from bot.broadcast.outbox import Broadcast, Delivery, Outbox
+from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import Recipient, SubscriptionStore
 from bot.channels.slack.push import SlackDeliverer
 from bot.channels.slack.sender import SlackSender, make_client
@@ -21,8 +21,11 @@ from bot.channels.telegram.wiring import build_bot
 from bot.db import create_engine
 from tests.broadcast.test_delivery import until_done
 from tests.channels.telegram.conftest import TelegramTestSettings
+from tests.helpers.broadcast_builders import enqueue_to_all
 from tests.helpers.slack_fake import BOT_TOKEN, Script, running_slack_api
 from tests.helpers.telegram_fake import ApiCall, Failure, FakeBotApi
+
+TEXT = "Update {key}: card payments <are> back & working."
 
 
 def max_per_window(times: list[float], window: float = 1.0) -> int:
@@ -43,21 +46,6 @@ def min_gap_per_chat(calls: list[ApiCall]) -> float:
 def stores(tmp_path: Path) -> tuple[SubscriptionStore, Outbox]:
     engine = create_engine(f"sqlite:///{tmp_path / 'faro.db'}")
     return SubscriptionStore(engine), Outbox(engine)
-
-
-def enqueue(outbox: Outbox, subscriptions: SubscriptionStore, key: str) -> None:
-    rows = [
-        Delivery(
-            conversation_id=s.conversation_id,
-            channel=s.channel,
-            address=s.address,
-            lang=s.lang,
-            text=f"Update {key}: card payments <are> back & working.",
-            subscription_id=s.id,
-        )
-        for s in subscriptions.active()
-    ]
-    assert outbox.enqueue(Broadcast(key=key, kind="update"), rows) is not None
 
 
 async def test_telegram_broadcast_is_once_each_within_limits(
@@ -81,9 +69,9 @@ async def test_telegram_broadcast_is_once_each_within_limits(
         worker = DeliveryWorker(outbox, subscriptions, [TelegramDeliverer(sender)], poll_s=0.05)
         await worker.start()
         try:
-            enqueue(outbox, subscriptions, "u1")
+            enqueue_to_all(outbox, subscriptions, "u1", text=TEXT)
             worker.wake()
-            enqueue(outbox, subscriptions, "u2")
+            enqueue_to_all(outbox, subscriptions, "u2", text=TEXT)
             await until_done(outbox, timeout_s=60)
         finally:
             await worker.stop()
@@ -117,10 +105,10 @@ async def test_slack_broadcast_is_once_each_and_gone_users_retire(
         worker = DeliveryWorker(outbox, subscriptions, [SlackDeliverer(sender)], poll_s=0.05)
         await worker.start()
         try:
-            enqueue(outbox, subscriptions, "u1")
+            enqueue_to_all(outbox, subscriptions, "u1", text=TEXT)
             await until_done(outbox, timeout_s=60)
             api.fail("chat.postMessage", Script(status=200, error="account_inactive"))
-            enqueue(outbox, subscriptions, "u2")
+            enqueue_to_all(outbox, subscriptions, "u2", text=TEXT)
             await until_done(outbox, timeout_s=60)
         finally:
             await worker.stop()

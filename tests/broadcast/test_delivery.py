@@ -12,8 +12,9 @@ from bot.broadcast.delivery import (
     RecipientGone,
     TemporaryFailure,
 )
-from bot.broadcast.outbox import Broadcast, Delivery, Outbox
+from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import Recipient, SubscriptionStore
+from tests.helpers.broadcast_builders import enqueue_to_all
 
 
 @dataclass
@@ -46,23 +47,6 @@ def subscribe(subscriptions: SubscriptionStore, n: int, channel: str = "telegram
     )
 
 
-def enqueue_all(outbox: Outbox, subscriptions: SubscriptionStore, key: str) -> int:
-    rows = [
-        Delivery(
-            conversation_id=s.conversation_id,
-            channel=s.channel,
-            address=s.address,
-            lang=s.lang,
-            text=f"{key} for {s.address}",
-            subscription_id=s.id,
-        )
-        for s in subscriptions.active()
-    ]
-    bid = outbox.enqueue(Broadcast(key=key, kind="update"), rows)
-    assert bid is not None
-    return bid
-
-
 async def until_done(outbox: Outbox, timeout_s: float = 20.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
@@ -80,9 +64,9 @@ async def test_every_subscriber_gets_each_broadcast_once(
     worker = DeliveryWorker(outbox, subscriptions, [telegram, web], poll_s=0.05)
     await worker.start()
     try:
-        enqueue_all(outbox, subscriptions, "u1")
+        enqueue_to_all(outbox, subscriptions, "u1")
         worker.wake()
-        enqueue_all(outbox, subscriptions, "u2")
+        enqueue_to_all(outbox, subscriptions, "u2")
         await until_done(outbox)
     finally:
         await worker.stop()
@@ -99,7 +83,7 @@ async def test_blocked_subscribers_are_retired_with_a_record(
     worker = DeliveryWorker(outbox, subscriptions, [deliverer], poll_s=0.05)
     await worker.start()
     try:
-        enqueue_all(outbox, subscriptions, "u1")
+        enqueue_to_all(outbox, subscriptions, "u1")
         await until_done(outbox)
     finally:
         await worker.stop()
@@ -121,7 +105,7 @@ async def test_temporary_failures_are_retried_later(
     worker = DeliveryWorker(outbox, subscriptions, [deliverer], poll_s=0.05, backoff_s=0.05)
     await worker.start()
     try:
-        enqueue_all(outbox, subscriptions, "u1")
+        enqueue_to_all(outbox, subscriptions, "u1")
         await until_done(outbox)
     finally:
         await worker.stop()
@@ -137,7 +121,7 @@ async def test_a_stopped_worker_hands_over_without_loss_or_duplicates(
     slow = MemoryDeliverer(delay_s=0.02, concurrency=2)
     first = DeliveryWorker(outbox, subscriptions, [slow], poll_s=0.05, stop_grace_s=5)
     await first.start()
-    enqueue_all(outbox, subscriptions, "u1")
+    enqueue_to_all(outbox, subscriptions, "u1")
     while len(slow.sent) < 10:
         await asyncio.sleep(0.01)
     await first.stop()
@@ -159,7 +143,7 @@ async def test_rows_of_channels_without_a_deliverer_wait(
     worker = DeliveryWorker(outbox, subscriptions, [MemoryDeliverer()], poll_s=0.05)
     await worker.start()
     try:
-        enqueue_all(outbox, subscriptions, "u1")
+        enqueue_to_all(outbox, subscriptions, "u1")
         await asyncio.sleep(0.3)
     finally:
         await worker.stop()
@@ -176,7 +160,7 @@ async def test_with_two_replicas_one_sends_a_channel_and_the_other_takes_over(
     await first.start()
     await second.start()
     try:
-        enqueue_all(outbox, subscriptions, "u1")
+        enqueue_to_all(outbox, subscriptions, "u1")
         while len(a.sent) + len(b.sent) < 10:
             await asyncio.sleep(0.01)
         assert not (a.sent and b.sent)  # one sender per channel: its rate limiter holds

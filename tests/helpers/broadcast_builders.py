@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.broadcast.compose import Composer
-from bot.broadcast.outbox import Outbox
+from bot.broadcast.outbox import Broadcast, Delivery, Outbox
 from bot.broadcast.subscriptions import SubscriptionStore, recipient_for
 from bot.broadcast.watcher import Broadcaster
 from bot.status.live import LiveStatus
@@ -77,3 +77,23 @@ def expected_recipients(component_name: str | None = None) -> set[str]:
         for cid, _lang, comps in SUBSCRIBERS
         if wanted is None or not comps or wanted in {c.lower() for c in comps}
     }
+
+
+def enqueue_to_all(
+    outbox: Outbox, subscriptions: SubscriptionStore, key: str, *, text: str = "{key} for {address}"
+) -> int:
+    """A broadcast ``key`` to every active subscriber (``text`` may use {key} and {address})."""
+    rows = [
+        Delivery(
+            conversation_id=s.conversation_id,
+            channel=s.channel,
+            address=s.address,
+            lang=s.lang,
+            text=text.format(key=key, address=s.address),
+            subscription_id=s.id,
+        )
+        for s in subscriptions.active()
+    ]
+    broadcast_id = outbox.enqueue(Broadcast(key=key, kind="update"), rows)
+    assert broadcast_id is not None
+    return broadcast_id
