@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
@@ -80,11 +81,14 @@ def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | 
             port=settings.port,
             on_started=lambda: threading.Thread(target=announce, daemon=True).start(),
         )
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a normal stop
+        pass
     finally:
         for proc in procs:
             stop(proc)
     if failed:
         raise UserError(failed[0])
+    click.echo("Faro stopped.", err=True)
 
 
 @click.command()
@@ -97,12 +101,13 @@ def serve(host: str | None, port: int | None) -> None:
     settings = load_settings(host=host, port=port)
     services = build(settings)
     app = create_app(services)
-    run_uvicorn(
-        app,
-        host=settings.host,
-        port=settings.port,
-        on_started=lambda: click.echo(f"Faro app listening on {settings.host}:{settings.port}"),
-    )
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn stopped cleanly
+        run_uvicorn(
+            app,
+            host=settings.host,
+            port=settings.port,
+            on_started=lambda: click.echo(f"Faro app listening on {settings.host}:{settings.port}"),
+        )
 
 
 __all__ = ["up", "serve"]
