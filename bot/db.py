@@ -9,6 +9,7 @@ ones), and a busy timeout instead of "database is locked" errors under load.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ def create_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"timeout": 30})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def as_utc(value: datetime) -> datetime:
+    """A datetime read back from the database, aware (SQLite returns naive ones: they are UTC)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from bot.db import create_engine
+from bot.db import as_utc, create_engine
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +90,9 @@ class AppStore:
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
-            UnansweredGroup(text=r[0], lang=r[1], count=r[2], last_asked=_aware(r[3])) for r in rows
+            UnansweredGroup(text=r[0], lang=r[1], count=r[2], last_asked=as_utc(r[3])) for r in rows
         ]
 
     def dispose(self) -> None:
         """Close pooled connections."""
         self._engine.dispose()
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -22,7 +22,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from bot.broadcast.tables import aware, broadcasts, channel_leases, metadata, outbox, utc_now
+from bot.broadcast.tables import broadcasts, channel_leases, metadata, outbox
+from bot.db import as_utc
+from bot.status.live import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -272,7 +274,7 @@ class Outbox:
                 except sa.exc.IntegrityError:
                     return False
                 return True
-            expired = (aware(row.until) or now) <= now
+            expired = as_utc(row.until) <= now
             if row.owner != owner and not expired and owner_alive(row.owner):
                 return False
             result = conn.execute(
@@ -352,7 +354,8 @@ class Outbox:
                 r.id
                 for r in rows
                 if not owner_alive(str(r.owner or "").split("/")[0])
-                or (aware(r.lease_until) or now) <= now
+                or r.lease_until is None
+                or as_utc(r.lease_until) <= now
             ]
             for start in range(0, len(stale), 500):
                 conn.execute(
@@ -397,15 +400,13 @@ class Outbox:
                     counts[bid][state] = n
         result = []
         for h in heads:
-            created = aware(h.created_at)
-            assert created is not None
             result.append(
                 BroadcastProgress(
                     id=h.id,
                     key=h.key,
                     kind=h.kind,
                     title=h.title or "",
-                    created_at=created,
+                    created_at=as_utc(h.created_at),
                     created_by=h.created_by,
                     recipients=h.recipients,
                     counts=counts[h.id],
@@ -450,7 +451,7 @@ class Outbox:
                 state=r.state,
                 attempts=r.attempts,
                 interrupted=bool(r.interrupted),
-                sent_at=aware(r.sent_at),
+                sent_at=as_utc(r.sent_at) if r.sent_at else None,
                 error=r.error,
             )
             for r in rows

@@ -11,13 +11,13 @@ from enum import Enum
 import sqlalchemy as sa
 
 from bot.broadcast.tables import (
-    aware,
     incident_askers,
     metadata,
     subscription_offers,
     subscriptions,
-    utc_now,
 )
+from bot.db import as_utc
+from bot.status.live import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -269,8 +269,6 @@ class SubscriptionStore:
 
 def _subscription(row: sa.Row[tuple[object, ...]]) -> Subscription:
     names = tuple(n for n in str(row.components or "").split("\n") if n)
-    created = aware(row.created_at)
-    assert created is not None
     return Subscription(
         id=int(row.id),
         conversation_id=row.conversation_id,
@@ -279,6 +277,6 @@ def _subscription(row: sa.Row[tuple[object, ...]]) -> Subscription:
         lang=row.lang,
         components=names,
         active=bool(row.active),
-        created_at=created,
+        created_at=as_utc(row.created_at),
         retired_reason=row.retired_reason,
     )

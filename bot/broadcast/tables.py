@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -96,15 +94,3 @@ channel_leases = sa.Table(
     sa.Column("owner", sa.String(120), nullable=False),
     sa.Column("until", sa.DateTime(timezone=True), nullable=False),
 )
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes: read them as UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.conversation import BotMessage, Button
-from bot.db import create_engine
+from bot.db import as_utc, create_engine
 
 logger = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def _message(row: Any) -> StoredMessage:
         id=int(row["id"]),
         role=str(row["role"]),
         text=str(row["text"]),
-        at=at if at.tzinfo else at.replace(tzinfo=UTC),
+        at=as_utc(at),
         buttons=tuple(Button(t, p) for t, p in extra.get("buttons", ())),
         custom=dict(extra.get("custom", {})),
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.db import as_utc
 from bot.faqdb.codec import from_json, to_json
 from bot.faqdb.errors import DuplicateEntry, EditConflict, UnknownEntry
 from bot.faqdb.model import AuditRecord, Changes, ImportPlan, StoredEntry
@@ -133,7 +134,7 @@ class FaqStore:
         return [
             AuditRecord(
                 id=r.id,
-                at=_aware(r.at),
+                at=as_utc(r.at),
                 actor=r.actor,
                 action=r.action,
                 entry_id=r.entry_id,
@@ -352,7 +353,7 @@ def _stored(row: Any) -> StoredEntry:
     return StoredEntry(
         entry=from_json(row.content, f"database entry {row.id}"),
         version=row.version,
-        updated_at=_aware(row.updated_at),
+        updated_at=as_utc(row.updated_at),
         retired=bool(row.retired),
     )
 
@@ -366,10 +367,6 @@ def _haystack(entry: FaqEntry) -> str:
         *(p for items in entry.paraphrases.values() for p in items),
     ]
     return "\n".join(parts).casefold()
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 __all__ = ["AuditRecord", "Changes", "FaqStore", "ImportPlan", "StoredEntry"]
