@@ -1,6 +1,6 @@
 """Live edits without recalibrating: a new index that reuses the calibration of the one
 it replaces, so an edit is served in well under a second; the caller recalibrates
-later (:func:`recalibrated`, off the save path) and swaps again.
+later (:func:`relearned_calibration`, off the save path) and swaps again.
 
 Only changed texts are embedded and analyzed; the BM25 and n-gram matrices and the
 centroids are reassembled from the per-text features with vectorised operations.
@@ -16,7 +16,7 @@ import numpy as np
 from faq_index.calibration import Calibration, calibrate
 from faq_index.corpus import Ints, TextRow
 from faq_index.entries import FaqEntry
-from faq_index.index import FaqIndex, _check_unique
+from faq_index.index import FaqIndex, merged_entries
 
 # Recalibrating costs seconds of CPU on a large FAQ: do it once this share of
 # the entries changed since the last calibration (or after RECALIBRATE_AFTER_S
@@ -29,13 +29,7 @@ def with_changes_fast(
     index: FaqIndex, upserts: Iterable[FaqEntry] = (), removed_ids: Iterable[str] = ()
 ) -> FaqIndex:
     """Like ``index.with_changes`` but keeps ``index``'s calibration (no recalibration)."""
-    changed = list(upserts)
-    _check_unique(changed)
-    drop = set(removed_ids)
-    replace = {e.id: e for e in changed}
-    entries = [replace.pop(e.id, e) for e in index.entries if e.id not in drop]
-    entries.extend(e for e in changed if e.id in replace)
-    _check_unique(entries)
+    entries = merged_entries(index.entries, upserts, removed_ids)
     rows, src = _rows(index, entries)
     corpus = index._corpus.derive(rows, len(entries), index._cache.embed, src)
     return FaqIndex(entries, corpus, index.calibration, index._cache, recent=index)

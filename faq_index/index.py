@@ -146,12 +146,7 @@ class FaqIndex:
         self, upserts: Iterable[FaqEntry] = (), removed_ids: Iterable[str] = ()
     ) -> FaqIndex:
         """A new index with entries added/replaced and removed; only new texts are embedded."""
-        changed = list(upserts)
-        _check_unique(changed)
-        drop = set(removed_ids)
-        replace = {e.id: e for e in changed}
-        entries = [replace.pop(e.id, e) for e in self._entries if e.id not in drop]
-        entries.extend(e for e in changed if e.id in replace)
+        entries = merged_entries(self._entries, upserts, removed_ids)
         return self._assemble(entries, self._cache, self, None)
 
     def search(self, text: str, lang: str, k: int = 5) -> list[Match]:
@@ -234,6 +229,20 @@ class FaqIndex:
     def texts(self) -> list[TextRow]:
         """Every indexed text (for diagnostics)."""
         return list(self._corpus.rows)
+
+
+def merged_entries(
+    entries: Sequence[FaqEntry], upserts: Iterable[FaqEntry], removed_ids: Iterable[str]
+) -> list[FaqEntry]:
+    """``entries`` (unique ids) with ``upserts`` replacing same-id entries in place or
+    appended, and ``removed_ids`` dropped: unique ids again (raises on repeated upserts)."""
+    changed = list(upserts)
+    _check_unique(changed)
+    drop = set(removed_ids)
+    replace = {e.id: e for e in changed}
+    merged = [replace.pop(e.id, e) for e in entries if e.id not in drop]
+    merged.extend(e for e in changed if e.id in replace)
+    return merged
 
 
 def _check_unique(entries: Sequence[FaqEntry]) -> None:
