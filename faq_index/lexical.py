@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ Scores = npt.NDArray[np.float32]
 
 @dataclass(frozen=True)
 class _Lang:
-    n: int
+    unknown: float  # the IDF of a term no text has
     df: npt.NDArray[np.int64]  # per vocabulary id, as the vocabulary was at build time
     idf: npt.NDArray[np.float64]
     postings: sparse.csr_matrix  # terms x all texts: BM25 weight of each term in each text
@@ -83,17 +82,16 @@ class LexicalIndex:
         index = self._langs.get(lang)
         if index is None or not terms:
             return out, hits
-        unknown = _idf(index.n, 0)
         indptr, indices, data = index.postings.indptr, index.postings.indices, index.postings.data
         total = 0.0
         for term in terms:
             tid = self._vocab.get(term)
             if tid is None or tid >= len(index.df) or index.df[tid] == 0:
-                total += unknown
+                total += index.unknown
                 continue
             lo, hi = indptr[tid], indptr[tid + 1]
             if exclude is not None and hi - lo == 1 and indices[lo] == exclude:
-                total += unknown  # only the held-out text has it: unknown to the rest
+                total += index.unknown  # only the held-out text has it: unknown to the rest
                 continue
             idf = float(index.idf[tid])
             total += idf
@@ -117,12 +115,14 @@ def _build(counts: sparse.csr_matrix, idxs: Ints) -> _Lang:
     lengths = stacked.per_doc(stacked.counts)
     avgdl = max(1.0, float(lengths.sum()) / max(n, 1))
     df = np.bincount(stacked.ids, minlength=n_ids).astype(np.int64)
-    idf = np.log1p((n - df + 0.5) / (df + 0.5))
+    idf = _idf(n, df)
     norm = K1 * (1 - B + B * lengths / avgdl)
     tf = stacked.counts
     weights = idf[stacked.ids] * tf / (tf + norm[stacked.doc])
-    return _Lang(n, df, idf, stacked.matrix(weights, n_ids, size))
+    unknown = float(_idf(n, np.zeros(1, dtype=np.int64))[0])
+    return _Lang(unknown, df, idf, stacked.matrix(weights, n_ids, size))
 
 
-def _idf(n: int, df: int) -> float:
-    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+def _idf(n: int, df: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """BM25 IDF of terms found in ``df`` of ``n`` texts (never negative)."""
+    return np.log1p((n - df + 0.5) / (df + 0.5))
