@@ -44,11 +44,6 @@ class NearestTexts:
         rows = np.arange(len(vectors), dtype=np.int64)
         return cls(make_index(vectors), rows, np.zeros(0, dtype=np.int64), vectors)
 
-    @property
-    def changed(self) -> int:
-        """Texts gone from the index plus texts scanned beside it."""
-        return int(np.count_nonzero(self.rows < 0)) + len(self.fresh_rows)
-
     def derived(self, old_to_new: Ints, vectors: Floats, make_index: MakeIndex) -> NearestTexts:
         """The same index for a corpus whose row ``old_to_new[i]`` holds this corpus's
         row ``i`` (-1: gone); rebuilt when flat (a copy) or when much has changed."""
@@ -60,10 +55,10 @@ class NearestTexts:
         covered = np.zeros(len(vectors), dtype=bool)
         covered[rows[rows >= 0]] = True
         fresh_rows = np.flatnonzero(~covered).astype(np.int64)
-        candidate = NearestTexts(self.index, rows, fresh_rows, vectors)
-        if candidate.changed > REBUILD_SHARE * max(len(rows), 1):
-            return NearestTexts.build(vectors, make_index)
-        return candidate
+        changed = int(np.count_nonzero(rows < 0)) + len(fresh_rows)  # gone + scanned beside
+        if changed > REBUILD_SHARE * max(len(rows), 1):
+            return NearestTexts.build(vectors, make_index)  # before copying fresh vectors
+        return NearestTexts(self.index, rows, fresh_rows, vectors)
 
     def search(self, query: Floats, n: int) -> Ints:
         """Rows of (about) the ``n`` texts nearest ``query`` (shape 1 x dim), plus the
