@@ -216,14 +216,14 @@ class Corpus:
             self.group_entry, np.arange(self.n_entries)
         ).astype(np.int64)
         self.group_ends: Ints = np.append(self.group_starts[1:], len(unique)).astype(np.int64)
+        self._has_group = self.group_ends > self.group_starts  # entries with a centroid
 
     def centroid_per_entry(self, group_scores: Floats, fallback: Floats) -> Floats:
         """Best centroid score per entry; ``fallback`` where an entry has no centroid."""
         out = fallback.copy()
         if len(group_scores):
-            has = np.bincount(self.group_entry, minlength=self.n_entries) > 0
-            best = np.maximum.reduceat(group_scores, self.group_starts[has])
-            out[has] = best
+            has = self._has_group
+            out[has] = np.maximum.reduceat(group_scores, self.group_starts[has])
         return out
 
     def blend(self, best_text: Floats, centroid: Floats) -> Floats:
