@@ -19,7 +19,6 @@ from bot.broadcast.announce import (
     MAX_CHARS,
     AnnouncementError,
     announcement_texts,
-    broadcast_id_for,
     new_key,
     preview,
     resolve_component,
@@ -168,7 +167,7 @@ class BroadcastPages(AdminBase):
         if broadcast_id is not None:
             logger.info("admin: %s sent announcement %d", actor, broadcast_id)
             return RedirectResponse(f"/admin/broadcasts/{broadcast_id}?sent=1", status_code=303)
-        existing = await self._db(broadcast_id_for, self._outbox.engine, key)
+        existing = await self._db(self._outbox.broadcast_id, key)
         logger.info("admin: %s re-submitted an announcement already sent", actor)
         if existing is None:  # pragma: no cover - a key is only known once written
             return RedirectResponse("/admin/broadcasts", status_code=303)

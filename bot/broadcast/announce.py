@@ -11,11 +11,8 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from bot.broadcast.compose import Composer
 from bot.broadcast.subscriptions import CHANNELS, Subscription
-from bot.broadcast.tables import broadcasts
 from bot.settings import LANGUAGES
 
 MAX_CHARS = 2000
@@ -89,13 +86,6 @@ def resolve_component(name: str, known: Iterable[str]) -> str:
         name=name,
         known=listed,
     )
-
-
-def broadcast_id_for(engine: sa.Engine, key: str) -> int | None:
-    """The id of the broadcast written under ``key``, if any."""
-    with engine.connect() as conn:
-        found = conn.execute(sa.select(broadcasts.c.id).where(broadcasts.c.key == key)).scalar()
-    return int(found) if found is not None else None
 
 
 def recipients(

@@ -115,7 +115,8 @@ class EventFinder:
                 kind = "new"
             else:
                 kind = "update"
-            changed = tuple(c for c in _leaves(snapshot) if c.name in incident.affected_names())
+            affected = incident.affected_names()
+            changed = tuple(c for c in snapshot.leaf_components() if c.name in affected)
             mentioned.update(c.id for c in changed)
             events.append(
                 StatusEvent(
@@ -133,7 +134,7 @@ class EventFinder:
     def _component_events(self, snapshot: StatusSnapshot, mentioned: set[str]) -> list[StatusEvent]:
         first = not self.last_states
         events = []
-        for component in _leaves(snapshot):
+        for component in snapshot.leaf_components():
             before = self.last_states.get(component.id)
             self.last_states[component.id] = component.status
             if first or before is None or before == component.status:
@@ -149,10 +150,6 @@ class EventFinder:
                 )
             )
         return events
-
-
-def _leaves(snapshot: StatusSnapshot) -> list[Component]:
-    return snapshot.leaf_components()
 
 
 class Composer:

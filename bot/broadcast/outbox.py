@@ -140,6 +140,12 @@ class Outbox:
                 )
         return found
 
+    def broadcast_id(self, key: str) -> int | None:
+        """The id of the broadcast written under ``key``, if any."""
+        with self._engine.connect() as conn:
+            found = conn.execute(sa.select(broadcasts.c.id).where(broadcasts.c.key == key)).scalar()
+        return int(found) if found is not None else None
+
     def enqueue(self, broadcast: Broadcast, deliveries: Sequence[Delivery]) -> int | None:
         """Create the broadcast and its outbox rows at once; None if ``key`` already exists."""
         now = utc_now()

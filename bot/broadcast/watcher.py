@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
+from bot.broadcast.announce import recipients
 from bot.broadcast.compose import DEFAULT_MAX_AGE, Composer, EventFinder, StatusEvent
 from bot.broadcast.outbox import Broadcast, Delivery, Outbox
 from bot.broadcast.subscriptions import Recipient, Subscription, SubscriptionStore
@@ -148,12 +149,9 @@ class Broadcaster:
         key: str,
     ) -> int | None:
         """A staff announcement to every subscriber (or those of ``components``)."""
-        subscribers = self.subscriptions.active()
-        wanted = [c.lower() for c in components]
         deliveries = [
             _delivery(s.recipient, self.composer.announcement_text(texts, s.lang, s.channel), s.id)
-            for s in subscribers
-            if not wanted or not s.components or set(wanted) & set(s.components)
+            for s in recipients(self.subscriptions.active(), components)
         ]
         title = (texts.get("en") or next(iter(texts.values()), ""))[:200]
         broadcast_id = self.outbox.enqueue(
