@@ -88,6 +88,11 @@ class FaqService:
         """The FAQ store revision the index in service was built at."""
         return self._revision
 
+    @property
+    def recalibration_pending(self) -> bool:
+        """Whether entries changed since the calibration in use was learned."""
+        return self._uncalibrated > 0
+
     def swap(self, index: FaqIndex) -> None:
         """Put a new index in service; in-flight queries finish on the old one."""
         self._index = index
@@ -199,8 +204,10 @@ class FaqReloader:
             except Exception as exc:  # noqa: BLE001 - keep serving the old index, retry
                 logger.error("FAQ reload failed, serving the previous index: %s", exc)
                 continue
-            # Recalibrate on a quiet tick, beside the polling: edits keep being served.
-            if not changed and (self._recalibration is None or self._recalibration.done()):
+            # Recalibrate on a quiet tick, beside the polling: edits keep being served
+            # (no thread is started while nothing is pending, the usual case).
+            idle = self._recalibration is None or self._recalibration.done()
+            if not changed and idle and self._service.recalibration_pending:
                 self._recalibration = asyncio.create_task(self._recalibrate())
 
     async def _recalibrate(self) -> None:
