@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -112,6 +113,7 @@ class DeliveryWorker:
         self._max_backoff_s = max_backoff_s
         self._stop_grace_s = stop_grace_s
         self._channel_lease_s = channel_lease_s
+        self._held_until: dict[str, float] = {}  # monotonic time to renew each channel lease
         self._wakeups: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -157,6 +159,7 @@ class DeliveryWorker:
         await asyncio.to_thread(self.outbox.recover, owner_alive)
         for channel in self.deliverers:
             await asyncio.to_thread(self.outbox.release_channel, channel, self.owner)
+        self._held_until.clear()
 
     async def _run(self, deliverer: Deliverer) -> None:
         channel, wakeup = deliverer.channel, self._wakeups[deliverer.channel]
@@ -189,8 +192,12 @@ class DeliveryWorker:
             waiters[0].cancel()
 
     async def _hold(self, channel: str) -> bool:
+        # The lease is renewed once a third of it has passed, not on every claim:
+        # holding it costs a write, and this runs once per message sent.
+        if time.monotonic() < self._held_until.get(channel, 0.0):
+            return True
         try:
-            return await asyncio.to_thread(
+            held = await asyncio.to_thread(
                 self.outbox.hold_channel,
                 channel,
                 self.owner,
@@ -199,7 +206,10 @@ class DeliveryWorker:
             )
         except Exception:
             logger.exception("outbox: taking the %s channel lease failed", channel)
-            return False
+            held = False
+        if held:
+            self._held_until[channel] = time.monotonic() + self._channel_lease_s / 3
+        return held
 
     async def _send(self, deliverer: Deliverer, item: OutboxItem) -> None:
         try:
