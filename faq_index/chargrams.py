@@ -17,9 +17,9 @@ import numpy.typing as npt
 from scipy import sparse
 
 from faq_index.features import Bag, Ints, Stacked, Vocabulary, bags_matrix, by_lang, widened
-from faq_index.text import MAX_N, MIN_N, char_grams
+from faq_index.text import char_grams
 
-__all__ = ["MAX_N", "MIN_N", "CharIndex", "char_grams"]
+__all__ = ["CharIndex", "char_grams"]
 
 Scores = npt.NDArray[np.float32]
 
@@ -68,12 +68,12 @@ class CharIndex:
         counts = np.fromiter(grams.values(), dtype=np.float64, count=len(grams))
         known = ids >= 0
         known[known] = index.df[ids[known]] > 0
+        if not known.any():
+            return np.zeros(self._size, dtype=np.float32)
         idf = np.full(len(ids), index.unknown)
         idf[known] = index.idf[ids[known]]
         weights = (1.0 + np.log(counts)) * idf
         norm = math.sqrt(float(weights @ weights))
-        if not known.any():
-            return np.zeros(self._size, dtype=np.float32)
         w = (weights[known] / norm).astype(np.float32)
         out = np.asarray(index.matrix[ids[known]].T @ w, dtype=np.float32).ravel()
         if exclude is not None:
