@@ -73,11 +73,7 @@ class Subscriptions:
         recipient = recipient_for(conversation_id, lang)
         if incident is None or not incident.is_open or recipient is None:
             return None
-        self.store.note_asker(incident.id, recipient)
-        existing = self.store.get(conversation_id)
-        if existing is not None and existing.active:
-            return None
-        if not self.store.offer_once(conversation_id):
+        if not self.store.asked_about(incident.id, recipient):
             return None
         return Reply(
             self._templates.render("subscribe.offer", lang),

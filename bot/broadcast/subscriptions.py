@@ -213,35 +213,22 @@ class SubscriptionStore:
     def note_asker(self, incident_id: str, recipient: Recipient) -> None:
         """Remember that a conversation asked about an open incident."""
         with self._engine.begin() as conn:
-            exists = conn.execute(
-                sa.select(incident_askers.c.incident_id).where(
-                    incident_askers.c.incident_id == incident_id,
-                    incident_askers.c.conversation_id == recipient.conversation_id,
+            _note_asker(conn, incident_id, recipient)
+
+    def asked_about(self, incident_id: str, recipient: Recipient) -> bool:
+        """Note the asker of an open incident; True when a subscription should be offered now.
+
+        One transaction on the per-question path: not subscribed, and never offered before.
+        """
+        with self._engine.begin() as conn:
+            _note_asker(conn, incident_id, recipient)
+            subscribed = conn.execute(
+                sa.select(subscriptions.c.id).where(
+                    subscriptions.c.conversation_id == recipient.conversation_id,
+                    subscriptions.c.active.is_(True),
                 )
             ).first()
-            values = {
-                "channel": recipient.channel,
-                "address": recipient.address,
-                "lang": recipient.lang,
-                "asked_at": utc_now(),
-            }
-            if exists:
-                conn.execute(
-                    incident_askers.update()
-                    .where(
-                        incident_askers.c.incident_id == incident_id,
-                        incident_askers.c.conversation_id == recipient.conversation_id,
-                    )
-                    .values(**values)
-                )
-            else:
-                conn.execute(
-                    incident_askers.insert().values(
-                        incident_id=incident_id,
-                        conversation_id=recipient.conversation_id,
-                        **values,
-                    )
-                )
+            return subscribed is None and _offer_once(conn, recipient.conversation_id)
 
     def askers(self, incident_id: str) -> list[Recipient]:
         """Everyone who asked about an incident while it was open."""
@@ -255,16 +242,44 @@ class SubscriptionStore:
 
     def offer_once(self, conversation_id: str) -> bool:
         """True the first time a conversation may be offered a subscription, then False."""
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(
-                    subscription_offers.insert().values(
-                        conversation_id=conversation_id, offered_at=utc_now()
-                    )
+        with self._engine.begin() as conn:
+            return _offer_once(conn, conversation_id)
+
+
+def _note_asker(conn: sa.Connection, incident_id: str, recipient: Recipient) -> None:
+    values = {
+        "channel": recipient.channel,
+        "address": recipient.address,
+        "lang": recipient.lang,
+        "asked_at": utc_now(),
+    }
+    updated = conn.execute(
+        incident_askers.update()
+        .where(
+            incident_askers.c.incident_id == incident_id,
+            incident_askers.c.conversation_id == recipient.conversation_id,
+        )
+        .values(**values)
+    )
+    if updated.rowcount == 0:
+        conn.execute(
+            incident_askers.insert().values(
+                incident_id=incident_id, conversation_id=recipient.conversation_id, **values
+            )
+        )
+
+
+def _offer_once(conn: sa.Connection, conversation_id: str) -> bool:
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                subscription_offers.insert().values(
+                    conversation_id=conversation_id, offered_at=utc_now()
                 )
-        except sa.exc.IntegrityError:
-            return False
-        return True
+            )
+    except sa.exc.IntegrityError:
+        return False
+    return True
 
 
 def _subscription(row: sa.Row[tuple[object, ...]]) -> Subscription:
