@@ -88,10 +88,10 @@ class LangParams:
         """Calibrated probability that each match (aligned with ``signals``) is right."""
         x = features(fused, margin, signals)
         p = _sigmoid(x @ np.asarray(self.coef, dtype=np.float64))
-        unexplained = signals.lexical < WEAK_SHARE
-        if self.weights[0] >= DENSE_TRUSTED:
-            unexplained = np.zeros_like(unexplained)
-        weak = (signals.hits <= WEAK_HITS) & ((x[:, 4] < -DENSE_DISAGREE) | unexplained)
+        doubtful = x[:, 4] < -DENSE_DISAGREE  # the dense model prefers another entry
+        if self.weights[0] < DENSE_TRUSTED:  # or most of the question is unexplained
+            doubtful |= signals.lexical < WEAK_SHARE
+        weak = (signals.hits <= WEAK_HITS) & doubtful
         return np.where(weak, np.minimum(p, WEAK_CAP), p).astype(np.float32)
 
     def plausibility(self, fused: Floats, signals: Signals) -> Floats:
