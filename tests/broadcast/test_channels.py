@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.broadcast.delivery import DeliveryWorker
+from bot.broadcast.delivery import (
+    DeliveryWorker,
+    PermanentFailure,
+    RecipientGone,
+    TemporaryFailure,
+)
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import Recipient, SubscriptionStore
 from bot.channels.slack.push import SlackDeliverer
@@ -124,3 +129,46 @@ async def test_slack_broadcast_is_once_each_and_gone_users_retire(
     assert "&lt;are&gt;" in text and "&amp;" in text  # escaped for mrkdwn
     states = Counter(r.state for r in outbox.audit(limit=1000))
     assert states == {"sent": 39, "retired": 1}
+
+
+async def test_telegram_failures_map_to_retry_retire_or_fail(tmp_path: Path) -> None:
+    async with FakeBotApi() as api:
+        settings = TelegramTestSettings(
+            telegram_api_url=api.url, database_url=f"sqlite:///{tmp_path / 'tg.db'}"
+        )
+        bot = build_bot(settings)
+        await bot.initialize()
+        sender = TelegramSender(bot, limiter=RateLimiter(), max_attempts=2, backoff_s=0.01)
+        deliverer = TelegramDeliverer(sender)
+        try:
+            api.fail_next("sendMessage", 2, Failure(status=429, retry_after=1))
+            with pytest.raises(TemporaryFailure, match="gave up after 2 attempts"):
+                await deliverer.deliver("6001", "hello", "en")
+            api.block(6002)
+            with pytest.raises(RecipientGone):
+                await deliverer.deliver("6002", "hello", "en")
+            api.fail_next(
+                "sendMessage",
+                1,
+                Failure(status=400, retry_after=None, description="Bad Request: x"),
+            )
+            with pytest.raises(PermanentFailure):
+                await deliverer.deliver("6003", "hello", "en")
+        finally:
+            await bot.shutdown()
+
+
+async def test_slack_failures_map_to_retry_retire_or_fail() -> None:
+    with running_slack_api() as api:
+        deliverer = SlackDeliverer(
+            SlackSender(make_client(token=BOT_TOKEN, base_url=api.url, server_error_retries=0))
+        )
+        api.fail("chat.postMessage", Script(status=503, retry_after=None))
+        with pytest.raises(TemporaryFailure):
+            await deliverer.deliver("U1", "hello", "en")
+        api.fail("chat.postMessage", Script(status=200, error="user_not_found"))
+        with pytest.raises(RecipientGone):
+            await deliverer.deliver("U2", "hello", "en")
+        api.fail("chat.postMessage", Script(status=200, error="invalid_blocks"))
+        with pytest.raises(PermanentFailure):
+            await deliverer.deliver("U3", "hello", "en")

@@ -38,9 +38,9 @@ class SlackDeliverer:
             await self.sender.send(address, [BotMessage(text)])
         except SlackSendError as exc:
             reason = str(exc)
-            code = reason.rpartition(": ")[2].strip()
-            if code in _GONE:
+            if exc.error in _GONE:
                 raise RecipientGone(reason) from None
-            if code in _TEMPORARY or code.startswith("HTTP 5") or not code.islower():
+            # no Slack error code: the connection failed, timed out or got an HTTP error
+            if exc.error is None or exc.error in _TEMPORARY:
                 raise TemporaryFailure(reason) from None
             raise PermanentFailure(reason) from None

@@ -129,7 +129,9 @@ class SlackSender:
             except SlackApiError as exc:
                 error = exc.response.get("error") if exc.response is not None else None
                 status = exc.response.status_code if exc.response is not None else "?"
-                raise SlackSendError(f"{method} failed: {error or 'HTTP ' + str(status)}") from None
+                raise SlackSendError(
+                    f"{method} failed: {error or 'HTTP ' + str(status)}", error=error
+                ) from None
             except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
                 raise SlackSendError(f"{method} failed: {type(exc).__name__}") from None
             finally:

@@ -27,6 +27,10 @@ class SendFailed(SendError):
     """Telegram refused the message, or retries ran out."""
 
 
+class RetriesExhausted(SendFailed):
+    """Rate limits or network errors outlasted the sender's retries: worth trying later."""
+
+
 def redact(text: str, *secrets: str | None) -> str:
     """``text`` with every non-empty secret replaced by ``<redacted>``."""
     for secret in secrets:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.broadcast.delivery import PermanentFailure, RecipientGone, TemporaryFailure
-from bot.channels.telegram.errors import RecipientBlocked, SendFailed
+from bot.channels.telegram.errors import RecipientBlocked, RetriesExhausted, SendFailed
 from bot.channels.telegram.sender import TelegramSender
 
 # Bad Request texts meaning the chat is gone for good.
@@ -25,10 +25,10 @@ class TelegramDeliverer:
             await self.sender.send_text(int(address), text)
         except RecipientBlocked as exc:
             raise RecipientGone(f"Telegram 403: {exc.reason}") from None
+        except RetriesExhausted as exc:
+            raise TemporaryFailure(exc.reason) from None
         except SendFailed as exc:
             reason = exc.reason
-            if reason.startswith("gave up"):
-                raise TemporaryFailure(reason) from None
             if any(g in reason.lower() for g in _GONE):
                 raise RecipientGone(reason) from None
             raise PermanentFailure(reason) from None

@@ -26,7 +26,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.channels.telegram.errors import RecipientBlocked, SendFailed, redact
+from bot.channels.telegram.errors import RecipientBlocked, RetriesExhausted, SendFailed, redact
 from bot.channels.telegram.limits import RateLimiter
 from bot.channels.telegram.render import render_html, split_text
 
@@ -113,7 +113,7 @@ class TelegramSender:
                 delay = min(delay * 2, self._max_backoff_s)
             except TelegramError as exc:  # InvalidToken, ChatMigrated, Conflict
                 raise SendFailed(chat_id, self._redact(str(exc))) from None
-        raise SendFailed(chat_id, f"gave up after {self._max_attempts} attempts: {last}")
+        raise RetriesExhausted(chat_id, f"gave up after {self._max_attempts} attempts: {last}")
 
     def _redact(self, text: str) -> str:
         return redact(text, self.bot.token)
