@@ -30,7 +30,9 @@ _EN_WORDS = frozenset(
     which can could would should will do does did not no yes hi hello hey thanks
     thank bye goodbye please is there this that these those down up working work
     fixed card payment payments account money service talk person human agent help
-    problem bank transfer want need have has get
+    problem bank transfer want need have has get me us stop send sending sent updates update
+    notify notifications let know keep posted more message messages tell still again app
+    website online broken anymore
     """.split()
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)

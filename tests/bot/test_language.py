@@ -15,6 +15,8 @@ from bot.language import guess_language
         "When will it be fixed",
         "hello, can I talk to a person please",
         "THE ATM IS NOT WORKING",
+        "stop sending me updates",
+        "notify me when it's back",
     ],
 )
 def test_english(text: str) -> None:
@@ -30,6 +32,9 @@ def test_english(text: str) -> None:
         "Hola, quiero hablar con una persona",
         "¿Está caído el banco?",
         "LA TRANSFERENCIA NO SE HA HECHO",
+        "avísame cuando se arregle",
+        "deja de mandarme avisos",
+        "no más avisos",
     ],
 )
 def test_spanish(text: str) -> None:

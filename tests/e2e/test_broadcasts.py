@@ -195,6 +195,14 @@ def test_a_replayed_incident_reaches_every_subscriber_once_per_update(world: Wor
     ok = [c.at for c in tg.calls_of("sendMessage", ok=True)]
     assert max_per_window(ok) <= 30
 
+    # --- stopping: /stop on Telegram, in words on Slack ------------------------------------
+    world.telegram_turn(7002, "/stop", "es")
+    stopped_es = TEMPLATES.render("unsubscribe.confirmed", "es")
+    wait_until(lambda: stopped_es in tg.shown(7002), "Telegram /stop")
+    world.slack_dm("U0SUBEN", "stop sending me updates")
+    stopped_en = escape(TEMPLATES.render("unsubscribe.confirmed", "en"))
+    wait_until(lambda: stopped_en in world.slack_texts("U0SUBEN"), "Slack stop updates")
+
 
 def test_killed_mid_broadcast_then_restarted_nothing_lost_nothing_twice(world: World) -> None:
     stack, tg, slack = world.stack, world.telegram, world.slack
@@ -246,6 +254,8 @@ def test_killed_mid_broadcast_then_restarted_nothing_lost_nothing_twice(world: W
         if c.status == 200 and "oficinas abren" in str(c.body.get("text", ""))
     )
     assert {u: n for u, n in slack_posts.items() if u in users} == {u: 1 for u in users}
+    # those who stopped updates in the first test got nothing
+    assert 7002 not in delivered_chats() and "U0SUBEN" not in slack_posts
     history = WebHistory(f"sqlite:///{stack.data_dir / 'faro.db'}")
     for session in sessions:
         pushed = history.pushed_after(session, after=0, start_id=0)
