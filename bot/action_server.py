@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
@@ -30,8 +31,24 @@ logger = logging.getLogger(__name__)
 MAX_ACTION_CALL_BYTES = 5 * 1024 * 1024
 
 
-def action_route(*, actions: Iterable[type[Action]], token: str) -> Route:
+def action_route(*, services: Any, token: str) -> Route:
     """A Starlette route that runs Rasa custom actions for requests carrying ``token``."""
+    import actions
+    from actions import services as action_services
+
+    action_services.configure(
+        action_services.Services(
+            faq=services.faq,
+            status=services.status,
+            templates=services.templates,
+            subscriptions=services.subscriptions,
+        )
+    )
+    return actions_route(actions=actions.ALL_ACTIONS, token=token)
+
+
+def actions_route(*, actions: Iterable[type[Action]], token: str) -> Route:
+    """A Starlette route that runs ``actions`` for requests carrying ``token``."""
     executor = ActionExecutor()
     for action in actions:
         executor.register_action(action)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-from typing import Any
 
 from bot.runner import RasaProject, RunnerError, rasa_env, wait_healthy
+from bot.settings import Settings
 
 
-def start_rasa_init_bot(settings: Any, *, port: int) -> subprocess.Popen[bytes]:
+def start_rasa_init_bot(settings: Settings, *, port: int) -> subprocess.Popen[bytes]:
     """Create (once) and train the `rasa init` project, then serve it on ``port``."""
-    project = RasaProject.from_env(settings.project_dir, settings.data_dir)
+    project = RasaProject.from_settings(settings)
     project.check_rasa()
     home = settings.data_dir / "bench" / "rasa-init"
     models = home / "models"

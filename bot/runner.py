@@ -15,8 +15,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +41,19 @@ class RasaProject:
     rasa_bin: Path
     models_root: Path | None = None
 
+    endpoints: str = "endpoints.yml"
+
     @classmethod
-    def from_env(cls, root: Path, data_dir: Path) -> RasaProject:
-        """Locate the Rasa environment (FARO_RASA_BIN or .venv-rasa)."""
-        default = root / ".venv-rasa" / "bin" / "rasa"
-        return cls(
-            root=root, data_dir=data_dir, rasa_bin=Path(os.environ.get("FARO_RASA_BIN", default))
-        )
+    def from_settings(cls, settings: Settings, **overrides: Any) -> RasaProject:
+        """The project the settings describe (``FARO_RASA_BIN``, ``FARO_RASA_ENDPOINTS``)."""
+        values: dict[str, Any] = {
+            "root": settings.project_dir,
+            "data_dir": settings.data_dir,
+            "rasa_bin": settings.rasa.rasa_bin,
+            "endpoints": settings.rasa.endpoints,
+        }
+        values.update(overrides)
+        return cls(**values)
 
     @property
     def models_dir(self) -> Path:
@@ -119,29 +129,26 @@ class RasaProject:
             FARO_ACTION_TOKEN=action_token,
             FARO_RASA_TRACKER_DB=str(tracker_db),
         )
-        endpoints = os.environ.get("FARO_RASA_ENDPOINTS", "endpoints.yml")
         cmd = [
             str(self.rasa_bin), "run",
             "--model", str(model),
             "--interface", "127.0.0.1", "--port", str(port),
-            "--endpoints", endpoints, "--credentials", "credentials.yml",
+            "--endpoints", self.endpoints, "--credentials", "credentials.yml",
         ]  # fmt: skip
         log = (self.logs_dir / f"rasa-{replica}.log").open("ab")
         return subprocess.Popen(cmd, cwd=self.root, stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
-def default_replicas() -> int:
-    """Rasa processes ``faro up`` starts: FARO_RASA_REPLICAS, else one per core up to two.
+def default_replicas(configured: int | None = None) -> int:
+    """Rasa processes ``faro up`` starts: ``configured`` (FARO_RASA_REPLICAS), else one per
+    core up to two.
 
     Rasa processes one message at a time per process (Python, one event
     loop); a second process uses the second core. Conversations are routed
     to a fixed replica by their id, so in-memory locks stay correct.
     """
-    raw = os.environ.get("FARO_RASA_REPLICAS", "")
-    if raw:
-        if not raw.isdigit() or not 1 <= int(raw) <= 16:
-            raise RunnerError(f"FARO_RASA_REPLICAS: expected 1 to 16, got {raw!r}")
-        return int(raw)
+    if configured is not None:
+        return configured
     return max(1, min(2, os.cpu_count() or 1))
 
 

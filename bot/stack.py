@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from bot.runner import RasaProject, stop, wait_healthy
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,11 +111,6 @@ def running_stack(
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
     """Start Rasa and the app on free loopback ports; stop them afterwards."""
-    found = RasaProject.from_env(root, data_dir)
-    project = RasaProject(
-        root=root, data_dir=data_dir, rasa_bin=found.rasa_bin, models_root=root / ".faro" / "models"
-    )
-    model = project.ensure_model()
     app_port = free_port()
     rasa_ports = [free_port() for _ in range(replicas)]
     rasa_urls = [f"http://127.0.0.1:{p}" for p in rasa_ports]
@@ -129,6 +125,9 @@ def running_stack(
         FARO_STATUS_POLL_INTERVAL="1",
     )
     env.update(extra_env or {})
+    settings = Settings.from_env(env)
+    project = RasaProject.from_settings(settings, models_root=root / ".faro" / "models")
+    model = project.ensure_model()
     stack = Stack(
         app_url=f"http://127.0.0.1:{app_port}",
         rasa_urls=rasa_urls,

@@ -148,7 +148,9 @@ class BroadcastPages(AdminBase):
             # A form whose announcement went out (back button): previewing starts a new one.
             fields["key"] = new_key()
         subscribers = await self._db(self._subscriptions.active)
-        previews = preview(self._broadcaster.composer, subscribers, texts, target)
+        previews = preview(
+            self._broadcaster.composer, self._broadcaster.renderers, subscribers, texts, target
+        )
         context = {
             **self._form(fields, components),
             "previews": previews,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.broadcast.compose import Composer
-from bot.broadcast.subscriptions import CHANNELS, Subscription
-from bot.settings import LANGUAGES
+from bot.broadcast.subscriptions import Subscription
+from bot.core.languages import LANGUAGES
 
 MAX_CHARS = 2000
 KEY_PREFIX = "announce:"
@@ -95,37 +95,26 @@ def recipients(
     return [s for s in subscribers if s.wants(components)]
 
 
-def channel_messages(channel: str, text: str) -> tuple[str, ...]:
-    """``text`` as the channel sends it: Telegram HTML parts, Slack mrkdwn blocks, web as is."""
-    if channel == "telegram":
-        from bot.channels.telegram.render import render_html, split_text
-
-        return tuple(render_html(part) for part in split_text(text))
-    if channel == "slack":
-        from bot.channels.slack.markup import render
-        from bot.conversation import BotMessage
-
-        blocks, _fallback = render(BotMessage(text))
-        return tuple(b["text"]["text"] for b in blocks if b.get("type") == "section")
-    return (text,)
-
-
 def preview(
     composer: Composer,
+    renderers: Mapping[str, Callable[[str], tuple[str, ...]]],
     subscribers: Iterable[Subscription],
     texts: Mapping[str, str],
     components: Sequence[str] = (),
 ) -> list[ChannelPreview]:
-    """Per channel and language: the message and how many subscribers would get it."""
+    """Per channel and language: the message and how many subscribers would get it.
+
+    ``renderers`` (each channel's, from the wiring) say how a text looks on it.
+    """
     reached = recipients(subscribers, components)
     langs = list(dict.fromkeys([*LANGUAGES, *sorted({s.lang for s in reached})]))
-    channels = list(dict.fromkeys([*CHANNELS, *sorted({s.channel for s in reached})]))
+    channels = list(dict.fromkeys([*renderers, *sorted({s.channel for s in reached})]))
     result = []
     for channel in channels:
         for lang in langs:
             text = composer.announcement_text(texts, lang, channel)
             count = sum(1 for s in reached if s.channel == channel and s.lang == lang)
-            result.append(
-                ChannelPreview(channel, lang, count, text, channel_messages(channel, text))
-            )
+            render = renderers.get(channel)
+            messages = render(text) if render else (text,)
+            result.append(ChannelPreview(channel, lang, count, text, messages))
     return result

@@ -28,6 +28,7 @@ class Broadcaster:
         subscriptions: SubscriptionStore,
         outbox: Outbox,
         composer: Composer,
+        renderers: Mapping[str, Callable[[str], tuple[str, ...]]] | None = None,
         on_created: Callable[[], None] = lambda: None,
         max_age: timedelta = DEFAULT_MAX_AGE,
     ) -> None:
@@ -35,6 +36,8 @@ class Broadcaster:
         self.subscriptions = subscriptions
         self.outbox = outbox
         self.composer = composer
+        # how a text looks on each channel (for previews): the wiring passes every channel's
+        self.renderers: Mapping[str, Callable[[str], tuple[str, ...]]] = renderers or {}
         self.on_created = on_created  # wakes the delivery worker
         self._finder = EventFinder(known=outbox.known, max_age=max_age)
         self._latest: StatusSnapshot | None = None

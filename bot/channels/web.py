@@ -20,22 +20,20 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
 from bot.channels.web_banner import StatusBanner
 from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_origin
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
 from bot.channels.web_push import PushHub, WebDeliverer, event_stream
 from bot.conversation import BotMessage, Conversation, Turn
 from bot.http_body import BadContentLength, BodyTooLarge, read_limited
-
-if TYPE_CHECKING:
-    from bot.app import ChannelContext, ChannelParts
 
 logger = logging.getLogger(__name__)
 
@@ -218,35 +216,37 @@ def chat_routes(
 
 def web_channel(ctx: ChannelContext) -> ChannelParts:
     """The web channel of the app: routes, the push hub and the banner wired to the status."""
-    from bot.app import ChannelParts
-
     settings = ctx.settings
-    history = WebHistory(settings.database_url)
-    hub = PushHub(history)
+    hub = ctx.services.web_push
     banner = StatusBanner(ctx.services.status)
-    live = getattr(ctx.services.status, "live", None)
-    if live is not None and hasattr(live, "subscribe"):
 
-        def status_changed(_snapshot: object) -> None:
-            banner.invalidate()
-            hub.banner_changed()
+    def status_changed(_snapshot: object) -> None:
+        banner.invalidate()
+        hub.banner_changed()
 
-        live.subscribe(status_changed)
+    ctx.services.broadcaster.live.subscribe(status_changed)
     routes = chat_routes(
         conversation=ctx.conversation,
-        signer=SessionSigner(settings.session_secret),
-        history=history,
+        signer=SessionSigner(settings.web.session_secret),
+        history=hub.history,
         hub=hub,
         guard=WebGuard(
-            session_per_minute=settings.web_rate_per_session,
-            ip_per_minute=settings.web_rate_per_ip,
+            session_per_minute=settings.web.rate_per_session,
+            ip_per_minute=settings.web.rate_per_ip,
         ),
-        origins=OriginPolicy(settings.web_allowed_origins),
+        origins=OriginPolicy(settings.web.allowed_origins),
         banner=banner,
-        options=WebOptions(push_poll_s=settings.web_push_poll_s),
+        options=WebOptions(push_poll_s=settings.web.push_poll_s),
     )
-    ctx.services.web_push = hub  # incident broadcasts publish through it
     return ChannelParts(routes=list(routes), background=[hub], deliverer=WebDeliverer(hub))
+
+
+def render_broadcast(text: str) -> tuple[str, ...]:
+    """A broadcast as the widget shows it: the composed text as is."""
+    return (text,)
+
+
+WEB = ChannelSpec(name="web", build=web_channel, render=render_broadcast)
 
 
 def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:

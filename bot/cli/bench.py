@@ -81,14 +81,11 @@ def bench(
     from bot.stack import running_stack
     from bot.templates import TemplateStore
 
-    settings = load_settings()
-    questions = _faq_questions(settings.faq_paths)
+    settings = load_settings(secrets=False)
+    questions = _faq_questions(settings.faq.paths)
     templates = TemplateStore.from_paths(settings.template_paths)
     failure = templates.render("dialogue_unavailable", "en")
-    try:
-        replicas = rasa_replicas or default_replicas()
-    except RunnerError as exc:
-        raise UserError(str(exc)) from None
+    replicas = rasa_replicas or default_replicas(settings.rasa.replicas)
     results = []
     with ExitStack() as stack:
         if url is None:

@@ -43,40 +43,29 @@ def _open(*, with_templates: bool = True) -> Iterator[_Context]:
     """Settings from the environment, the database, templates and the last saved status."""
     import sqlalchemy as sa
 
-    from bot.broadcast.compose import Composer
-    from bot.broadcast.outbox import Outbox
-    from bot.broadcast.subscriptions import SubscriptionStore
-    from bot.broadcast.watcher import Broadcaster
+    from bot import wiring
     from bot.settings import Settings, SettingsError
-    from bot.status.live import LiveStatus
-    from bot.status.store import StateStore
-    from bot.status.times import zone_named
-    from bot.status.wiring import STATE_FILE
-    from bot.store import AppStore, StoreError
+    from bot.store import StoreError
     from bot.templates import TemplateError, TemplateStore
 
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(secrets=False)
     except SettingsError as exc:
         raise UserError(str(exc)) from exc
     try:
-        templates = TemplateStore.from_paths(settings.template_paths if with_templates else ())
+        templates = (
+            wiring.load_templates(settings) if with_templates else TemplateStore.from_paths(())
+        )
     except (TemplateError, OSError) as exc:
         raise UserError(f"cannot load the templates: {exc}") from exc
     try:
-        store = AppStore(settings.database_url)
+        store = wiring.open_store(settings)
     except StoreError as exc:
         raise UserError(str(exc)) from exc
-    live = LiveStatus(store=StateStore(settings.state_dir / STATE_FILE))
-    live.restore()
+    live = wiring.saved_status(settings)
     snapshot = live.snapshot
     try:
-        broadcaster = Broadcaster(
-            live=live,
-            subscriptions=SubscriptionStore(store.engine),
-            outbox=Outbox(store.engine),
-            composer=Composer(templates, tz=zone_named("UTC")),
-        )
+        broadcaster = wiring.build_broadcaster(settings, store, templates, live)
         components = [c.name for c in snapshot.leaf_components()] if snapshot else None
         yield _Context(broadcaster, components)
     except sa.exc.SQLAlchemyError as exc:
@@ -134,7 +123,9 @@ def announce(en: str, es: str, component: str | None, preview: bool, yes: bool) 
         count = len(recipients(subscribers, target))
         if preview:
             click.echo(f"Preview (nothing sent): {count} recipient(s), {audience}")
-            for p in preview_of(broadcaster.composer, subscribers, texts, target):
+            for p in preview_of(
+                broadcaster.composer, broadcaster.renderers, subscribers, texts, target
+            ):
                 click.echo("")
                 click.echo(f"== {p.channel} / {p.lang}: {p.recipients} recipient(s)")
                 for message in p.messages:

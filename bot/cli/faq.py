@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -48,11 +47,18 @@ def load_entries(paths: Sequence[Path]) -> list[FaqEntry]:
 
 
 def build_index(entries: list[FaqEntry], model: str | None, cache_dir: Path | None) -> FaqIndex:
-    """Load the encoder and build the index, with a progress bar on stderr."""
-    from faq_index import EncoderError, FaqIndex, FaqIndexError, load_encoder
+    """Load the encoder (``model``, else the configured one) and build the index, with progress."""
+    from dataclasses import replace
 
+    from bot.cli.serving import load_settings
+    from bot.wiring import build_encoder
+    from faq_index import EncoderError, FaqIndex, FaqIndexError
+
+    settings = load_settings(secrets=False)
+    if model:
+        settings = replace(settings, faq=replace(settings.faq, embedding_model=model))
     try:
-        encoder = load_encoder(model)
+        encoder = build_encoder(settings)
         total = sum(len(e.texts()) for e in entries)
         with click.progressbar(
             length=total, label="Embedding FAQ texts", file=sys.stderr, show_pos=True
@@ -113,7 +119,7 @@ def ask(
     if not question.strip():
         raise UserError("the question is empty")
     entries = load_entries(faq_paths)
-    index = build_index(entries, model or os.environ.get("FARO_EMBEDDING_MODEL"), cache_dir)
+    index = build_index(entries, model, cache_dir)
     decision = index.decide(question, lang)
     click.echo(f"decision: {decision.kind}")
     if decision.kind == "choose":

@@ -18,13 +18,13 @@ FORMATS = click.Choice(["yaml", "csv"])
 
 def _faq_store() -> FaqStore:
     """The FAQ store of the configured app database (``FARO_DATABASE_URL``)."""
+    from bot import wiring
     from bot.faqdb.store import FaqStore
     from bot.settings import Settings, SettingsError
-    from bot.store import AppStore, StoreError
+    from bot.store import StoreError
 
     try:
-        settings = Settings.from_env()
-        return FaqStore(AppStore(settings.database_url).engine)
+        return FaqStore(wiring.open_store(Settings.from_env(secrets=False)).engine)
     except (SettingsError, StoreError) as exc:
         raise UserError(str(exc)) from exc
 

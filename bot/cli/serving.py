@@ -7,31 +7,50 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.cli.errors import UserError
 
+if TYPE_CHECKING:
+    from bot.services import AppServices
+    from bot.settings import Settings
 
-def load_settings(**overrides: Any) -> Any:
-    """Settings from the environment, with CLI overrides; one-line error on a bad value."""
+
+def load_settings(
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    rasa_urls: tuple[str, ...] | None = None,
+    secrets: bool = True,
+) -> Settings:
+    """Settings from the environment, with CLI overrides; one-line error on a bad value.
+
+    ``secrets=False``: for commands that serve nothing (see ``Settings.from_env``).
+    """
     from dataclasses import replace
 
     from bot.settings import Settings, SettingsError
 
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(secrets=secrets)
     except SettingsError as exc:
         raise UserError(str(exc)) from None
-    return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    server = replace(
+        settings.server,
+        host=settings.server.host if host is None else host,
+        port=settings.server.port if port is None else port,
+    )
+    rasa = settings.rasa if rasa_urls is None else replace(settings.rasa, urls=rasa_urls)
+    return replace(settings, server=server, rasa=rasa)
 
 
-def build(settings: Any) -> Any:
+def build(settings: Settings) -> AppServices:
     """Build the app's services, turning bad input files into one clear line."""
-    from bot.app import build_services
     from bot.store import StoreError
     from bot.templates import TemplateError
+    from bot.wiring import build_services
     from faq_index import FaqIndexError
 
     with spinner("Loading the FAQ, templates and embedding model"):

@@ -19,9 +19,9 @@ logger = logging.getLogger(__name__)
 
 
 def _default_feed() -> str:
-    from bot.status.wiring import DEFAULT_FEED
+    from bot.cli.serving import load_settings
 
-    return str(DEFAULT_FEED)
+    return load_settings(secrets=False).status.feed
 
 
 @click.group()
@@ -33,10 +33,10 @@ def status() -> None:
 @click.option(
     "--feed",
     "feed",
-    envvar="FARO_STATUS_FEED",
     default=None,
     metavar="URL_OR_FILE",
-    help="A Statuspage URL, an Atom/RSS URL or a local file [default: data/status/sample.json].",
+    help="A Statuspage URL, an Atom/RSS URL or a local file [FARO_STATUS_FEED, "
+    "data/status/sample.json].",
 )
 @click.option("--timeout", default=10.0, show_default=True, help="HTTP timeout in seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the normalized state as JSON.")

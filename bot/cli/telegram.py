@@ -41,7 +41,7 @@ def set_webhook(url: str, drop_pending: bool) -> None:
     async def register(bot: Any) -> None:
         await bot.set_webhook(
             url=url,
-            secret_token=settings.telegram_secret,
+            secret_token=settings.telegram.secret,
             allowed_updates=ALLOWED_UPDATES,
             drop_pending_updates=drop_pending,
         )
@@ -83,31 +83,26 @@ def poll(timeout: int) -> None:
 
 
 async def _poll(settings: Any, timeout: int) -> None:
+    from bot import wiring
     from bot.channels.telegram.polling import LongPoller, PollingError
+    from bot.channels.telegram.store import TelegramStore
     from bot.channels.telegram.wiring import build_channel
-    from bot.dialogue import RasaConversation
-    from bot.rasa_client import RasaClient
-    from bot.templates import TemplateError, TemplateStore
+    from bot.templates import TemplateError
 
     try:
-        templates = TemplateStore.from_paths(settings.template_paths)
+        templates = wiring.load_templates(settings)
     except TemplateError as exc:
         raise UserError(str(exc)) from None
-    rasa = RasaClient(urls=settings.rasa_urls, timeout_s=settings.rasa_timeout_s)
-    conversation = RasaConversation(
-        rasa=rasa,
-        templates=templates,
-        max_chars=settings.max_message_chars,
-        default_lang=settings.default_lang,
-    )
-    channel = build_channel(settings, conversation, poll_timeout_s=timeout)
+    conversation, rasa = wiring.build_conversation(settings, templates)
+    store = TelegramStore(settings.database.url)
+    channel = build_channel(settings.telegram, conversation, store=store, poll_timeout_s=timeout)
     poller = LongPoller(channel, timeout_s=timeout)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # not on Windows
         loop.add_signal_handler(signal.SIGINT, poller.stop)
         loop.add_signal_handler(signal.SIGTERM, poller.stop)
     await channel.start()
-    rasa_at = ", ".join(settings.rasa_urls)
+    rasa_at = ", ".join(settings.rasa.urls)
     click.echo(f"Polling Telegram for updates (Rasa at {rasa_at}); Ctrl-C stops")
     try:
         await poller.run()
@@ -119,10 +114,10 @@ async def _poll(settings: Any, timeout: int) -> None:
 
 
 def _settings(*, need_secret: bool) -> Any:
-    settings = load_settings()
-    if not settings.telegram_token:
+    settings = load_settings(secrets=False)
+    if not settings.telegram.token:
         raise UserError("FARO_TELEGRAM_TOKEN is not set: get a token from @BotFather")
-    if need_secret and not settings.telegram_secret:
+    if need_secret and not settings.telegram.secret:
         raise UserError(
             "FARO_TELEGRAM_SECRET is not set: choose 1-256 characters of A-Z, a-z, 0-9, _ and -"
         )
@@ -137,7 +132,7 @@ def _run_with_bot(settings: Any, call: Any) -> None:
     from bot.channels.telegram.wiring import build_bot
 
     async def run() -> None:
-        bot = build_bot(settings)
+        bot = build_bot(settings.telegram)
         try:
             await call(bot)
         finally:
@@ -148,7 +143,7 @@ def _run_with_bot(settings: Any, call: Any) -> None:
     except InvalidToken:
         raise UserError("Telegram refused FARO_TELEGRAM_TOKEN") from None
     except TelegramError as exc:
-        message = redact(str(exc), settings.telegram_token, settings.telegram_secret)
+        message = redact(str(exc), settings.telegram.token, settings.telegram.secret)
         raise UserError(f"Telegram said: {message}") from None
 
 

@@ -14,8 +14,8 @@ def train(force: bool) -> None:
     """Train the Rasa model into .faro/models (named by the hash of its inputs)."""
     from bot.runner import RasaProject, RunnerError
 
-    settings = load_settings()
-    project = RasaProject.from_env(settings.project_dir, settings.data_dir)
+    settings = load_settings(secrets=False)
+    project = RasaProject.from_settings(settings)
     try:
         project.check_rasa()
         if force and project.model_path().exists():

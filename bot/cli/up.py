@@ -33,13 +33,11 @@ def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | 
     from bot.app import create_app
     from bot.runner import RasaProject, RunnerError, default_replicas, stop, wait_healthy
 
-    try:
-        replicas = rasa_replicas or default_replicas()
-    except RunnerError as exc:
-        raise UserError(str(exc)) from None
+    settings = load_settings(host=host, port=port)
+    replicas = rasa_replicas or default_replicas(settings.rasa.replicas)
     urls = tuple(f"http://127.0.0.1:{rasa_port + i}" for i in range(replicas))
     settings = load_settings(host=host, port=port, rasa_urls=urls)
-    project = RasaProject.from_env(settings.project_dir, settings.data_dir)
+    project = RasaProject.from_settings(settings)
     try:
         project.check_rasa()
         services = build(settings)
@@ -47,11 +45,11 @@ def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | 
             model = project.ensure_model(on_tick=tick)
     except RunnerError as exc:
         raise UserError(str(exc)) from None
-    action_url = f"http://127.0.0.1:{settings.port}/webhook"
+    action_url = f"http://127.0.0.1:{settings.server.port}/webhook"
     procs = [
         project.start_rasa(
             model=model, port=rasa_port + i, action_url=action_url,
-            action_token=settings.action_token, replica=i,
+            action_token=settings.rasa.action_token, replica=i,
         )
         for i in range(replicas)
     ]  # fmt: skip
@@ -68,17 +66,17 @@ def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | 
             failed.append(str(exc))
             os.kill(os.getpid(), 2)
             return
-        shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-        click.echo(f"Faro is up: chat at http://{shown}:{settings.port}/  (Ctrl-C stops)")
-        click.echo(f"  health: http://{shown}:{settings.port}/health")
+        shown = "127.0.0.1" if settings.server.host in ("0.0.0.0", "::") else settings.server.host
+        click.echo(f"Faro is up: chat at http://{shown}:{settings.server.port}/  (Ctrl-C stops)")
+        click.echo(f"  health: http://{shown}:{settings.server.port}/health")
         click.echo(f"  Rasa:   {', '.join(urls)} (loopback only; logs in {project.logs_dir})")
 
     click.echo("Starting Rasa and the app...", err=True)
     try:
         run_uvicorn(
             app,
-            host=settings.host,
-            port=settings.port,
+            host=settings.server.host,
+            port=settings.server.port,
             on_started=lambda: threading.Thread(target=announce, daemon=True).start(),
         )
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a normal stop
@@ -104,9 +102,11 @@ def serve(host: str | None, port: int | None) -> None:
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn stopped cleanly
         run_uvicorn(
             app,
-            host=settings.host,
-            port=settings.port,
-            on_started=lambda: click.echo(f"Faro app listening on {settings.host}:{settings.port}"),
+            host=settings.server.host,
+            port=settings.server.port,
+            on_started=lambda: click.echo(
+                f"Faro app listening on {settings.server.host}:{settings.server.port}"
+            ),
         )
 
 

@@ -1,6 +1,6 @@
 """The live incident status: feeds (Statuspage JSON, webhooks, Atom/RSS, files), answers.
 
-The app builds it once with :func:`build_status` (or :func:`build_runtime`):
+The app builds it once with :func:`bot.wiring.build_status` (or :func:`build_runtime`):
 a :class:`LiveStatus` fed by a :class:`StatusPoller` and the webhook route,
 read by :class:`LiveStatusService`, the ``StatusService`` actions use.
 """

@@ -1,4 +1,4 @@
-"""Build the status service, poller and webhook route from the app's settings."""
+"""Build the status service, poller and webhook route (``bot.wiring`` passes the settings)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Protocol
 
 import httpx
 from starlette.routing import BaseRoute
@@ -27,30 +26,6 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_FEED = PROJECT_DIR / "data" / "status" / "sample.json"
 DEFAULT_ALIASES = PROJECT_DIR / "data" / "status" / "aliases.yml"
 STATE_FILE = "status.json"
-
-
-class StatusSettings(Protocol):
-    """The settings the status feed needs (``bot.settings.Settings`` has them)."""
-
-    @property
-    def status_feed(self) -> str:
-        """A Statuspage URL, an Atom/RSS URL or a local file."""
-        ...
-
-    @property
-    def status_poll_interval_s(self) -> float:
-        """Seconds between polls."""
-        ...
-
-    @property
-    def status_webhook_token(self) -> str | None:
-        """The secret path token of the webhook receiver (None: no receiver)."""
-        ...
-
-    @property
-    def state_dir(self) -> Path:
-        """Where the last known status is saved."""
-        ...
 
 
 @dataclass(kw_only=True)
@@ -106,23 +81,3 @@ def build_runtime(
         routes.append(webhook_route(live, token=webhook_token))
         logging.getLogger("uvicorn.access").addFilter(TokenRedactingFilter(webhook_token))
     return StatusRuntime(live=live, service=service, poller=poller, routes=routes)
-
-
-def build_status(
-    settings: StatusSettings, templates: TemplateSource
-) -> tuple[LiveStatusService, list[StatusRuntime], list[BaseRoute]]:
-    """What ``bot.app.build_services`` needs: (service, background tasks, routes)."""
-    runtime = build_runtime(
-        feed=settings.status_feed,
-        templates=templates,
-        state_dir=settings.state_dir,
-        poll_interval_s=settings.status_poll_interval_s,
-        webhook_token=settings.status_webhook_token,
-        display_timezone=getattr(settings, "status_timezone", None) or "UTC",
-    )
-    logger.info(
-        "status feed: %s every %gs",
-        runtime.poller.source.description,
-        settings.status_poll_interval_s,
-    )
-    return runtime.service, [runtime], runtime.routes

@@ -15,13 +15,13 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.admin import admin_routes
-from bot.broadcast.announce import channel_messages
 from bot.broadcast.tables import broadcasts, outbox
 from bot.broadcast.watcher import Broadcaster
 from bot.channels.telegram.render import render_html
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
+from bot.wiring import renderers
 from faq_index import Encoder
 from tests.admin.conftest import PASSWORD, Admin
 from tests.faq_store.builders import sqlite_url, write_seed
@@ -186,7 +186,7 @@ def test_preview_shows_each_channel_and_language_and_changes_nothing(
     composer = staff.broadcaster.composer
     for (channel, lang), (count, messages) in previews.items():
         expected = composer.announcement_text(texts, lang, channel)
-        assert messages == list(channel_messages(channel, expected))
+        assert messages == list(renderers()[channel](expected))
         wanted = {cid for cid, sub_lang, _ in SUBSCRIBERS if sub_lang == lang}
         assert count == sum(1 for cid in wanted if cid.startswith(channel + ":"))
     telegram_en = previews[("telegram", "en")][1][0]
@@ -426,8 +426,9 @@ def test_previewing_a_form_whose_announcement_went_out_starts_a_new_one(
 def test_the_app_serves_the_pages_and_delivers_what_staff_send(
     tmp_path: Path, encoder: Encoder
 ) -> None:
-    from bot.app import build_services, create_app
+    from bot.app import create_app
     from bot.settings import Settings
+    from bot.wiring import build_services
     from tests.helpers.status_builders import PROJECT
 
     settings = Settings.from_env(

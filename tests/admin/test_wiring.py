@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from bot.app import build_services, create_app
+from bot.app import create_app
 from bot.faqdb.codec import entry_to_dict, validate_edit
 from bot.faqdb.store import FaqStore
 from bot.settings import Settings, SettingsError
 from bot.store import AppStore
+from bot.wiring import build_services
 from faq_index import Encoder
 from tests.faq_store.builders import sqlite_url, write_seed
 
@@ -34,10 +35,10 @@ def _settings(tmp_path: Path, **extra: str) -> Settings:
 
 def test_settings_read_admin_secrets_and_poll_interval(tmp_path: Path) -> None:
     settings = _settings(tmp_path, FARO_ADMIN_PASSWORD="pw-secret", FARO_ADMIN_TOKEN="tk-secret")
-    assert (settings.admin_password, settings.admin_token) == ("pw-secret", "tk-secret")
-    assert settings.faq_poll_interval_s == 0.2
+    assert (settings.admin.password, settings.admin.token) == ("pw-secret", "tk-secret")
+    assert settings.faq.poll_interval_s == 0.2
     assert "pw-secret" not in repr(settings) and "tk-secret" not in repr(settings)
-    assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).faq_poll_interval_s == 1.0
+    assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).faq.poll_interval_s == 1.0
     assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).admin_password is None
     with pytest.raises(SettingsError, match="FARO_FAQ_POLL_INTERVAL"):
         _settings(tmp_path, FARO_FAQ_POLL_INTERVAL="soon")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -23,29 +24,70 @@ def from_env(project: Path, **env: str) -> Settings:
 def test_defaults_run_on_one_machine_without_services(project: Path) -> None:
     s = from_env(project)
     assert s.project_dir == project.resolve()
-    assert (s.host, s.port) == ("127.0.0.1", 8000)
+    assert (s.server.host, s.server.port) == ("127.0.0.1", 8000)
     assert s.data_dir == project.resolve() / ".faro"
     assert s.cache_dir == s.data_dir / "cache"
     assert s.state_dir == s.data_dir / "state"
-    assert s.rasa_urls == ("http://127.0.0.1:5005",)
-    assert s.rasa_timeout_s == 10.0
-    assert s.faq_paths == (project.resolve() / "data/faq",)
+    assert s.rasa.urls == ("http://127.0.0.1:5005",)
+    assert s.rasa.timeout_s == 10.0
+    assert s.rasa.rasa_bin == project.resolve() / ".venv-rasa/bin/rasa"
+    assert (s.rasa.endpoints, s.rasa.replicas) == ("endpoints.yml", None)
+    assert s.faq.paths == (project.resolve() / "data/faq",)
+    assert (s.faq.embedding_model, s.faq.embedding_int8, s.faq.embedding_threads) == (None, True, 1)
     assert s.template_paths == (project.resolve() / "data/templates",)
-    assert s.status_feed == str(project.resolve() / "data/status/sample.json")
-    assert s.status_poll_interval_s == 30.0
-    assert s.status_webhook_token is None
-    assert s.embedding_model is None
-    assert s.database_url == f"sqlite:///{s.data_dir / 'faro.db'}"
-    assert s.max_message_chars == 1000
-    assert s.default_lang == "en"
+    assert s.status.feed == str(project.resolve() / "data/status/sample.json")
+    assert s.status.poll_interval_s == 30.0
+    assert s.status.webhook_token is None
+    assert s.status.timezone == "UTC"
+    assert s.database.url == f"sqlite:///{s.data_dir / 'faro.db'}"
+    assert not s.database.shared
+    assert s.server.max_message_chars == 1000
+    assert s.server.default_lang == "en"
 
 
-def test_generated_secrets_are_random_and_long(project: Path) -> None:
-    a, b = from_env(project), from_env(project)
-    assert len(a.action_token) >= 24 and len(a.session_secret) >= 32
-    assert a.action_token != b.action_token
-    assert a.session_secret != b.session_secret
-    assert a.action_token != a.session_secret
+def test_embedded_secrets_are_generated_once_and_kept_private(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="bot.settings")
+    a = from_env(project)
+    assert len(a.rasa.action_token) >= 32 and len(a.web.session_secret) >= 32
+    assert a.rasa.action_token != a.web.session_secret
+    assert a.generated_secrets == ("FARO_ACTION_TOKEN", "FARO_SESSION_SECRET")
+    # a restart (or a second process on this machine) gets the same ones
+    b = from_env(project)
+    assert (b.rasa.action_token, b.web.session_secret) == (
+        a.rasa.action_token,
+        a.web.session_secret,
+    )
+    folder = a.data_dir / "secrets"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # one line each when generated, naming the variable, never the value
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and all("is not set: generated one" in line for line in lines)
+    assert a.web.session_secret not in caplog.text
+
+
+def test_secrets_from_the_environment_are_used_and_nothing_is_written(project: Path) -> None:
+    s = from_env(project, FARO_ACTION_TOKEN="tok-from-env", FARO_SESSION_SECRET="sess-from-env")
+    assert (s.rasa.action_token, s.web.session_secret) == ("tok-from-env", "sess-from-env")
+    assert s.generated_secrets == ()
+    assert not (s.data_dir / "secrets").exists()
+
+
+@pytest.mark.parametrize("missing", ["FARO_ACTION_TOKEN", "FARO_SESSION_SECRET"])
+def test_a_shared_database_needs_shared_secrets(project: Path, missing: str) -> None:
+    env = {
+        "FARO_DATABASE_URL": "postgresql+psycopg://faro@db/faro",
+        "FARO_ACTION_TOKEN": "tok",
+        "FARO_SESSION_SECRET": "sess",
+    }
+    del env[missing]
+    with pytest.raises(SettingsError) as info:
+        from_env(project, **env)
+    assert str(info.value).startswith(f"{missing}: must be set")
+    assert not (project / ".faro" / "secrets").exists()
 
 
 def test_project_dir_defaults_to_the_working_directory(
@@ -60,7 +102,7 @@ def test_reads_os_environ_when_no_mapping_given(
 ) -> None:
     monkeypatch.setenv("FARO_PROJECT_DIR", str(project))
     monkeypatch.setenv("FARO_PORT", "9123")
-    assert Settings.from_env().port == 9123
+    assert Settings.from_env().server.port == 9123
 
 
 def test_overrides(project: Path, tmp_path: Path) -> None:
@@ -83,22 +125,36 @@ def test_overrides(project: Path, tmp_path: Path) -> None:
         FARO_DATABASE_URL="postgresql://faro@db/faro",
         FARO_MAX_MESSAGE_CHARS="500",
         FARO_DEFAULT_LANG="es",
+        FARO_STATUS_TIMEZONE="America/Mexico_City",
+        FARO_EMBEDDING_INT8="0",
+        FARO_EMBEDDING_THREADS="2",
+        FARO_RASA_BIN="/opt/rasa/bin/rasa",
+        FARO_RASA_ENDPOINTS="deploy/endpoints.scale-out.yml",
+        FARO_RASA_REPLICAS="3",
     )
-    assert (s.host, s.port) == ("0.0.0.0", 8080)
+    assert (s.server.host, s.server.port) == ("0.0.0.0", 8080)
     assert s.data_dir == Path("/var/lib/faro")
-    assert s.rasa_urls == ("http://rasa-0:5005", "http://rasa-1:5005")
-    assert s.rasa_timeout_s == 2.5
-    assert s.action_token == "action-token-from-env"
-    assert s.session_secret == "session-secret-from-env"
-    assert s.faq_paths == (faq_a, project.resolve() / "more/faq")
+    assert s.rasa.urls == ("http://rasa-0:5005", "http://rasa-1:5005")
+    assert s.rasa.timeout_s == 2.5
+    assert s.rasa.action_token == "action-token-from-env"
+    assert s.web.session_secret == "session-secret-from-env"
+    assert s.rasa.rasa_bin == Path("/opt/rasa/bin/rasa")
+    assert (s.rasa.endpoints, s.rasa.replicas) == ("deploy/endpoints.scale-out.yml", 3)
+    assert s.faq.paths == (faq_a, project.resolve() / "more/faq")
     assert s.template_paths == (project.resolve() / "tpl",)
-    assert s.status_feed == "https://status.example.com/api/v2/summary.json"
-    assert s.status_poll_interval_s == 5.0
-    assert s.status_webhook_token == "hook-token"
-    assert s.embedding_model == "hashing"
-    assert s.database_url == "postgresql://faro@db/faro"
-    assert s.max_message_chars == 500
-    assert s.default_lang == "es"
+    assert s.status.feed == "https://status.example.com/api/v2/summary.json"
+    assert s.status.poll_interval_s == 5.0
+    assert s.status.webhook_token == "hook-token"
+    assert s.status.timezone == "America/Mexico_City"
+    assert (s.faq.embedding_model, s.faq.embedding_int8, s.faq.embedding_threads) == (
+        "hashing",
+        False,
+        2,
+    )
+    assert s.database.url == "postgresql://faro@db/faro"
+    assert s.database.shared
+    assert s.server.max_message_chars == 500
+    assert s.server.default_lang == "es"
 
 
 def test_empty_values_mean_default(project: Path) -> None:
@@ -111,16 +167,16 @@ def test_empty_values_mean_default(project: Path) -> None:
         FARO_EMBEDDING_MODEL="",
         FARO_DATABASE_URL="",
     )
-    assert s.port == 8000 and s.rasa_timeout_s == 10.0
-    assert s.action_token  # generated, not the empty string
-    assert s.status_webhook_token is None and s.embedding_model is None
-    assert s.database_url.startswith("sqlite:///")
+    assert s.server.port == 8000 and s.rasa.timeout_s == 10.0
+    assert s.rasa.action_token  # generated, not the empty string
+    assert s.status.webhook_token is None and s.faq.embedding_model is None
+    assert s.database.url.startswith("sqlite:///")
 
 
 def test_settings_are_frozen(project: Path) -> None:
     s = from_env(project)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        s.port = 1  # type: ignore[misc]
+        s.server.port = 1  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
@@ -144,6 +200,13 @@ def test_settings_are_frozen(project: Path) -> None:
         ("FARO_MAX_MESSAGE_CHARS", "lots"),
         ("FARO_DEFAULT_LANG", "fr"),
         ("FARO_DEFAULT_LANG", "EN"),
+        ("FARO_RASA_URL", "rasa:5005"),
+        ("FARO_RASA_REPLICAS", "0"),
+        ("FARO_RASA_REPLICAS", "two"),
+        ("FARO_STATUS_TIMEZONE", "Mars/Olympus"),
+        ("FARO_EMBEDDING_INT8", "maybe"),
+        ("FARO_EMBEDDING_THREADS", "0"),
+        ("FARO_DATABASE_URL", "not a url"),
     ],
 )
 def test_invalid_value_names_the_variable(project: Path, name: str, value: str) -> None:

@@ -9,8 +9,8 @@ from bot.settings import Settings, SettingsError
 
 def test_defaults() -> None:
     s = Settings.from_env({})
-    assert s.web_allowed_origins is None  # own origin + localhost
-    assert (s.web_rate_per_session, s.web_rate_per_ip, s.web_push_poll_s) == (20, 120, 5.0)
+    assert s.web.allowed_origins is None  # own origin + localhost
+    assert (s.web.rate_per_session, s.web.rate_per_ip, s.web.push_poll_s) == (20, 120, 5.0)
 
 
 def test_values_are_read() -> None:
@@ -22,8 +22,8 @@ def test_values_are_read() -> None:
             "FARO_WEB_PUSH_POLL": "1.5",
         }
     )
-    assert s.web_allowed_origins == ("https://www.northwind.example", "http://localhost:3000/")
-    assert (s.web_rate_per_session, s.web_rate_per_ip, s.web_push_poll_s) == (5, 600, 1.5)
+    assert s.web.allowed_origins == ("https://www.northwind.example", "http://localhost:3000/")
+    assert (s.web.rate_per_session, s.web.rate_per_ip, s.web.push_poll_s) == (5, 600, 1.5)
 
 
 @pytest.mark.parametrize(

@@ -24,11 +24,11 @@ from bot.channels.telegram.push import TelegramDeliverer
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.wiring import build_bot
 from bot.db import create_engine
+from bot.settings import TelegramSettings
 from tests.broadcast.test_delivery import until_done
-from tests.channels.telegram.conftest import TelegramTestSettings
 from tests.helpers.broadcast_builders import enqueue_to_all
 from tests.helpers.slack_fake import BOT_TOKEN, Script, running_slack_api
-from tests.helpers.telegram_fake import ApiCall, Failure, FakeBotApi
+from tests.helpers.telegram_fake import TOKEN, ApiCall, Failure, FakeBotApi
 
 TEXT = "Update {key}: card payments <are> back & working."
 
@@ -65,10 +65,7 @@ async def test_telegram_broadcast_is_once_each_within_limits(
         api.block(5003)
         api.block(5004)
         api.fail_next("sendMessage", 1, Failure(status=429, retry_after=2))
-        settings = TelegramTestSettings(
-            telegram_api_url=api.url, database_url=f"sqlite:///{tmp_path / 'tg.db'}"
-        )
-        bot = build_bot(settings)
+        bot = build_bot(TelegramSettings(token=TOKEN, api_url=api.url))
         await bot.initialize()
         sender = TelegramSender(bot, limiter=RateLimiter(), backoff_s=0.05)
         worker = DeliveryWorker(outbox, subscriptions, [TelegramDeliverer(sender)], poll_s=0.05)
@@ -133,10 +130,7 @@ async def test_slack_broadcast_is_once_each_and_gone_users_retire(
 
 async def test_telegram_failures_map_to_retry_retire_or_fail(tmp_path: Path) -> None:
     async with FakeBotApi() as api:
-        settings = TelegramTestSettings(
-            telegram_api_url=api.url, database_url=f"sqlite:///{tmp_path / 'tg.db'}"
-        )
-        bot = build_bot(settings)
+        bot = build_bot(TelegramSettings(token=TOKEN, api_url=api.url))
         await bot.initialize()
         sender = TelegramSender(bot, limiter=RateLimiter(), max_attempts=2, backoff_s=0.01)
         deliverer = TelegramDeliverer(sender)

@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from starlette.testclient import TestClient
 
-from bot.broadcast.announce import channel_messages
 from bot.broadcast.compose import Composer
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import SubscriptionStore
 from bot.cli.main import cli
 from bot.db import create_engine
+from bot.wiring import renderers
 from tests.faq_store.builders import sqlite_url, write_seed
 from tests.helpers.broadcast_builders import (
     SUBSCRIBERS,
@@ -77,9 +77,7 @@ def test_preview_prints_every_channel_and_language_and_writes_nothing(
     for channel, en_count, es_count in (("telegram", 1, 1), ("slack", 1, 1), ("web", 1, 0)):
         for lang, count in (("en", en_count), ("es", es_count)):
             assert f"== {channel} / {lang}: {count} recipient(s)" in out
-            for message in channel_messages(
-                channel, composer.announcement_text(texts, lang, channel)
-            ):
+            for message in renderers()[channel](composer.announcement_text(texts, lang, channel)):
                 assert message in out
     assert "Branches &lt;close&gt; at 3pm" in out  # Telegram HTML, Slack mrkdwn
     assert "Branches <close> at 3pm" in out  # the web widget
@@ -222,8 +220,9 @@ def test_deliveries_json_is_one_subscribers_audit(engine: sa.Engine) -> None:
 def test_the_running_app_delivers_what_the_cli_wrote(
     tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.app import build_services, create_app
+    from bot.app import create_app
     from bot.settings import Settings
+    from bot.wiring import build_services
     from faq_index import load_encoder
 
     monkeypatch.setenv("FARO_FAQ", str(write_seed(tmp_path)))

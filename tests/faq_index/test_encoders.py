@@ -25,19 +25,19 @@ def test_hashing_encoder_similar_texts_are_closer() -> None:
     assert v[0] @ v[1] > v[0] @ v[2]
 
 
-def test_load_encoder_hashing_spec_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_encoder_hashing_spec() -> None:
     enc = load_encoder("hashing:64")
     assert isinstance(enc, Encoder) and enc.dim == 64 and enc.name == "hashing-d64-n3"
-    monkeypatch.setenv("FARO_EMBEDDING_MODEL", "hashing")
-    assert load_encoder(None).name == "hashing-d256-n3"
+    assert load_encoder("hashing").name == "hashing-d256-n3"
     with pytest.raises(EncoderError):
         load_encoder("hashing:zero")
 
 
-def test_load_encoder_unknown_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(EncoderError, match="cannot load embedding model"):
-        load_encoder("/nonexistent/model-dir")
+def test_load_encoder_unknown_model_is_a_clear_error() -> None:
+    # a name that is no path: looked up in the local cache only, never on a hub
+    for missing in ("/nonexistent/model-dir", "no-such-org/no-such-model"):
+        with pytest.raises(EncoderError, match="cannot load embedding model"):
+            load_encoder(missing)
 
 
 def test_minilm_fast_path_equals_sentence_transformers_and_int8_stays_close() -> None:
@@ -52,6 +52,23 @@ def test_minilm_fast_path_equals_sentence_transformers_and_int8_stays_close() ->
     assert quick.encode([]).shape == (0, quick.dim)
 
 
-def test_int8_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_library_reads_no_environment_and_sets_no_process_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    import torch
+
+    monkeypatch.setenv("FARO_EMBEDDING_MODEL", "hashing")
     monkeypatch.setenv("FARO_EMBEDDING_INT8", "0")
-    assert not load_encoder(None).name.endswith("+int8")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    before_threads, before_env = torch.get_num_threads(), dict(os.environ)
+    torch.set_num_threads(2)
+    try:
+        enc = load_encoder(None)  # the packaged MiniLM, int8: the environment is not read
+        assert enc.name.endswith("+int8") and enc.dim == 384
+        assert not load_encoder(None, int8=False).name.endswith("+int8")
+        assert torch.get_num_threads() == 2
+        assert dict(os.environ) == before_env
+    finally:
+        torch.set_num_threads(before_threads)

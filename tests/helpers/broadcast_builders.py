@@ -16,6 +16,7 @@ from bot.status.model import StatusSnapshot
 from bot.status.statuspage import parse_document
 from bot.status.store import SavedState, StateStore
 from bot.templates import TemplateStore
+from bot.wiring import renderers
 from tests.helpers.status_builders import PROJECT, component, summary
 
 TEMPLATES = TemplateStore.from_paths([PROJECT / "data" / "templates"])
@@ -66,6 +67,7 @@ def broadcaster_for(
         subscriptions=SubscriptionStore(engine),
         outbox=Outbox(engine),
         composer=Composer(TEMPLATES),
+        renderers=renderers(),
     )
 
 

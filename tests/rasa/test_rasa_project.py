@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from bot.runner import RASA_DATA, RasaProject, rasa_env
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> RasaProject:
-    found = RasaProject.from_env(ROOT, tmp_path_factory.mktemp("rasa-checks"))
-    return RasaProject(
-        root=ROOT,
-        data_dir=found.data_dir,
-        rasa_bin=found.rasa_bin,
-        models_root=ROOT / ".faro/models",
-    )
+    data_dir = tmp_path_factory.mktemp("rasa-checks")
+    env = {**os.environ, "FARO_PROJECT_DIR": str(ROOT), "FARO_DATA_DIR": str(data_dir)}
+    return RasaProject.from_settings(Settings.from_env(env), models_root=ROOT / ".faro/models")
 
 
 def rasa(project: RasaProject, *args: str) -> subprocess.CompletedProcess[str]:

@@ -9,11 +9,12 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from bot.app import build_services, create_app
+from bot.app import create_app
 from bot.channels.web_push import PushHub
 from bot.conversation import BotMessage
 from bot.settings import Settings
 from bot.status.sources import decode
+from bot.wiring import build_services
 from faq_index import load_encoder
 
 REPO = Path(__file__).resolve().parents[2]

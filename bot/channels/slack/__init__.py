@@ -1,38 +1,31 @@
 """The Slack channel (slack-bolt): DMs and mentions for customers, ``/faro`` for staff.
 
-``slack_channel`` is the factory listed in ``bot.app.CHANNEL_FACTORIES``.
+:data:`SLACK` is the channel as ``bot.wiring`` registers it.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
+from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
 from bot.channels.slack.events import SlackHandlers, build_bolt_app
+from bot.channels.slack.markup import render
 from bot.channels.slack.push import SlackDeliverer
 from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.staff import StaffTools
 from bot.channels.slack.transport import SocketModeRunner, events_route
-
-if TYPE_CHECKING:
-    from bot.app import ChannelContext, ChannelParts
+from bot.conversation import BotMessage
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SlackSender", "make_client", "slack_channel"]
+__all__ = ["SLACK", "SlackSender", "make_client", "slack_channel"]
 
 
 def slack_channel(context: ChannelContext) -> ChannelParts | None:
     """Slack's routes and workers, or None (said once in the log) when not configured."""
-    from bot.app import ChannelParts
-
-    settings = context.settings
-    token, secret, app_token = (
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-    )
+    settings = context.settings.slack
+    token, secret, app_token = settings.bot_token, settings.signing_secret, settings.app_token
     if not token or not (secret or app_token):
         if token or secret or app_token:
             logger.warning(
@@ -43,7 +36,7 @@ def slack_channel(context: ChannelContext) -> ChannelParts | None:
         else:
             logger.info("Slack is off (FARO_SLACK_BOT_TOKEN and FARO_SLACK_SIGNING_SECRET unset)")
         return None
-    sender = SlackSender(make_client(token=token, base_url=settings.slack_api_url))
+    sender = SlackSender(make_client(token=token, base_url=settings.api_url))
     queue = TurnQueue()
     services = context.services
     handlers = SlackHandlers(
@@ -54,9 +47,9 @@ def slack_channel(context: ChannelContext) -> ChannelParts | None:
             status=services.status,
             faq=services.faq,
             store=services.store,
-            default_lang=settings.default_lang,
+            default_lang=context.settings.server.default_lang,
         ),
-        staff_users=frozenset(settings.slack_staff_users),
+        staff_users=frozenset(settings.staff_users),
     )
     if app_token:
         app = build_bolt_app(client=sender.client, signing_secret=None, handlers=handlers)
@@ -70,3 +63,12 @@ def slack_channel(context: ChannelContext) -> ChannelParts | None:
     return ChannelParts(
         routes=[events_route(app)], background=[queue], deliverer=SlackDeliverer(sender)
     )
+
+
+def render_broadcast(text: str) -> tuple[str, ...]:
+    """A broadcast as Slack gets it: the mrkdwn text of each section block."""
+    blocks, _fallback = render(BotMessage(text))
+    return tuple(b["text"]["text"] for b in blocks if b.get("type") == "section")
+
+
+SLACK = ChannelSpec(name="slack", build=slack_channel, render=render_broadcast)

@@ -11,16 +11,18 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.app import AppServices, ChannelContext, ChannelParts
+from bot.channels.base import ChannelContext, ChannelParts
 from bot.channels.slack import slack_channel
 from bot.conversation import Conversation
 from bot.faq_service import FaqService
+from bot.services import AppServices
 from bot.settings import Settings
 from bot.store import AppStore
 from bot.templates import TemplateStore
 from faq_index import FaqIndex, HashingEncoder, parse_faq_text
 from tests.bot.conftest import offline  # noqa: F401 - the loopback-only network guard
 from tests.bot.helpers import PROJECT_DIR, TEMPLATES_DIR, FakeConversation, FakeStatus
+from tests.helpers.app_services import app_services
 from tests.helpers.faq_builders import OUTAGE_FAQ_YAML
 from tests.helpers.slack_fake import BOT_TOKEN, SIGNING_SECRET, MockSlackApi, running_slack_api
 
@@ -60,7 +62,7 @@ def settings(tmp_path: Path, slack_api: MockSlackApi) -> Settings:
 @pytest.fixture
 def store(settings: Settings) -> Iterator[AppStore]:
     """A real app store on SQLite in the test's folder."""
-    s = AppStore(settings.database_url)
+    s = AppStore(settings.database.url)
     yield s
     s.dispose()
 
@@ -74,12 +76,12 @@ def status() -> FakeStatus:
 def services(settings: Settings, store: AppStore, status: FakeStatus) -> AppServices:
     """Real templates, store and FAQ index (hashing encoder); the status service faked."""
     index = FaqIndex.build(parse_faq_text(FAQ_WITH_PINGS), HashingEncoder())
-    return AppServices(
-        settings=settings,
+    return app_services(
+        settings,
         templates=TemplateStore.from_paths([TEMPLATES_DIR]),
         store=store,
         faq=FaqService(index=index, store=store),
-        status=status,  # type: ignore[arg-type]
+        status=status,
     )
 
 
@@ -113,10 +115,9 @@ def make_client(
     clients: list[TestClient] = []
 
     def make(conv: Conversation | None = None, **overrides: Any) -> TestClient:
-        from dataclasses import replace
 
         ctx = ChannelContext(
-            settings=replace(settings, **overrides),
+            settings=with_slack(settings, **overrides),
             conversation=conv or conversation,
             services=services,
         )
@@ -136,3 +137,11 @@ def make_client(
 def client(make_client: SlackClientFactory) -> TestClient:
     """The Slack channel over the FakeConversation."""
     return make_client()
+
+
+def with_slack(settings: Settings, **overrides: Any) -> Settings:
+    """``settings`` with its Slack section changed (``slack_staff_users=`` or ``staff_users=``)."""
+    from dataclasses import replace
+
+    section = {k.removeprefix("slack_"): v for k, v in overrides.items()}
+    return replace(settings, slack=replace(settings.slack, **section))

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.testclient import TestClient
 
-from bot.app import ChannelParts
+from bot.channels.base import ChannelParts
 from bot.channels.slack.events import SlackHandlers, build_bolt_app
 from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender, make_client

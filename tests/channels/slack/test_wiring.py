@@ -12,13 +12,15 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from actions import services as action_services
-from bot.app import AppServices, ChannelContext, create_app
+from bot.app import create_app
+from bot.channels.base import ChannelContext
 from bot.channels.slack import slack_channel
 from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.transport import SocketModeRunner
+from bot.services import AppServices
 from bot.settings import Settings, SettingsError
 from tests.bot.helpers import PROJECT_DIR, FakeConversation
-from tests.channels.slack.conftest import SlackClientFactory
+from tests.channels.slack.conftest import SlackClientFactory, with_slack
 from tests.helpers.slack_fake import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -48,19 +50,19 @@ def test_settings_read_slack_variables(tmp_path: Path) -> None:
             FARO_SLACK_STAFF_USERS=" U1, U2 ,",
         )
     )
-    assert settings.slack_bot_token == BOT_TOKEN
-    assert settings.slack_signing_secret == SIGNING_SECRET
-    assert settings.slack_app_token == APP_TOKEN
-    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
-    assert settings.slack_staff_users == ("U1", "U2")
+    assert settings.slack.bot_token == BOT_TOKEN
+    assert settings.slack.signing_secret == SIGNING_SECRET
+    assert settings.slack.app_token == APP_TOKEN
+    assert settings.slack.api_url == "http://127.0.0.1:9/api/"
+    assert settings.slack.staff_users == ("U1", "U2")
     shown = repr(settings)
     assert BOT_TOKEN not in shown and SIGNING_SECRET not in shown and APP_TOKEN not in shown
 
 
 def test_settings_default_to_slack_off(tmp_path: Path) -> None:
     settings = Settings.from_env(env(tmp_path))
-    assert settings.slack_bot_token is None and settings.slack_signing_secret is None
-    assert settings.slack_api_url is None and settings.slack_staff_users == ()
+    assert settings.slack.bot_token is None and settings.slack.signing_secret is None
+    assert settings.slack.api_url is None and settings.slack.staff_users == ()
 
 
 def test_a_bad_api_url_names_the_variable(tmp_path: Path) -> None:
@@ -70,7 +72,7 @@ def test_a_bad_api_url_names_the_variable(tmp_path: Path) -> None:
 
 def context(services: AppServices, **settings: object) -> ChannelContext:
     return ChannelContext(
-        settings=replace(services.settings, **settings),  # type: ignore[arg-type]
+        settings=with_slack(services.settings, **settings),
         conversation=FakeConversation(),
         services=services,
     )
@@ -125,7 +127,7 @@ async def test_an_app_token_selects_socket_mode(services: AppServices) -> None:
     try:
         assert isinstance(handler, AsyncSocketModeHandler)
         assert handler.app_token == APP_TOKEN
-        assert handler.client.web_client.base_url == services.settings.slack_api_url
+        assert handler.client.web_client.base_url == services.settings.slack.api_url
         assert handler.app.client.token == BOT_TOKEN
     finally:
         await handler.client.close()
@@ -141,7 +143,7 @@ def test_create_app_mounts_slack_when_configured(
         assert post_signed(client, b'{"type":"url_verification","challenge":"ok"}').json() == {
             "challenge": "ok"
         }
-    off = replace(services, settings=replace(services.settings, slack_bot_token=None))
+    off = replace(services, settings=with_slack(services.settings, bot_token=None))
     with TestClient(create_app(off)) as client:
         assert client.post("/slack/events", content=b"{}").status_code in (404, 405)
 

@@ -17,6 +17,7 @@ from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.store import TelegramStore
 from bot.channels.telegram.wiring import build_bot
 from bot.conversation import BotMessage, Turn
+from bot.settings import TelegramSettings
 from tests.helpers.telegram_fake import TOKEN, FakeBotApi
 
 SECRET = "webhook-secret_for-tests"
@@ -58,12 +59,10 @@ class ScriptedConversation:
 
 @dataclass(frozen=True)
 class TelegramTestSettings:
-    """The settings the channel reads (a subset of bot.settings.Settings)."""
+    """The settings the channel reads: Telegram's section and the app database."""
 
-    telegram_api_url: str
+    telegram: TelegramSettings
     database_url: str
-    telegram_token: str | None = TOKEN
-    telegram_secret: str | None = SECRET
 
 
 @pytest.fixture
@@ -76,7 +75,8 @@ async def api() -> AsyncIterator[FakeBotApi]:
 @pytest.fixture
 def settings(api: FakeBotApi, tmp_path: Path) -> TelegramTestSettings:
     return TelegramTestSettings(
-        telegram_api_url=api.url, database_url=f"sqlite:///{tmp_path / 'faro.db'}"
+        telegram=TelegramSettings(token=TOKEN, secret=SECRET, api_url=api.url),
+        database_url=f"sqlite:///{tmp_path / 'faro.db'}",
     )
 
 
@@ -90,7 +90,7 @@ async def channel(
     settings: TelegramTestSettings, conversation: ScriptedConversation
 ) -> AsyncIterator[TelegramChannel]:
     """A started channel against the fake (fast network backoff for tests)."""
-    bot = build_bot(settings, poll_timeout_s=1)
+    bot = build_bot(settings.telegram, poll_timeout_s=1)
     sender = TelegramSender(bot, limiter=RateLimiter(), backoff_s=0.05)
     made = TelegramChannel(
         bot=bot,

@@ -16,7 +16,7 @@ from tests.helpers.telegram_fake import ApiCall, Failure, FakeBotApi
 
 
 def sender_for(settings: TelegramTestSettings, **kwargs: object) -> TelegramSender:
-    return TelegramSender(build_bot(settings), backoff_s=0.05, **kwargs)  # type: ignore[arg-type]
+    return TelegramSender(build_bot(settings.telegram), backoff_s=0.05, **kwargs)  # type: ignore[arg-type]
 
 
 def max_per_window(calls: list[ApiCall], window: float = 1.0) -> int:
@@ -77,7 +77,7 @@ async def test_transient_server_errors_are_retried_with_backoff(
 ) -> None:
     api.fail_next("sendMessage", 2, Failure(status=502, retry_after=None))
     limiter = RateLimiter(chat_interval_s=0)  # so that only the backoff spaces the attempts
-    sender = TelegramSender(build_bot(settings), limiter=limiter, backoff_s=0.2)
+    sender = TelegramSender(build_bot(settings.telegram), limiter=limiter, backoff_s=0.2)
     await sender.send_message(7, "hello")
     calls = api.calls_of("sendMessage")
     assert [c.status for c in calls] == [502, 502, 200]
@@ -108,7 +108,7 @@ async def test_a_wrong_token_fails_without_showing_the_token(
 ) -> None:
     from dataclasses import replace
 
-    wrong = replace(settings, telegram_token="999:WrongTokenValue")
+    wrong = replace(settings, telegram=replace(settings.telegram, token="999:WrongTokenValue"))
     with pytest.raises(SendFailed) as raised:
         await sender_for(wrong).send_message(7, "hello")
     assert "WrongTokenValue" not in str(raised.value)

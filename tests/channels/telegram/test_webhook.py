@@ -156,7 +156,7 @@ async def test_duplicate_update_is_handled_once_even_after_a_restart(
     assert (await post(client, update)).json() == {"status": "duplicate"}
     # a new process (fresh memory, same database) does not answer it again
     restarted = TelegramChannel(
-        bot=build_bot(settings),
+        bot=build_bot(settings.telegram),
         conversation=conversation,
         store=TelegramStore(settings.database_url),
     )
@@ -284,7 +284,7 @@ async def test_full_backlog_answers_503_and_the_update_can_come_again(
             return await conversation.handle(turn)
 
     channel = TelegramChannel(
-        bot=build_bot(settings),
+        bot=build_bot(settings.telegram),
         conversation=SlowCore(),
         store=TelegramStore(settings.database_url),
         max_pending=1,
@@ -311,7 +311,7 @@ async def test_the_token_never_reaches_the_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     channel = TelegramChannel(
-        bot=build_bot(settings),
+        bot=build_bot(settings.telegram),
         conversation=conversation,
         store=TelegramStore(settings.database_url),
     )

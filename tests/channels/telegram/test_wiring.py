@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import CHANNEL_FACTORIES, ChannelContext
+from bot.channels.base import ChannelContext
 from bot.channels.telegram.webhook import WEBHOOK_PATH
-from bot.channels.telegram.wiring import telegram_channel
+from bot.channels.telegram.wiring import TELEGRAM, telegram_channel
 from bot.settings import Settings, SettingsError
+from bot.wiring import CHANNELS
 from tests.channels.telegram.conftest import SECRET, ScriptedConversation
 from tests.helpers.telegram_fake import TOKEN
 
@@ -25,8 +26,9 @@ def context(s: Settings) -> ChannelContext:
     return ChannelContext(settings=s, conversation=ScriptedConversation(), services=services)
 
 
-def test_the_app_loads_the_telegram_factory() -> None:
-    assert "bot.channels.telegram.wiring:telegram_channel" in CHANNEL_FACTORIES
+def test_the_wiring_registers_the_telegram_channel() -> None:
+    assert TELEGRAM in CHANNELS and TELEGRAM.build is telegram_channel
+    assert TELEGRAM.render("<b>&</b>") == ("&lt;b&gt;&amp;&lt;/b&gt;",)
 
 
 def test_without_a_token_telegram_is_off_and_says_so_once(
@@ -63,10 +65,10 @@ def test_settings_read_telegram_variables_and_hide_secrets(tmp_path: Path) -> No
         FARO_TELEGRAM_SECRET=SECRET,
         FARO_TELEGRAM_API_URL="http://127.0.0.1:8081/",
     )
-    assert (s.telegram_token, s.telegram_secret) == (TOKEN, SECRET)
-    assert s.telegram_api_url == "http://127.0.0.1:8081"
+    assert (s.telegram.token, s.telegram.secret) == (TOKEN, SECRET)
+    assert s.telegram.api_url == "http://127.0.0.1:8081"
     assert TOKEN not in repr(s) and SECRET not in repr(s)
-    assert settings(tmp_path).telegram_api_url == "https://api.telegram.org"
+    assert settings(tmp_path).telegram.api_url == "https://api.telegram.org"
 
 
 @pytest.mark.parametrize(

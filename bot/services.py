@@ -1,0 +1,51 @@
+"""What one app process serves with, built once by :mod:`bot.wiring`.
+
+Channels, the admin and the action server receive these through their
+constructors; nothing looks them up globally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from starlette.routing import BaseRoute
+
+from bot.broadcast.service import Subscriptions
+from bot.broadcast.watcher import Broadcaster
+from bot.channels.web_push import PushHub
+from bot.faq_service import FaqService
+from bot.settings import Settings
+from bot.status.service import LiveStatusService
+from bot.store import AppStore
+from bot.templates import TemplateStore
+
+
+class Background(Protocol):
+    """Something the app runs alongside requests (a poller, a sender)."""
+
+    async def start(self) -> None:
+        """Start working."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop and release resources."""
+        ...
+
+
+@dataclass(kw_only=True)
+class AppServices:
+    """Everything the app serves with; built once per process."""
+
+    settings: Settings
+    templates: TemplateStore
+    store: AppStore
+    faq: FaqService
+    status: LiveStatusService
+    # publish(conversation_id or None, BotMessage) to open widgets (and their history)
+    web_push: PushHub
+    # incident updates: who subscribed, what was broadcast, the outbox
+    subscriptions: Subscriptions
+    broadcaster: Broadcaster
+    background: list[Background] = field(default_factory=list)
+    routes: list[BaseRoute] = field(default_factory=list)

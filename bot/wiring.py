@@ -1,0 +1,212 @@
+"""The one place that builds Faro's parts from :class:`~bot.settings.Settings`.
+
+``faro up``/``faro serve`` (through :func:`bot.app.create_app`) and the CLI
+commands that need a part of the app (the database, the broadcaster, the
+dialogue core) all build it here, with plain imports. Adding a channel means
+writing its package and listing its :class:`~bot.channels.base.ChannelSpec`
+in :data:`CHANNELS`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from bot.admin import admin_routes
+from bot.broadcast.compose import Composer
+from bot.broadcast.delivery import DeliveryWorker
+from bot.broadcast.outbox import Outbox
+from bot.broadcast.service import Subscriptions
+from bot.broadcast.subscriptions import SubscriptionStore
+from bot.broadcast.watcher import Broadcaster
+from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec, Renderer
+from bot.channels.slack import SLACK
+from bot.channels.telegram.wiring import TELEGRAM
+from bot.channels.web import WEB
+from bot.channels.web_history import WebHistory
+from bot.channels.web_push import PushHub
+from bot.dialogue import RasaConversation
+from bot.faq_service import FaqReloader, FaqService
+from bot.faqdb.store import FaqStore
+from bot.rasa_client import RasaClient
+from bot.services import AppServices, Background
+from bot.settings import Settings
+from bot.status.live import LiveStatus
+from bot.status.store import StateStore
+from bot.status.times import zone_named
+from bot.status.wiring import STATE_FILE, StatusRuntime, build_runtime
+from bot.store import AppStore
+from bot.templates import TemplateStore
+from faq_index import Encoder, load_encoder
+
+logger = logging.getLogger(__name__)
+
+# Every channel the app can run; the web chat is always on.
+CHANNELS: tuple[ChannelSpec, ...] = (WEB, TELEGRAM, SLACK)
+
+
+def renderers() -> Mapping[str, Renderer]:
+    """How a broadcast text looks on each channel, by channel name."""
+    return {spec.name: spec.render for spec in CHANNELS}
+
+
+def configure_process(settings: Settings) -> None:
+    """Process-wide settings of libraries (torch's thread count), once at start."""
+    import torch
+
+    # One intra-op thread per worker: on small shared machines two measured ~6x slower.
+    torch.set_num_threads(settings.faq.embedding_threads)
+
+
+def open_store(settings: Settings) -> AppStore:
+    """The app database (raises ``StoreError`` with a clear message)."""
+    return AppStore(settings.database.url)
+
+
+def load_templates(settings: Settings) -> TemplateStore:
+    """The message templates (raises ``TemplateError`` on a bad file)."""
+    return TemplateStore.from_paths(settings.template_paths)
+
+
+def build_encoder(settings: Settings) -> Encoder:
+    """The embedding model the settings name (raises ``EncoderError``)."""
+    configure_process(settings)
+    return load_encoder(settings.faq.embedding_model, int8=settings.faq.embedding_int8)
+
+
+def build_status(settings: Settings, templates: TemplateStore) -> StatusRuntime:
+    """The status feed: live state restored from disk, poller, answers, webhook route."""
+    status = settings.status
+    runtime = build_runtime(
+        feed=status.feed,
+        templates=templates,
+        state_dir=settings.state_dir,
+        poll_interval_s=status.poll_interval_s,
+        webhook_token=status.webhook_token,
+        display_timezone=status.timezone,
+    )
+    logger.info(
+        "status feed: %s every %gs", runtime.poller.source.description, status.poll_interval_s
+    )
+    return runtime
+
+
+def saved_status(settings: Settings) -> LiveStatus:
+    """The last status the app saved (for CLI commands that do not poll)."""
+    live = LiveStatus(store=StateStore(settings.state_dir / STATE_FILE))
+    live.restore()
+    return live
+
+
+def build_broadcaster(
+    settings: Settings, store: AppStore, templates: TemplateStore, live: LiveStatus
+) -> Broadcaster:
+    """The broadcaster over the app database's subscriptions and outbox."""
+    return Broadcaster(
+        live=live,
+        subscriptions=SubscriptionStore(store.engine),
+        outbox=Outbox(store.engine),
+        composer=Composer(templates, tz=zone_named(settings.status.timezone)),
+        renderers=renderers(),
+    )
+
+
+def build_conversation(
+    settings: Settings, templates: TemplateStore
+) -> tuple[RasaConversation, RasaClient]:
+    """The dialogue core every channel talks to, and the Rasa client it uses."""
+    rasa = RasaClient(urls=settings.rasa.urls, timeout_s=settings.rasa.timeout_s)
+    conversation = RasaConversation(
+        rasa=rasa,
+        templates=templates,
+        max_chars=settings.server.max_message_chars,
+        default_lang=settings.server.default_lang,
+    )
+    return conversation, rasa
+
+
+def build_services(settings: Settings, *, encoder: Encoder | None = None) -> AppServices:
+    """Load templates, FAQ, encoder and status; raises a clear error on bad input."""
+    settings.require_secrets()
+    if settings.generated_secrets:
+        logger.info(
+            "one machine: %s kept in %s (set them to share them between replicas)",
+            " and ".join(settings.generated_secrets),
+            settings.data_dir / "secrets",
+        )
+    templates = load_templates(settings)
+    store = open_store(settings)
+    faq_store = FaqStore(store.engine)
+    faq = FaqService.from_store(
+        faq_store,
+        seed_paths=settings.faq.paths,
+        encoder=encoder or build_encoder(settings),
+        store=store,
+        cache_dir=settings.cache_dir / "faq",
+    )
+    status = build_status(settings, templates)
+    broadcaster = build_broadcaster(settings, store, templates, status.live)
+    background: list[Background] = [
+        status,
+        FaqReloader(faq, interval_s=settings.faq.poll_interval_s),
+    ]
+    routes = [
+        *status.routes,
+        *admin_routes(
+            password=settings.admin.password,
+            token=settings.admin.token,
+            session_secret=settings.web.session_secret,
+            faq_store=faq_store,
+            faq=faq,
+            app_store=store,
+            broadcaster=broadcaster,
+        ),
+    ]
+    return AppServices(
+        settings=settings,
+        templates=templates,
+        store=store,
+        faq=faq,
+        status=status.service,
+        web_push=PushHub(WebHistory(settings.database.url)),
+        subscriptions=Subscriptions(
+            broadcaster.subscriptions,
+            templates=templates,
+            live=status.live,
+            matcher=status.service.matcher,
+        ),
+        broadcaster=broadcaster,
+        background=background,
+        routes=routes,
+    )
+
+
+def build_channels(context: ChannelContext) -> list[ChannelParts]:
+    """Every configured channel's parts (a channel that is off says so once in the log)."""
+    return [parts for spec in CHANNELS if (parts := spec.build(context)) is not None]
+
+
+def delivery_worker(services: AppServices, channels: list[ChannelParts]) -> DeliveryWorker:
+    """The outbox worker sending broadcasts through each running channel's deliverer."""
+    broadcaster = services.broadcaster
+    deliverers = [c.deliverer for c in channels if c.deliverer is not None]
+    worker = DeliveryWorker(broadcaster.outbox, broadcaster.subscriptions, deliverers)
+    broadcaster.on_created = worker.wake
+    return worker
+
+
+__all__ = [
+    "CHANNELS",
+    "build_broadcaster",
+    "build_channels",
+    "build_conversation",
+    "build_encoder",
+    "build_services",
+    "build_status",
+    "configure_process",
+    "delivery_worker",
+    "load_templates",
+    "open_store",
+    "renderers",
+    "saved_status",
+]
