@@ -21,10 +21,6 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-import actions
-from actions import services as action_services
-from actions.ports import StatusService
-from bot.action_server import action_route
 from bot.admin import admin_routes
 from bot.broadcast.compose import Composer
 from bot.broadcast.delivery import Deliverer, DeliveryWorker
@@ -34,11 +30,13 @@ from bot.broadcast.subscriptions import SubscriptionStore
 from bot.broadcast.watcher import Broadcaster
 from bot.channels.web import web_channel
 from bot.channels.web_push import PushHub
-from bot.conversation import Conversation
+from bot.core.messages import Conversation
+from bot.core.ports import ActionServices, StatusService
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
-from bot.rasa_client import RasaClient
+from bot.rasa.action_server import action_route
+from bot.rasa.client import RasaClient
 from bot.settings import Settings
 from bot.store import AppStore
 from bot.templates import TemplateStore
@@ -164,13 +162,11 @@ def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServ
 def create_app(services: AppServices) -> Starlette:
     """Wire the routes of one app process around ``services``."""
     settings = services.settings
-    action_services.configure(
-        action_services.Services(
-            faq=services.faq,
-            status=services.status,
-            templates=services.templates,
-            subscriptions=services.subscriptions,
-        )
+    action_services = ActionServices(
+        faq=services.faq,
+        status=services.status,
+        templates=services.templates,
+        subscriptions=services.subscriptions,
     )
     rasa = RasaClient(urls=settings.rasa_urls, timeout_s=settings.rasa_timeout_s)
     conversation = RasaConversation(
@@ -221,7 +217,7 @@ def create_app(services: AppServices) -> Starlette:
     routes: Sequence[BaseRoute] = [
         Route("/", index),
         Route("/health", health),
-        action_route(actions=actions.ALL_ACTIONS, token=settings.action_token),
+        action_route(services=action_services, token=settings.action_token),
         *web.routes,
         *services.routes,
         *(route for c in channels for route in c.routes),

@@ -103,7 +103,7 @@ def channel_messages(channel: str, text: str) -> tuple[str, ...]:
         return tuple(render_html(part) for part in split_text(text))
     if channel == "slack":
         from bot.channels.slack.markup import render
-        from bot.conversation import BotMessage
+        from bot.core.messages import BotMessage
 
         blocks, _fallback = render(BotMessage(text))
         return tuple(b["text"]["text"] for b in blocks if b.get("type") == "section")

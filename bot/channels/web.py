@@ -31,7 +31,7 @@ from bot.channels.web_banner import StatusBanner
 from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_origin
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
 from bot.channels.web_push import PushHub, WebDeliverer, event_stream
-from bot.conversation import BotMessage, Conversation, Turn
+from bot.core.messages import BotMessage, Conversation, Turn
 from bot.http_body import BadContentLength, BodyTooLarge, read_limited
 
 if TYPE_CHECKING:
@@ -351,8 +351,8 @@ def _render(message: BotMessage) -> dict[str, Any]:
     out: dict[str, Any] = {"role": "bot", "text": message.text}
     if message.buttons:
         out["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-    if message.custom:
-        out["custom"] = message.custom
+    if message.status is not None:
+        out["status"] = message.status.to_json()
     return out
 
 

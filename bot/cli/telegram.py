@@ -86,7 +86,7 @@ async def _poll(settings: Any, timeout: int) -> None:
     from bot.channels.telegram.polling import LongPoller, PollingError
     from bot.channels.telegram.wiring import build_channel
     from bot.dialogue import RasaConversation
-    from bot.rasa_client import RasaClient
+    from bot.rasa.client import RasaClient
     from bot.templates import TemplateError, TemplateStore
 
     try:

@@ -12,7 +12,7 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.push import TelegramDeliverer
 from bot.channels.telegram.store import TelegramStore
 from bot.channels.telegram.webhook import WEBHOOK_PATH, webhook_route
-from bot.conversation import Conversation
+from bot.core.messages import Conversation
 
 if TYPE_CHECKING:
     from bot.app import ChannelContext, ChannelParts
