@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.ports import Reply
+from bot.core.ports import Reply
 from bot.status.answers import AnswerWriter
 from bot.status.components import ComponentMatcher, load_aliases
 from bot.status.live import LiveStatus

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from bot.app import build_services, create_app
 from bot.channels.web_push import PushHub
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 from bot.settings import Settings
 from bot.status.sources import decode
 from faq_index import load_encoder

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from bot.app import AppServices, ChannelContext, ChannelParts
 from bot.channels.slack import slack_channel
-from bot.conversation import Conversation
+from bot.core.messages import Conversation
 from bot.faq_service import FaqService
 from bot.settings import Settings
 from bot.store import AppStore

@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels.slack.errors import SlackSendError
 from bot.channels.slack.sender import SlackSender, make_client
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 from bot.stack import free_port
 from tests.helpers.slack_fake import BOT_TOKEN, MockSlackApi, Script
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from actions.ports import Reply
+from bot.core.ports import Reply
 from bot.channels.slack.staff import USAGE, parse
 from bot.store import AppStore
 from tests.bot.helpers import FakeStatus
