@@ -11,7 +11,6 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from actions import services as action_services
 from bot.app import AppServices, ChannelContext, create_app
 from bot.channels.slack import slack_channel
 from bot.channels.slack.queue import TurnQueue
@@ -132,9 +131,8 @@ async def test_an_app_token_selects_socket_mode(services: AppServices) -> None:
 
 
 def test_create_app_mounts_slack_when_configured(
-    services: AppServices, monkeypatch: pytest.MonkeyPatch
+    services: AppServices,
 ) -> None:
-    monkeypatch.setattr(action_services, "_services", None)
     app = create_app(services)
     with TestClient(app) as client:
         assert client.post("/slack/events", content=b"{}").status_code == 401
