@@ -77,7 +77,7 @@ def test_status_question_gets_the_live_incident(
 
 def test_a_status_answer_is_one_message_with_its_card_and_no_empty_bubble(stack: Stack) -> None:
     # Rasa's REST channel sends the card as a second, text-less reply; the app merges it.
-    messages = stack.chat("is the app down?")["messages"]
+    messages = stack.chat("is something broken right now?")["messages"]
     assert all(str(m.get("text") or "").strip() for m in messages), messages
     [answered] = [m for m in messages if "status" in m]
     assert answered is messages[0] and open_incident()["name"] in answered["text"]
