@@ -1,5 +1,9 @@
 """Faro's Rasa custom actions (rasa-sdk), served by the app at POST /webhook."""
 
+from __future__ import annotations
+
+from rasa_sdk import Action
+
 from actions.chitchat import (
     ActionBotChallenge,
     ActionGoodbye,
@@ -10,16 +14,34 @@ from actions.chitchat import (
 from actions.faq import ActionAnswerFaq
 from actions.status import ActionIncidentStatus
 from actions.subscriptions import ActionSubscribe, ActionUnsubscribe
+from bot.core.ports import ActionServices
 
-# Registered explicitly with rasa-sdk's executor by the app (no package scan).
-ALL_ACTIONS = (
-    ActionAnswerFaq,
-    ActionIncidentStatus,
-    ActionGreet,
-    ActionGoodbye,
-    ActionThanks,
-    ActionBotChallenge,
-    ActionRequestHuman,
-    ActionSubscribe,
-    ActionUnsubscribe,
-)
+
+def build_actions(services: ActionServices) -> list[Action]:
+    """Every Faro action, built on ``services`` (registered with rasa-sdk's executor)."""
+    templates, subscriptions = services.templates, services.subscriptions
+    return [
+        ActionAnswerFaq(faq=services.faq, templates=templates),
+        ActionIncidentStatus(status=services.status, subscriptions=subscriptions),
+        ActionGreet(templates=templates),
+        ActionGoodbye(templates=templates),
+        ActionThanks(templates=templates),
+        ActionBotChallenge(templates=templates),
+        ActionRequestHuman(templates=templates),
+        ActionSubscribe(templates=templates, subscriptions=subscriptions),
+        ActionUnsubscribe(templates=templates, subscriptions=subscriptions),
+    ]
+
+
+__all__ = [
+    "ActionAnswerFaq",
+    "ActionBotChallenge",
+    "ActionGoodbye",
+    "ActionGreet",
+    "ActionIncidentStatus",
+    "ActionRequestHuman",
+    "ActionSubscribe",
+    "ActionThanks",
+    "ActionUnsubscribe",
+    "build_actions",
+]

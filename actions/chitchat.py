@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
-from actions.common import user_lang, utter
-from actions.ports import Reply
+from actions.common import required, user_lang
+from bot.core import BotMessage, Templates
+from bot.rasa.dispatch import utter
 
 
 class _TemplateAction(Action):
@@ -18,13 +18,16 @@ class _TemplateAction(Action):
     action_name: ClassVar[str] = ""
     template: ClassVar[str] = ""
 
+    def __init__(self, *, templates: Templates) -> None:
+        self._templates = required(templates, "templates", self.action_name)
+
     def name(self) -> str:
         return self.action_name
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        utter(dispatcher, Reply(services.get().templates.render(self.template, user_lang(tracker))))
+        utter(dispatcher, BotMessage(self._templates.render(self.template, user_lang(tracker))))
         return []
 
 

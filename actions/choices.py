@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Any
 
+from bot.rasa import payloads
+
 _ORDINALS = {
     1: ("1", "first", "primera", "primero", "uno"),
     2: ("2", "second", "two", "segunda", "segundo", "dos"),
@@ -14,7 +16,6 @@ _ORDINALS = {
     5: ("5", "fifth", "five", "quinta", "quinto", "cinco"),
 }
 _LAST = ("last", "ultima", "ultimo")
-_CHOSEN = re.compile(r'^/choose_faq\{"faq_id":\s?"([a-z0-9][a-z0-9_-]{0,80})"\}$')
 
 
 def offered_faq_ids(events: list[dict[str, Any]]) -> list[str]:
@@ -23,7 +24,7 @@ def offered_faq_ids(events: list[dict[str, Any]]) -> list[str]:
         if event.get("event") != "bot":
             continue
         buttons = (event.get("data") or {}).get("buttons") or []
-        ids = [m.group(1) for b in buttons if (m := _CHOSEN.match(str(b.get("payload", ""))))]
+        ids = [i for b in buttons if (i := payloads.chosen_faq(str(b.get("payload", ""))))]
         if ids:
             return ids
         return []

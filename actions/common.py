@@ -1,16 +1,22 @@
-"""Helpers every action shares: the user's language and text, replies to the dispatcher."""
+"""Helpers every action shares: the user's language and text, required services."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
-
-from actions.ports import Reply
 
 LANGUAGES = ("en", "es")
 DEFAULT_LANG = "en"
+
+T = TypeVar("T")
+
+
+def required(service: T | None, what: str, action: str) -> T:
+    """``service``, or a TypeError naming what ``action`` lacks (at construction, not per turn)."""
+    if service is None:
+        raise TypeError(f"{action} needs {what}")
+    return service
 
 
 def user_metadata(tracker: Tracker) -> dict[str, Any]:
@@ -31,22 +37,3 @@ def user_lang(tracker: Tracker) -> str:
 def user_text(tracker: Tracker) -> str:
     """What the user typed last."""
     return str(tracker.latest_message.get("text") or "")
-
-
-def utter(dispatcher: CollectingDispatcher, reply: Reply) -> None:
-    """Send one :class:`Reply` through rasa-sdk's dispatcher."""
-    buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
-    if reply.custom:
-        dispatcher.utter_message(
-            text=reply.text or None, buttons=buttons, json_message=reply.custom
-        )
-    else:
-        dispatcher.utter_message(text=reply.text, buttons=buttons)
-
-
-def choose_payload(faq_id: str) -> str:
-    """The button payload that selects one FAQ entry (Rasa intent syntax)."""
-    return '/choose_faq{"faq_id":"' + faq_id + '"}'
-
-
-HUMAN_PAYLOAD = "/request_human"

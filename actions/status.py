@@ -7,12 +7,19 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
-from actions.common import user_lang, user_text, utter
+from actions.common import required, user_lang, user_text
+from bot.core import StatusService, SubscriptionService
+from bot.rasa.dispatch import utter
 
 
 class ActionIncidentStatus(Action):
     """Answers "is it down?" and "when will it be fixed?" from the status service."""
+
+    def __init__(
+        self, *, status: StatusService, subscriptions: SubscriptionService | None = None
+    ) -> None:
+        self._status = required(status, "the status service", self.name())
+        self._subscriptions = subscriptions
 
     def name(self) -> str:
         return "action_incident_status"
@@ -21,14 +28,12 @@ class ActionIncidentStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        reply = services.get().status.status_reply(
-            user_text(tracker), user_lang(tracker), eta=intent == "ask_eta"
-        )
+        lang = user_lang(tracker)
+        reply = self._status.status_reply(user_text(tracker), lang, eta=intent == "ask_eta")
         utter(dispatcher, reply)
-        subscriptions = services.get().subscriptions
-        incident_id = (reply.custom.get("status") or {}).get("incident_id")
-        if subscriptions is not None and incident_id:
-            offer = subscriptions.after_status(tracker.sender_id, user_lang(tracker), incident_id)
+        incident_id = reply.status.incident_id if reply.status else None
+        if self._subscriptions is not None and incident_id:
+            offer = self._subscriptions.after_status(tracker.sender_id, lang, incident_id)
             if offer is not None:
                 utter(dispatcher, offer)
         return []

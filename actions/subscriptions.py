@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
-from actions.common import user_lang, user_text, utter
-from actions.ports import Reply, SubscriptionService
+from actions.common import required, user_lang, user_text
+from bot.core import BotMessage, SubscriptionService, Templates
+from bot.rasa.dispatch import utter
 
 
 class _SubscriptionAction(Action):
@@ -18,10 +18,17 @@ class _SubscriptionAction(Action):
     action_name: ClassVar[str] = ""
     unavailable: ClassVar[str] = ""
 
+    def __init__(
+        self, *, templates: Templates, subscriptions: SubscriptionService | None = None
+    ) -> None:
+        self._templates = required(templates, "templates", self.action_name)
+        # Optional: without subscriptions (no database for them) the action says so.
+        self._subscriptions = subscriptions
+
     def name(self) -> str:
         return self.action_name
 
-    def answer(self, service: SubscriptionService, tracker: Tracker, lang: str) -> Reply:
+    def answer(self, service: SubscriptionService, tracker: Tracker, lang: str) -> BotMessage:
         """The reply to the user (and the change made)."""
         raise NotImplementedError
 
@@ -29,11 +36,10 @@ class _SubscriptionAction(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = user_lang(tracker)
-        service = services.get().subscriptions
-        if service is None:
-            utter(dispatcher, Reply(services.get().templates.render(self.unavailable, lang)))
+        if self._subscriptions is None:
+            utter(dispatcher, BotMessage(self._templates.render(self.unavailable, lang)))
         else:
-            utter(dispatcher, self.answer(service, tracker, lang))
+            utter(dispatcher, self.answer(self._subscriptions, tracker, lang))
         return []
 
 
@@ -43,7 +49,7 @@ class ActionSubscribe(_SubscriptionAction):
     action_name = "action_subscribe"
     unavailable = "subscribe.unavailable"
 
-    def answer(self, service: SubscriptionService, tracker: Tracker, lang: str) -> Reply:
+    def answer(self, service: SubscriptionService, tracker: Tracker, lang: str) -> BotMessage:
         """Subscribe, to the components the text names if any."""
         return service.subscribe(tracker.sender_id, user_text(tracker), lang)
 
@@ -54,6 +60,6 @@ class ActionUnsubscribe(_SubscriptionAction):
     action_name = "action_unsubscribe"
     unavailable = "unsubscribe.not_subscribed"
 
-    def answer(self, service: SubscriptionService, tracker: Tracker, lang: str) -> Reply:
+    def answer(self, service: SubscriptionService, tracker: Tracker, lang: str) -> BotMessage:
         """Unsubscribe."""
         return service.unsubscribe(tracker.sender_id, lang)

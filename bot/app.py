@@ -19,10 +19,11 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.action_server import action_route
 from bot.channels.base import ChannelContext
+from bot.core.ports import ActionServices
+from bot.rasa.action_server import action_route
 from bot.services import AppServices, Background
-from bot.wiring import build_channels, build_conversation, delivery_worker
+from bot.wiring import build_channels, build_conversation, build_web_push, delivery_worker
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,12 @@ def create_app(services: AppServices) -> Starlette:
     """Wire the routes of one app process around ``services``."""
     settings = services.settings
     conversation, rasa = build_conversation(settings, services.templates)
+    action_services = ActionServices(
+        faq=services.faq,
+        status=services.status,
+        templates=services.templates,
+        subscriptions=services.subscriptions,
+    )
 
     async def health(request: Request) -> Response:
         rasa_ok = await rasa.healthy()
@@ -46,7 +53,10 @@ def create_app(services: AppServices) -> Starlette:
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html")
 
-    context = ChannelContext(settings=settings, conversation=conversation, services=services)
+    web_push = build_web_push(services)
+    context = ChannelContext(
+        settings=settings, conversation=conversation, services=services, web_push=web_push
+    )
     channels = build_channels(context)
     background: list[Background] = [
         *services.background,
@@ -69,7 +79,7 @@ def create_app(services: AppServices) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/", index),
         Route("/health", health),
-        action_route(services=services, token=settings.rasa.action_token),
+        action_route(services=action_services, token=settings.rasa.action_token),
         *services.routes,
         *(route for c in channels for route in c.routes),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -77,4 +87,5 @@ def create_app(services: AppServices) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services
     app.state.conversation = conversation
+    app.state.web_push = web_push
     return app

@@ -1,6 +1,7 @@
 """The dialogue core: cleans a turn, picks its language, asks Rasa, maps replies.
 
-Implements :class:`bot.conversation.Conversation` for every channel.
+Implements :class:`bot.core.messages.Conversation` for every channel; Rasa's payload
+syntax and reply dicts are handled by the edge (:mod:`bot.rasa`).
 """
 
 from __future__ import annotations
@@ -9,21 +10,17 @@ import logging
 import re
 import unicodedata
 from collections import OrderedDict
-from typing import Any
 
-from bot.conversation import BotMessage, Button, Turn
+from bot.core.messages import BotMessage, Turn
 from bot.language import guess_language
-from bot.rasa_client import DialogueError, RasaClient
+from bot.rasa import payloads
+from bot.rasa.client import DialogueError, RasaClient
+from bot.rasa.replies import from_rest
 from bot.settings import LANGUAGES
 from bot.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
 
-# Payloads the bot itself puts on buttons; anything else a client sends back
-# as a "button press" is treated as typed text.
-_PAYLOAD = re.compile(
-    r'^/(?:choose_faq\{"faq_id":\s?"[a-z0-9][a-z0-9_-]{0,80}"\}|request_human|ask_status|ask_eta|subscribe|unsubscribe)\Z'
-)
 _LANG_MEMORY = 50_000
 
 
@@ -64,7 +61,9 @@ class RasaConversation:
 
     async def handle(self, turn: Turn) -> list[BotMessage]:
         """Process one turn; never raises for bad input or a failed dependency."""
-        payload = turn.payload if turn.payload and _PAYLOAD.match(turn.payload) else None
+        # Only payloads the bot itself issued go to Rasa as they are; anything
+        # else a client sends back as a "button press" is treated as typed text.
+        payload = turn.payload if turn.payload and payloads.is_bot_payload(turn.payload) else None
         text = clean_text(turn.text or "")
         lang = self._language(turn, text)
         if payload is None:
@@ -85,7 +84,7 @@ class RasaConversation:
         except DialogueError as exc:
             logger.error("turn for %s failed: %s", turn.channel, exc)
             return [BotMessage(self._templates.render("dialogue_unavailable", lang))]
-        return [m for m in (_to_message(r) for r in replies) if m is not None]
+        return from_rest(replies)
 
     def _language(self, turn: Turn, text: str) -> str:
         """The channel's language if known, else a guess that sticks to the conversation."""
@@ -100,16 +99,3 @@ class RasaConversation:
         while len(self._langs) > _LANG_MEMORY:
             self._langs.popitem(last=False)
         return lang
-
-
-def _to_message(reply: dict[str, Any]) -> BotMessage | None:
-    text = reply.get("text") or ""
-    buttons = tuple(
-        Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
-        for b in reply.get("buttons") or ()
-        if isinstance(b, dict)
-    )
-    custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else {}
-    if not text and not buttons and not custom:
-        return None
-    return BotMessage(text=str(text), buttons=buttons, custom=custom or {})

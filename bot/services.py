@@ -13,7 +13,6 @@ from starlette.routing import BaseRoute
 
 from bot.broadcast.service import Subscriptions
 from bot.broadcast.watcher import Broadcaster
-from bot.channels.web_push import PushHub
 from bot.faq_service import FaqService
 from bot.settings import Settings
 from bot.status.service import LiveStatusService
@@ -42,8 +41,6 @@ class AppServices:
     store: AppStore
     faq: FaqService
     status: LiveStatusService
-    # publish(conversation_id or None, BotMessage) to open widgets (and their history)
-    web_push: PushHub
     # incident updates: who subscribed, what was broadcast, the outbox
     subscriptions: Subscriptions
     broadcaster: Broadcaster

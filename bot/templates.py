@@ -31,7 +31,7 @@ class TemplateError(ValueError):
 
 
 class TemplateStore:
-    """Templates keyed by name then language; implements actions' ``Templates`` port."""
+    """Templates keyed by name then language; implements the core's ``Templates`` port."""
 
     def __init__(self, templates: Mapping[str, Mapping[str, str]]) -> None:
         self._templates = {k: dict(v) for k, v in templates.items()}

@@ -28,7 +28,7 @@ from bot.channels.web_push import PushHub
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
-from bot.rasa_client import RasaClient
+from bot.rasa.client import RasaClient
 from bot.services import AppServices, Background
 from bot.settings import Settings
 from bot.status.live import LiveStatus
@@ -168,7 +168,6 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         store=store,
         faq=faq,
         status=status.service,
-        web_push=PushHub(WebHistory(settings.database.url)),
         subscriptions=Subscriptions(
             broadcaster.subscriptions,
             templates=templates,
@@ -179,6 +178,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         background=background,
         routes=routes,
     )
+
+
+def build_web_push(services: AppServices) -> PushHub:
+    """The hub that stores and pushes messages to open widgets."""
+    return PushHub(WebHistory(services.settings.database.url))
 
 
 def build_channels(context: ChannelContext) -> list[ChannelParts]:

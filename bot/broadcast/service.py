@@ -1,19 +1,18 @@
-"""The ``SubscriptionService`` port (actions/ports.py): subscribe, unsubscribe, offer once."""
+"""The ``SubscriptionService`` port (bot/core/ports.py): subscribe, unsubscribe, offer once."""
 
 from __future__ import annotations
 
 import logging
 
-from actions.ports import Reply
 from bot.broadcast.subscriptions import SubscribeOutcome, SubscriptionStore, recipient_for
+from bot.core.messages import BotMessage, Button
+from bot.rasa import payloads
 from bot.status.components import ComponentMatcher
 from bot.status.live import LiveStatus
 from bot.status.wording import join_names
 from bot.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
-
-SUBSCRIBE_PAYLOAD = "/subscribe"
 
 
 class Subscriptions:
@@ -32,36 +31,36 @@ class Subscriptions:
         self._live = live
         self._matcher = matcher or ComponentMatcher()
 
-    def subscribe(self, conversation_id: str, text: str, lang: str) -> Reply:
+    def subscribe(self, conversation_id: str, text: str, lang: str) -> BotMessage:
         """Subscribe to the components ``text`` names (none named: every incident)."""
         recipient = recipient_for(conversation_id, lang)
         if recipient is None:
-            return Reply(self._templates.render("subscribe.unavailable", lang))
+            return BotMessage(self._templates.render("subscribe.unavailable", lang))
         snapshot = self._live.snapshot if self._live else None
         components = [c.name for c in self._matcher.match(text, snapshot)] if snapshot else []
         outcome = self.store.subscribe(recipient, components)
         logger.info("subscription %s (%d components)", outcome.value, len(components))
         if outcome is SubscribeOutcome.UNCHANGED:
-            return Reply(self._templates.render("subscribe.already", lang))
+            return BotMessage(self._templates.render("subscribe.already", lang))
         if components:
-            return Reply(
+            return BotMessage(
                 self._templates.render(
                     "subscribe.confirmed.components",
                     lang,
                     components=join_names(components, lang=lang),
                 )
             )
-        return Reply(self._templates.render("subscribe.confirmed", lang))
+        return BotMessage(self._templates.render("subscribe.confirmed", lang))
 
-    def unsubscribe(self, conversation_id: str, lang: str) -> Reply:
+    def unsubscribe(self, conversation_id: str, lang: str) -> BotMessage:
         """Stop updates (also what Telegram's /stop does)."""
         if self.store.unsubscribe(conversation_id):
-            return Reply(self._templates.render("unsubscribe.confirmed", lang))
-        return Reply(self._templates.render("unsubscribe.not_subscribed", lang))
+            return BotMessage(self._templates.render("unsubscribe.confirmed", lang))
+        return BotMessage(self._templates.render("unsubscribe.not_subscribed", lang))
 
     def after_status(
         self, conversation_id: str, lang: str, incident_id: str | None
-    ) -> Reply | None:
+    ) -> BotMessage | None:
         """Remember who asked about an open incident; offer a subscription once."""
         snapshot = self._live.snapshot if self._live else None
         incident = None
@@ -75,7 +74,7 @@ class Subscriptions:
             return None
         if not self.store.asked_about(incident.id, recipient):
             return None
-        return Reply(
+        return BotMessage(
             self._templates.render("subscribe.offer", lang),
-            buttons=((self._templates.render("button_subscribe", lang), SUBSCRIBE_PAYLOAD),),
+            buttons=(Button(self._templates.render("button_subscribe", lang), payloads.SUBSCRIBE),),
         )

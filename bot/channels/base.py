@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from starlette.routing import BaseRoute
 
 from bot.broadcast.delivery import Deliverer
-from bot.conversation import Conversation
+from bot.channels.web_push import PushHub
+from bot.core.messages import Conversation
 from bot.services import AppServices, Background
 from bot.settings import Settings
 
@@ -26,6 +27,8 @@ class ChannelContext:
     settings: Settings
     conversation: Conversation
     services: AppServices
+    # publish(conversation_id or None, BotMessage) to open widgets (and their history)
+    web_push: PushHub
 
 
 @dataclass(kw_only=True)

@@ -32,7 +32,7 @@ from bot.channels.web_banner import StatusBanner
 from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_origin
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
 from bot.channels.web_push import PushHub, WebDeliverer, event_stream
-from bot.conversation import BotMessage, Conversation, Turn
+from bot.core.messages import BotMessage, Conversation, Turn
 from bot.http_body import BadContentLength, BodyTooLarge, read_limited
 
 logger = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ def chat_routes(
 def web_channel(ctx: ChannelContext) -> ChannelParts:
     """The web channel of the app: routes, the push hub and the banner wired to the status."""
     settings = ctx.settings
-    hub = ctx.services.web_push
+    hub = ctx.web_push
     banner = StatusBanner(ctx.services.status)
 
     def status_changed(_snapshot: object) -> None:
@@ -351,8 +351,8 @@ def _render(message: BotMessage) -> dict[str, Any]:
     out: dict[str, Any] = {"role": "bot", "text": message.text}
     if message.buttons:
         out["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-    if message.custom:
-        out["custom"] = message.custom
+    if message.status is not None:
+        out["status"] = message.status.to_json()
     return out
 
 

@@ -7,13 +7,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from actions.ports import StatusService
+from bot.core.messages import Phase
+from bot.core.ports import StatusService
 
 logger = logging.getLogger(__name__)
 
 # Phases of a status answer during which the widget shows the banner.
 ACTIVE_PHASES = frozenset(
-    {"investigating", "identified", "monitoring", "unknown", "maintenance_in_progress", "component"}
+    {
+        Phase.INVESTIGATING,
+        Phase.IDENTIFIED,
+        Phase.MONITORING,
+        Phase.UNKNOWN,
+        Phase.MAINTENANCE_IN_PROGRESS,
+        Phase.COMPONENT,
+    }
 )
 LANGS = ("en", "es")
 
@@ -54,14 +62,15 @@ class StatusBanner:
         except Exception:  # the banner is optional: never break the widget for it
             logger.exception("status banner: the status service failed")
             return {"active": False, "phase": "unavailable"}
-        info = reply.custom.get("status", {}) if isinstance(reply.custom, dict) else {}
-        phase = str(info.get("phase") or "")
-        active = phase in ACTIVE_PHASES
+        card = reply.status
+        if card is None:  # a status service answering without its card: nothing to show
+            return {"active": False, "phase": ""}
+        active = card.phase in ACTIVE_PHASES
         return {
             "active": active,
-            "phase": phase,
+            "phase": card.phase.value,
             "text": reply.text if active else "",
-            "as_of": info.get("as_of"),
-            "incident_id": info.get("incident_id"),
-            "stale": bool(info.get("stale")),
+            "as_of": card.as_of.isoformat() if card.as_of else None,
+            "incident_id": card.incident_id,
+            "stale": card.stale,
         }

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.conversation import BotMessage, Button
+from bot.core.messages import BotMessage, Button, StatusCard
 from bot.db import as_utc, create_engine
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ web_messages = sa.Table(
     sa.Column("conversation_id", sa.String(200), nullable=False),
     sa.Column("role", sa.String(8), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
-    sa.Column("extra", sa.Text, nullable=False, default="{}"),  # buttons, custom (JSON)
+    sa.Column("extra", sa.Text, nullable=False, default="{}"),  # buttons, status (JSON)
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_web_messages_conversation_id_id", "conversation_id", "id"),
 )
@@ -65,7 +65,7 @@ class StoredMessage:
     text: str
     at: datetime
     buttons: tuple[Button, ...] = ()
-    custom: dict[str, Any] = field(default_factory=dict)
+    status: StatusCard | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape the widget renders."""
@@ -77,8 +77,8 @@ class StoredMessage:
         }
         if self.buttons:
             out["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
-        if self.custom:
-            out["custom"] = self.custom
+        if self.status is not None:
+            out["status"] = self.status.to_json()
         return out
 
 
@@ -197,7 +197,7 @@ def _insert(
         }
         result = conn.execute(_INSERT, row)
         (new_id,) = result.inserted_primary_key or (0,)
-        stored.append(StoredMessage(int(new_id), role, m.text, at, m.buttons, m.custom))
+        stored.append(StoredMessage(int(new_id), role, m.text, at, m.buttons, m.status))
     return stored
 
 
@@ -212,8 +212,8 @@ def _extra(message: BotMessage) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if message.buttons:
         extra["buttons"] = [[b.title, b.payload] for b in message.buttons]
-    if message.custom:
-        extra["custom"] = message.custom
+    if message.status is not None:
+        extra["status"] = message.status.to_json()
     return extra
 
 
@@ -226,5 +226,13 @@ def _message(row: Any) -> StoredMessage:
         text=str(row["text"]),
         at=as_utc(at),
         buttons=tuple(Button(t, p) for t, p in extra.get("buttons", ())),
-        custom=dict(extra.get("custom", {})),
+        status=_stored_card(extra),
     )
+
+
+def _stored_card(extra: dict[str, Any]) -> StatusCard | None:
+    """The status card of a stored row; rows from before the typed card kept Rasa's ``custom``."""
+    if "status" in extra:
+        return StatusCard.from_json(extra["status"])
+    custom = extra.get("custom")
+    return StatusCard.from_json(custom.get("status")) if isinstance(custom, dict) else None

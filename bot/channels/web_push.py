@@ -22,7 +22,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from bot.channels.web_history import BROADCAST, StoredMessage, WebHistory
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
-"""The ``StatusService`` port (actions/ports.py) implemented on the live status."""
+"""The ``StatusService`` port (bot/core/ports.py) implemented on the live status."""
 
 from __future__ import annotations
 
 import logging
 
-from actions.ports import Reply
+from bot.core.messages import BotMessage, Phase, StatusCard
 from bot.status.answers import AnswerWriter, StatusAnswer
 from bot.status.components import ComponentMatcher
 from bot.status.live import LiveStatus
@@ -35,19 +35,15 @@ class LiveStatusService:
             now=self.live.now(),
         )
 
-    def status_reply(self, text: str, lang: str, *, eta: bool = False) -> Reply:
+    def status_reply(self, text: str, lang: str, *, eta: bool = False) -> BotMessage:
         """Answer a status question (``eta``: the user asked when it will be fixed)."""
         answer = self.answer(text, lang, eta=eta)
         logger.debug("status answer: phase=%s incident=%s", answer.phase, answer.incident_id)
-        return Reply(
-            text=answer.text,
-            custom={
-                "status": {
-                    "phase": answer.phase,
-                    "incident_id": answer.incident_id,
-                    "components": list(answer.components),
-                    "as_of": answer.as_of.isoformat() if answer.as_of else None,
-                    "stale": answer.stale,
-                }
-            },
+        card = StatusCard(
+            phase=Phase(answer.phase),
+            incident_id=answer.incident_id,
+            components=tuple(answer.components),
+            as_of=answer.as_of,
+            stale=answer.stale,
         )
+        return BotMessage(text=answer.text, status=card)

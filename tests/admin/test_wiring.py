@@ -39,7 +39,7 @@ def test_settings_read_admin_secrets_and_poll_interval(tmp_path: Path) -> None:
     assert settings.faq.poll_interval_s == 0.2
     assert "pw-secret" not in repr(settings) and "tk-secret" not in repr(settings)
     assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).faq.poll_interval_s == 1.0
-    assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).admin_password is None
+    assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).admin.password is None
     with pytest.raises(SettingsError, match="FARO_FAQ_POLL_INTERVAL"):
         _settings(tmp_path, FARO_FAQ_POLL_INTERVAL="soon")
 

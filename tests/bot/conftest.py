@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from actions import services as action_services
+from bot.core.ports import ActionServices
 from bot.templates import TemplateStore
 from tests.bot.helpers import TEMPLATES_DIR, FakeFaq, FakeStatus
 
@@ -63,14 +62,8 @@ def fake_status() -> FakeStatus:
 
 
 @pytest.fixture
-def action_services_configured(
-    monkeypatch: pytest.MonkeyPatch,
-    fake_faq: FakeFaq,
-    fake_status: FakeStatus,
-    templates: TemplateStore,
-) -> Iterator[action_services.Services]:
-    """Actions' services installed with fakes; the global is restored afterwards."""
-    monkeypatch.setattr(action_services, "_services", None)
-    svc = action_services.Services(faq=fake_faq, status=fake_status, templates=templates)
-    action_services.configure(svc)
-    yield svc
+def action_services(
+    fake_faq: FakeFaq, fake_status: FakeStatus, templates: TemplateStore
+) -> ActionServices:
+    """The services actions are built with: fakes, the real templates, no subscriptions."""
+    return ActionServices(faq=fake_faq, status=fake_status, templates=templates)

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from actions.ports import Reply
-from bot.conversation import BotMessage, Turn
+from bot.core.messages import BotMessage, Turn
+from bot.core.ports import ActionServices
+from bot.rasa import payloads
 from faq_index import Decision, FaqEntry, Match
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -22,7 +23,7 @@ TEMPLATES_DIR = PROJECT_DIR / "data" / "templates"
 
 @dataclass
 class FakeConversation:
-    """A :class:`bot.conversation.Conversation` that records turns and answers ``replies``."""
+    """A :class:`bot.core.messages.Conversation` that records turns and answers ``replies``."""
 
     replies: list[BotMessage] = field(default_factory=lambda: [BotMessage("ok")])
     turns: list[Turn] = field(default_factory=list)
@@ -87,10 +88,10 @@ class FakeFaq:
 class FakeStatus:
     """Implements actions' ``StatusService``; records (text, lang, eta)."""
 
-    reply: Reply = field(default_factory=lambda: Reply("All systems operational."))
+    reply: BotMessage = field(default_factory=lambda: BotMessage("All systems operational."))
     calls: list[tuple[str, str, bool]] = field(default_factory=list)
 
-    def status_reply(self, text: str, lang: str, *, eta: bool = False) -> Reply:
+    def status_reply(self, text: str, lang: str, *, eta: bool = False) -> BotMessage:
         self.calls.append((text, lang, eta))
         return self.reply
 
@@ -228,23 +229,19 @@ def action_call(
 
 def choose_faq_call(faq_id: str, *, lang: str | None = "en") -> dict[str, Any]:
     """The action call after the user pressed a ``/choose_faq`` button."""
-    payload = '/choose_faq{"faq_id":"' + faq_id + '"}'
+    payload = payloads.choose_faq(faq_id)
     entity = {"entity": "faq_id", "start": 11, "end": 11 + len(faq_id), "value": faq_id}
     return action_call(
         "action_answer_faq", text=payload, intent="choose_faq", entities=[entity], lang=lang
     )
 
 
-async def run_action(call: dict[str, Any]) -> dict[str, Any]:
-    """Run one action call through rasa-sdk's executor with Faro's actions, as Rasa would."""
-    from rasa_sdk.executor import ActionExecutor
-
+async def run_action(services: ActionServices, call: dict[str, Any]) -> dict[str, Any]:
+    """Run one action call through rasa-sdk's executor with Faro's actions on ``services``."""
     import actions
+    from bot.rasa.action_server import executor_for
 
-    executor = ActionExecutor()
-    for action in actions.ALL_ACTIONS:
-        executor.register_action(action)
-    result = await executor.run(call)
+    result = await executor_for(actions.build_actions(services)).run(call)
     assert result is not None
     return result.model_dump()
 

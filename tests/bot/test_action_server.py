@@ -1,4 +1,4 @@
-"""bot.action_server.action_route: Rasa's action endpoint with a shared token."""
+"""bot.rasa.action_server.action_route: Rasa's action endpoint with a shared token."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.action_server import MAX_ACTION_CALL_BYTES, actions_route
+from bot.core.ports import ActionServices
+from bot.rasa.action_server import MAX_ACTION_CALL_BYTES, action_route, actions_route
 from bot.templates import TemplateStore
 from tests.bot.helpers import FakeFaq, action_call
 
@@ -59,7 +60,7 @@ class ActionRejects(Action):
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     ActionEcho.seen = []
-    app = Starlette(routes=[actions_route(actions=[ActionEcho, ActionRejects], token=TOKEN)])
+    app = Starlette(routes=[actions_route(registered=[ActionEcho(), ActionRejects()], token=TOKEN)])
     with TestClient(app) as c:
         yield c
 
@@ -170,11 +171,10 @@ def test_only_post_is_allowed(client: TestClient) -> None:
     assert client.get(f"/webhook?token={TOKEN}").status_code == 405
 
 
-@pytest.mark.usefixtures("action_services_configured")
-def test_faro_actions_over_the_route(fake_faq: FakeFaq, templates: TemplateStore) -> None:
-    import actions
-
-    app = Starlette(routes=[actions_route(actions=actions.ALL_ACTIONS, token=TOKEN)])
+def test_faro_actions_over_the_route(
+    action_services: ActionServices, fake_faq: FakeFaq, templates: TemplateStore
+) -> None:
+    app = Starlette(routes=[action_route(services=action_services, token=TOKEN)])
     with TestClient(app) as c:
         r = post(c, action_call("action_answer_faq", text="¿hipoteca?", lang="es"))
     assert r.status_code == 200
@@ -184,3 +184,17 @@ def test_faro_actions_over_the_route(fake_faq: FakeFaq, templates: TemplateStore
         {"title": templates.render("button_human", "es"), "payload": "/request_human"}
     ]
     assert fake_faq.unanswered == [("¿hipoteca?", "es", "web:Qx1bS0m3S3ss10n")]
+
+
+@pytest.mark.parametrize("names", [["action_echo", "action_echo"], [""]])
+def test_empty_or_duplicate_action_names_fail_at_start(names: list[str]) -> None:
+    # rasa-sdk would silently keep only the last action registered under a name.
+    class Named(ActionEcho):
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def name(self) -> str:
+            return self._name
+
+    with pytest.raises(ValueError, match="registered twice"):
+        actions_route(registered=[Named(n) for n in names], token=TOKEN)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.services import Services
+from actions.faq import ActionAnswerFaq
+from bot.core.ports import ActionServices
 from bot.templates import TemplateStore
 from tests.bot.helpers import (
     FakeFaq,
@@ -15,8 +16,6 @@ from tests.bot.helpers import (
     run_action,
     texts,
 )
-
-pytestmark = pytest.mark.usefixtures("action_services_configured")
 
 CARD = faq_entry(
     "card-payments-failing",
@@ -34,9 +33,11 @@ DOUBLE = faq_entry(
 ATM = faq_entry("atm-withdrawals", en=("Can I use ATMs?", "ATMs work."))  # English only
 
 
-async def test_answer(fake_faq: FakeFaq) -> None:
+async def test_answer(action_services: ActionServices, fake_faq: FakeFaq) -> None:
     fake_faq.next_decision = decision("answer", CARD)
-    result = await run_action(action_call("action_answer_faq", text="my card payment failed"))
+    result = await run_action(
+        action_services, action_call("action_answer_faq", text="my card payment failed")
+    )
     assert texts(result) == ["Card payments are failing because of the outage."]
     assert result["responses"][0]["buttons"] == []
     assert result["events"] == []
@@ -44,38 +45,46 @@ async def test_answer(fake_faq: FakeFaq) -> None:
     assert fake_faq.unanswered == []
 
 
-async def test_answer_in_the_language_from_the_user_event(fake_faq: FakeFaq) -> None:
+async def test_answer_in_the_language_from_the_user_event(
+    action_services: ActionServices, fake_faq: FakeFaq
+) -> None:
     fake_faq.next_decision = decision("answer", CARD)
     result = await run_action(
-        action_call("action_answer_faq", text="no puedo pagar con la tarjeta", lang="es")
+        action_services,
+        action_call("action_answer_faq", text="no puedo pagar con la tarjeta", lang="es"),
     )
     assert texts(result) == ["Los pagos con tarjeta fallan por la incidencia."]
     assert fake_faq.decided == [("no puedo pagar con la tarjeta", "es")]
 
 
 async def test_answer_falls_back_to_english_when_the_entry_has_no_spanish(
+    action_services: ActionServices,
     fake_faq: FakeFaq,
 ) -> None:
     fake_faq.next_decision = decision("answer", ATM)
-    result = await run_action(action_call("action_answer_faq", text="cajero", lang="es"))
+    result = await run_action(
+        action_services, action_call("action_answer_faq", text="cajero", lang="es")
+    )
     assert texts(result) == ["ATMs work."]
 
 
 @pytest.mark.parametrize("lang", [None, "fr", ""])
 async def test_missing_or_unsupported_language_means_english(
-    fake_faq: FakeFaq, lang: str | None
+    action_services: ActionServices, fake_faq: FakeFaq, lang: str | None
 ) -> None:
     fake_faq.next_decision = decision("answer", CARD)
-    result = await run_action(action_call("action_answer_faq", lang=lang))
+    result = await run_action(action_services, action_call("action_answer_faq", lang=lang))
     assert texts(result) == ["Card payments are failing because of the outage."]
     assert fake_faq.decided[0][1] == "en"
 
 
 async def test_choose_offers_each_match_and_a_person(
-    fake_faq: FakeFaq, templates: TemplateStore
+    action_services: ActionServices, fake_faq: FakeFaq, templates: TemplateStore
 ) -> None:
     fake_faq.next_decision = decision("choose", CARD, DOUBLE, scores=[0.6, 0.5])
-    result = await run_action(action_call("action_answer_faq", text="payment problem"))
+    result = await run_action(
+        action_services, action_call("action_answer_faq", text="payment problem")
+    )
     [response] = result["responses"]
     assert response["text"] == templates.render("faq_choose", "en")
     assert response["buttons"] == [
@@ -88,10 +97,12 @@ async def test_choose_offers_each_match_and_a_person(
 
 
 async def test_choose_in_spanish_with_english_fallback_titles(
-    fake_faq: FakeFaq, templates: TemplateStore
+    action_services: ActionServices, fake_faq: FakeFaq, templates: TemplateStore
 ) -> None:
     fake_faq.next_decision = decision("choose", CARD, ATM)
-    result = await run_action(action_call("action_answer_faq", text="pagos", lang="es"))
+    result = await run_action(
+        action_services, action_call("action_answer_faq", text="pagos", lang="es")
+    )
     [response] = result["responses"]
     assert response["text"] == templates.render("faq_choose", "es")
     assert [b["title"] for b in response["buttons"]] == [
@@ -101,23 +112,26 @@ async def test_choose_in_spanish_with_english_fallback_titles(
     ]
 
 
-async def test_choice_payloads_pass_the_dialogue_core_allow_list(fake_faq: FakeFaq) -> None:
+async def test_choice_payloads_pass_the_dialogue_core_allow_list(
+    action_services: ActionServices, fake_faq: FakeFaq
+) -> None:
     # The buttons the action issues must come back through RasaConversation as payloads.
-    from bot.dialogue import _PAYLOAD
+    from bot.rasa.payloads import is_bot_payload
 
     fake_faq.next_decision = decision("choose", CARD, DOUBLE, ATM)
-    result = await run_action(action_call("action_answer_faq"))
+    result = await run_action(action_services, action_call("action_answer_faq"))
     payloads = [b["payload"] for b in result["responses"][0]["buttons"]]
     assert len(payloads) == 4
-    assert all(_PAYLOAD.match(p) for p in payloads), payloads
+    assert all(is_bot_payload(p) for p in payloads), payloads
 
 
 async def test_decline_records_the_question_and_offers_a_person(
-    fake_faq: FakeFaq, templates: TemplateStore
+    action_services: ActionServices, fake_faq: FakeFaq, templates: TemplateStore
 ) -> None:
     fake_faq.next_decision = decision("decline")
     result = await run_action(
-        action_call("action_answer_faq", text="can I open a mortgage?", sender_id="web:zz")
+        action_services,
+        action_call("action_answer_faq", text="can I open a mortgage?", sender_id="web:zz"),
     )
     [response] = result["responses"]
     assert response["text"] == templates.render("faq_decline", "en")
@@ -127,33 +141,40 @@ async def test_decline_records_the_question_and_offers_a_person(
     assert fake_faq.unanswered == [("can I open a mortgage?", "en", "web:zz")]
 
 
-async def test_decline_in_spanish(fake_faq: FakeFaq, templates: TemplateStore) -> None:
+async def test_decline_in_spanish(
+    action_services: ActionServices, fake_faq: FakeFaq, templates: TemplateStore
+) -> None:
     fake_faq.next_decision = decision("decline")
     result = await run_action(
-        action_call("action_answer_faq", text="¿puedo pedir una hipoteca?", lang="es")
+        action_services,
+        action_call("action_answer_faq", text="¿puedo pedir una hipoteca?", lang="es"),
     )
     assert texts(result) == [templates.render("faq_decline", "es")]
     assert result["responses"][0]["buttons"][0]["title"] == templates.render("button_human", "es")
     assert fake_faq.unanswered[0][:2] == ("¿puedo pedir una hipoteca?", "es")
 
 
-async def test_choose_faq_answers_that_entry_without_searching(fake_faq: FakeFaq) -> None:
+async def test_choose_faq_answers_that_entry_without_searching(
+    action_services: ActionServices, fake_faq: FakeFaq
+) -> None:
     fake_faq.entries = {e.id: e for e in (CARD, DOUBLE)}
-    result = await run_action(choose_faq_call("double-charge"))
+    result = await run_action(action_services, choose_faq_call("double-charge"))
     assert texts(result) == ["Double charges are reversed automatically."]
     assert fake_faq.looked_up == [("double-charge", "en")]
     assert fake_faq.decided == []
     assert fake_faq.unanswered == []
 
 
-async def test_choose_faq_in_spanish(fake_faq: FakeFaq) -> None:
+async def test_choose_faq_in_spanish(action_services: ActionServices, fake_faq: FakeFaq) -> None:
     fake_faq.entries = {CARD.id: CARD}
-    result = await run_action(choose_faq_call(CARD.id, lang="es"))
+    result = await run_action(action_services, choose_faq_call(CARD.id, lang="es"))
     assert texts(result) == ["Los pagos con tarjeta fallan por la incidencia."]
     assert fake_faq.looked_up == [(CARD.id, "es")]
 
 
-async def test_faq_id_entity_is_ignored_unless_the_intent_is_choose_faq(fake_faq: FakeFaq) -> None:
+async def test_faq_id_entity_is_ignored_unless_the_intent_is_choose_faq(
+    action_services: ActionServices, fake_faq: FakeFaq
+) -> None:
     fake_faq.entries = {CARD.id: CARD}
     fake_faq.next_decision = decision("answer", DOUBLE)
     call = action_call(
@@ -162,28 +183,39 @@ async def test_faq_id_entity_is_ignored_unless_the_intent_is_choose_faq(fake_faq
         intent="faq",
         entities=[{"entity": "faq_id", "value": CARD.id, "start": 0, "end": 3}],
     )
-    assert texts(await run_action(call)) == ["Double charges are reversed automatically."]
+    assert texts(await run_action(action_services, call)) == [
+        "Double charges are reversed automatically."
+    ]
     assert fake_faq.looked_up == []
 
 
 async def test_choose_faq_for_a_retired_entry_says_so_and_offers_a_person(
-    fake_faq: FakeFaq, templates: TemplateStore
+    action_services: ActionServices, fake_faq: FakeFaq, templates: TemplateStore
 ) -> None:
     fake_faq.next_decision = decision("answer", CARD)
-    result = await run_action(choose_faq_call("removed-entry"))
+    result = await run_action(action_services, choose_faq_call("removed-entry"))
     assert fake_faq.looked_up == [("removed-entry", "en")]
     assert fake_faq.decided == [], "a stale button is not searched as text"
     assert texts(result) == [templates.render("faq_choice_gone", "en")]
     assert fake_faq.unanswered == [], "the raw payload is not recorded as a question"
 
 
-async def test_services_are_read_at_run_time(
-    action_services_configured: Services, templates: TemplateStore
+def test_the_faq_action_needs_the_faq_and_templates(
+    fake_faq: FakeFaq, templates: TemplateStore
 ) -> None:
-    # The app may configure services after rasa-sdk instantiated the actions.
-    from actions import services
+    # A missing service fails when the app starts, not on a customer's turn.
+    with pytest.raises(TypeError, match="the FAQ"):
+        ActionAnswerFaq(faq=None, templates=templates)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="templates"):
+        ActionAnswerFaq(faq=fake_faq, templates=None)  # type: ignore[arg-type]
 
+
+async def test_each_action_set_uses_the_services_it_was_built_with(
+    action_services: ActionServices, templates: TemplateStore
+) -> None:
     other = FakeFaq(next_decision=decision("answer", ATM))
-    services.configure(Services(faq=other, status=action_services_configured.status,
-                                templates=templates))  # fmt: skip
-    assert texts(await run_action(action_call("action_answer_faq"))) == ["ATMs work."]
+    mine = ActionServices(faq=other, status=action_services.status, templates=templates)
+    assert texts(await run_action(mine, action_call("action_answer_faq"))) == ["ATMs work."]
+    assert texts(await run_action(action_services, action_call("action_answer_faq"))) == [
+        templates.render("faq_decline", "en")
+    ]

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from actions.ports import Reply
+from actions.status import ActionIncidentStatus
+from bot.core.messages import BotMessage, Button, Phase, StatusCard
+from bot.core.ports import ActionServices
 from tests.bot.helpers import FakeStatus, action_call, run_action, texts
 
-pytestmark = pytest.mark.usefixtures("action_services_configured")
 
-
-async def test_ask_status_passes_text_and_language(fake_status: FakeStatus) -> None:
+async def test_ask_status_passes_text_and_language(
+    action_services: ActionServices, fake_status: FakeStatus
+) -> None:
     result = await run_action(
-        action_call("action_incident_status", text="is the app down?", intent="ask_status")
+        action_services,
+        action_call("action_incident_status", text="is the app down?", intent="ask_status"),
     )
     assert fake_status.calls == [("is the app down?", "en", False)]
     assert texts(result) == ["All systems operational."]
     assert result["events"] == []
 
 
-async def test_ask_eta_asks_for_the_eta(fake_status: FakeStatus) -> None:
-    await run_action(
+async def test_ask_eta_asks_for_the_eta(
+    action_services: ActionServices, fake_status: FakeStatus
+) -> None:
+    await run_action(action_services,
         action_call("action_incident_status", text="¿cuándo se arregla?", intent="ask_eta",
                     lang="es")
     )  # fmt: skip
@@ -28,27 +35,57 @@ async def test_ask_eta_asks_for_the_eta(fake_status: FakeStatus) -> None:
 
 
 @pytest.mark.parametrize("intent", ["ask_status", "faq", "greet"])
-async def test_other_intents_do_not_ask_for_the_eta(fake_status: FakeStatus, intent: str) -> None:
-    await run_action(action_call("action_incident_status", intent=intent))
+async def test_other_intents_do_not_ask_for_the_eta(
+    action_services: ActionServices, fake_status: FakeStatus, intent: str
+) -> None:
+    await run_action(action_services, action_call("action_incident_status", intent=intent))
     assert fake_status.calls[0][2] is False
 
 
-async def test_reply_buttons_and_custom_reach_rasa(fake_status: FakeStatus) -> None:
-    fake_status.reply = Reply(
+CARD = StatusCard(
+    Phase.INVESTIGATING,
+    incident_id="inc-1",
+    components=("Card payments",),
+    as_of=datetime(2024, 5, 1, 9, 10, tzinfo=UTC),
+)
+
+
+async def test_text_buttons_and_card_reach_rasa_as_one_response(
+    action_services: ActionServices, fake_status: FakeStatus
+) -> None:
+    fake_status.reply = BotMessage(
         "Card payments are degraded since 09:10.",
-        buttons=(("When will it be fixed?", "/ask_eta"),),
-        custom={"incident": "inc-1", "state": "investigating"},
+        buttons=(Button("When will it be fixed?", "/ask_eta"),),
+        status=CARD,
     )
-    result = await run_action(action_call("action_incident_status", intent="ask_status"))
+    result = await run_action(
+        action_services, action_call("action_incident_status", intent="ask_status")
+    )
     [response] = result["responses"]
     assert response["text"] == "Card payments are degraded since 09:10."
     assert response["buttons"] == [{"title": "When will it be fixed?", "payload": "/ask_eta"}]
-    assert response["custom"] == {"incident": "inc-1", "state": "investigating"}
+    assert response["custom"] == {
+        "status": {
+            "phase": "investigating",
+            "incident_id": "inc-1",
+            "components": ["Card payments"],
+            "as_of": "2024-05-01T09:10:00+00:00",
+            "stale": False,
+        }
+    }
 
 
-async def test_custom_only_reply_has_no_text(fake_status: FakeStatus) -> None:
-    fake_status.reply = Reply("", custom={"type": "status-card"})
-    result = await run_action(action_call("action_incident_status", intent="ask_status"))
+async def test_a_reply_without_a_card_sends_no_custom(
+    action_services: ActionServices, fake_status: FakeStatus
+) -> None:
+    result = await run_action(
+        action_services, action_call("action_incident_status", intent="ask_status")
+    )
     [response] = result["responses"]
-    assert response["text"] is None
-    assert response["custom"] == {"type": "status-card"}
+    assert response["text"] == "All systems operational."
+    assert not response["custom"]
+
+
+def test_the_status_action_needs_a_status_service() -> None:
+    with pytest.raises(TypeError, match="status service"):
+        ActionIncidentStatus(status=None)  # type: ignore[arg-type]

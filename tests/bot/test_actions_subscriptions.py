@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from actions import services as action_services
-from actions.ports import Reply
-from bot.broadcast.service import SUBSCRIBE_PAYLOAD, Subscriptions
+from bot.broadcast.service import Subscriptions
 from bot.broadcast.subscriptions import SubscriptionStore
+from bot.core.messages import BotMessage, Phase, StatusCard
+from bot.core.ports import ActionServices
 from bot.db import create_engine
+from bot.rasa import payloads
 from bot.status.live import LiveStatus
 from bot.status.model import (
     Component,
@@ -36,52 +36,55 @@ def store(tmp_path: Path) -> SubscriptionStore:
 
 
 @pytest.fixture
-def configured(
-    monkeypatch: pytest.MonkeyPatch,
-    store: SubscriptionStore,
-    templates: TemplateStore,
-    fake_faq: FakeFaq,
-    fake_status: FakeStatus,
-) -> Iterator[FakeStatus]:
+def action_services(
+    store: SubscriptionStore, templates: TemplateStore, fake_faq: FakeFaq, fake_status: FakeStatus
+) -> ActionServices:
+    """Services with the real subscription service over a live status with one open incident."""
     live = LiveStatus()
     live.snapshot = StatusSnapshot(components=(CARDS,), incidents=(OPEN, CLOSED), as_of=NOW)
-    monkeypatch.setattr(action_services, "_services", None)
-    action_services.configure(
-        action_services.Services(
-            faq=fake_faq,
-            status=fake_status,
-            templates=templates,
-            subscriptions=Subscriptions(store, templates=templates, live=live),
-        )
+    return ActionServices(
+        faq=fake_faq,
+        status=fake_status,
+        templates=templates,
+        subscriptions=Subscriptions(store, templates=templates, live=live),
     )
-    yield fake_status
+
+
+@pytest.fixture
+def configured(fake_status: FakeStatus) -> FakeStatus:
+    """The fake status service the status action answers with."""
+    return fake_status
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 async def test_subscribe_then_again_then_stop(
-    configured: FakeStatus, store: SubscriptionStore, templates: TemplateStore, lang: str
+    action_services: ActionServices,
+    configured: FakeStatus,
+    store: SubscriptionStore,
+    templates: TemplateStore,
+    lang: str,
 ) -> None:
     def call(action: str) -> dict[str, object]:
         return action_call(action, text="notify me", intent="subscribe", lang=lang)
 
-    assert texts(await run_action(call("action_subscribe"))) == [
+    assert texts(await run_action(action_services, call("action_subscribe"))) == [
         templates.render("subscribe.confirmed", lang)
     ]
     sub = store.get("web:Qx1bS0m3S3ss10n")
     assert sub is not None and sub.active and sub.lang == lang and sub.components == ()
-    assert texts(await run_action(call("action_subscribe"))) == [
+    assert texts(await run_action(action_services, call("action_subscribe"))) == [
         templates.render("subscribe.already", lang)
     ]
-    assert texts(await run_action(call("action_unsubscribe"))) == [
+    assert texts(await run_action(action_services, call("action_unsubscribe"))) == [
         templates.render("unsubscribe.confirmed", lang)
     ]
-    assert texts(await run_action(call("action_unsubscribe"))) == [
+    assert texts(await run_action(action_services, call("action_unsubscribe"))) == [
         templates.render("unsubscribe.not_subscribed", lang)
     ]
 
 
 async def test_naming_a_component_subscribes_to_it(
-    configured: FakeStatus, store: SubscriptionStore
+    action_services: ActionServices, configured: FakeStatus, store: SubscriptionStore
 ) -> None:
     call = action_call(
         "action_subscribe",
@@ -90,61 +93,80 @@ async def test_naming_a_component_subscribes_to_it(
         sender_id="telegram:4242",
         channel="telegram",
     )
-    [text] = texts(await run_action(call))
+    [text] = texts(await run_action(action_services, call))
     assert text is not None and "Card payments" in text
     sub = store.get("telegram:4242")
     assert sub is not None and sub.components == ("card payments",) and sub.address == "4242"
 
 
 async def test_a_channel_without_push_cannot_subscribe(
-    configured: FakeStatus, store: SubscriptionStore, templates: TemplateStore
+    action_services: ActionServices,
+    configured: FakeStatus,
+    store: SubscriptionStore,
+    templates: TemplateStore,
 ) -> None:
     call = action_call("action_subscribe", intent="subscribe", sender_id="bench:1")
-    assert texts(await run_action(call)) == [templates.render("subscribe.unavailable", "en")]
+    assert texts(await run_action(action_services, call)) == [
+        templates.render("subscribe.unavailable", "en")
+    ]
     assert store.active() == []
 
 
-def status_reply(incident_id: str | None) -> Reply:
-    return Reply("As of 10:00 UTC, ...", custom={"status": {"incident_id": incident_id}})
+def status_reply(incident_id: str | None) -> BotMessage:
+    card = StatusCard(Phase.IDENTIFIED, incident_id=incident_id)
+    return BotMessage("As of 10:00 UTC, ...", status=card)
 
 
 async def test_asking_about_an_open_incident_offers_a_subscription_once(
-    configured: FakeStatus, store: SubscriptionStore, templates: TemplateStore
+    action_services: ActionServices,
+    configured: FakeStatus,
+    store: SubscriptionStore,
+    templates: TemplateStore,
 ) -> None:
     configured.reply = status_reply("inc-open")
     call = action_call("action_incident_status", text="is it down?", intent="ask_status")
-    first = await run_action(call)
+    first = await run_action(action_services, call)
     assert texts(first) == ["As of 10:00 UTC, ...", templates.render("subscribe.offer", "en")]
     assert first["responses"][1]["buttons"] == [
-        {"title": templates.render("button_subscribe", "en"), "payload": SUBSCRIBE_PAYLOAD}
+        {"title": templates.render("button_subscribe", "en"), "payload": payloads.SUBSCRIBE}
     ]
     assert [r.conversation_id for r in store.askers("inc-open")] == ["web:Qx1bS0m3S3ss10n"]
-    second = await run_action(call)
+    second = await run_action(action_services, call)
     assert len(second["responses"]) == 1  # offered once only
 
 
 @pytest.mark.parametrize("incident_id", [None, "inc-old", "unknown"])
 async def test_no_offer_without_an_open_incident(
-    configured: FakeStatus, store: SubscriptionStore, incident_id: str | None
+    action_services: ActionServices,
+    configured: FakeStatus,
+    store: SubscriptionStore,
+    incident_id: str | None,
 ) -> None:
     configured.reply = status_reply(incident_id)
-    result = await run_action(action_call("action_incident_status", intent="ask_status"))
+    result = await run_action(
+        action_services, action_call("action_incident_status", intent="ask_status")
+    )
     assert len(result["responses"]) == 1
     assert store.askers(str(incident_id)) == []
 
 
 async def test_subscribers_are_not_offered_but_are_noted_as_askers(
-    configured: FakeStatus, store: SubscriptionStore
+    action_services: ActionServices, configured: FakeStatus, store: SubscriptionStore
 ) -> None:
-    await run_action(action_call("action_subscribe", intent="subscribe"))
+    await run_action(action_services, action_call("action_subscribe", intent="subscribe"))
     configured.reply = status_reply("inc-open")
-    result = await run_action(action_call("action_incident_status", intent="ask_status"))
+    result = await run_action(
+        action_services, action_call("action_incident_status", intent="ask_status")
+    )
     assert len(result["responses"]) == 1
     assert len(store.askers("inc-open")) == 1
 
 
 async def test_without_the_service_the_actions_say_so(
-    action_services_configured: object, templates: TemplateStore
+    fake_faq: FakeFaq, fake_status: FakeStatus, templates: TemplateStore
 ) -> None:
-    result = await run_action(action_call("action_subscribe", intent="subscribe", lang="es"))
+    result = await run_action(
+        ActionServices(faq=fake_faq, status=fake_status, templates=templates),
+        action_call("action_subscribe", intent="subscribe", lang="es"),
+    )
     assert texts(result) == [templates.render("subscribe.unavailable", "es")]

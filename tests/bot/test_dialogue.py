@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from bot.conversation import BotMessage, Button, Turn
+from bot.core.messages import BotMessage, Button, Phase, StatusCard, Turn
 from bot.dialogue import RasaConversation, clean_text
 from bot.templates import TemplateStore
 from tests.helpers.rasa_fake import HANG_UP, FakeRasa, RasaRequest, closed_port_url
@@ -347,6 +347,8 @@ async def test_reply_mapping(templates: TemplateStore) -> None:
                 {"title": "Card payments", "payload": CHOOSE},
                 {"title": "Talk to a person", "payload": "/request_human"},
             ]},
+            {"text": "As of 10:00 UTC, cards fail."},
+            {"custom": {"status": {"phase": "identified", "incident_id": "inc-1"}}},
             {"custom": {"type": "status", "incident": "inc-1"}},
             {"text": "With custom", "custom": {"k": 1}},
             {"image": "https://example.com/x.png"},
@@ -366,8 +368,9 @@ async def test_reply_mapping(templates: TemplateStore) -> None:
         BotMessage("Pick one", buttons=(
             Button("Card payments", CHOOSE), Button("Talk to a person", "/request_human"),
         )),
-        BotMessage("", custom={"type": "status", "incident": "inc-1"}),
-        BotMessage("With custom", custom={"k": 1}),
+        BotMessage("As of 10:00 UTC, cards fail.",
+                   status=StatusCard(Phase.IDENTIFIED, incident_id="inc-1")),
+        BotMessage("With custom"),
         BotMessage("", buttons=(Button("Only title", ""),)),
         BotMessage("42"),
     ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""bot.rasa_client.RasaClient against Rasa's REST webhook, faked on loopback ports."""
+"""bot.rasa.client.RasaClient against Rasa's REST webhook, faked on loopback ports."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from bot.rasa_client import DialogueError, RasaClient
+from bot.rasa.client import DialogueError, RasaClient
 from tests.bot.helpers import PROJECT_DIR
 from tests.helpers.rasa_fake import HANG_UP, FakeRasa, RasaRequest, closed_port_url
 
@@ -82,7 +82,7 @@ def test_replica_routing_is_the_same_in_another_process() -> None:
     # depend on Python's per-process hash seed.
     code = (
         "import json,sys\n"
-        "from bot.rasa_client import RasaClient\n"
+        "from bot.rasa.client import RasaClient\n"
         "c = RasaClient(urls=tuple(json.loads(sys.argv[1])))\n"
         "print(json.dumps([c.replica_for(i) for i in json.loads(sys.argv[2])]))\n"
     )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from actions.ports import Reply
 from bot.channels.web_banner import StatusBanner
+from bot.core.messages import BotMessage, Phase, StatusCard
 from tests.bot.helpers import FakeStatus
 
+AS_OF = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
-def reply(phase: str, text: str = "As of 10:00 UTC, something.") -> Reply:
-    return Reply(text, custom={"status": {"phase": phase, "incident_id": "i1", "as_of": "x"}})
+
+def reply(phase: str, text: str = "As of 10:00 UTC, something.") -> BotMessage:
+    return BotMessage(text, status=StatusCard(Phase(phase), incident_id="i1", as_of=AS_OF))
 
 
 @pytest.mark.parametrize(
@@ -21,6 +25,7 @@ def reply(phase: str, text: str = "As of 10:00 UTC, something.") -> Reply:
         ("monitoring", True),
         ("maintenance_in_progress", True),
         ("component", True),
+        ("unknown", True),
         ("resolved", False),
         ("all_operational", False),
         ("unavailable", False),
@@ -32,6 +37,13 @@ def test_banner_shows_while_an_incident_is_open(phase: str, active: bool) -> Non
     assert banner["active"] is active
     assert banner["text"] == ("As of 10:00 UTC, something." if active else "")
     assert banner["phase"] == phase
+    assert banner["as_of"] == "2024-05-01T10:00:00+00:00" and banner["incident_id"] == "i1"
+    assert banner["stale"] is False
+
+
+def test_a_status_answer_without_a_card_shows_no_banner() -> None:
+    banner = StatusBanner(FakeStatus(reply=BotMessage("Something."))).current("en")
+    assert banner["active"] is False and "text" not in banner
 
 
 def test_banner_asks_in_the_widget_language_and_defaults_to_english() -> None:
@@ -59,7 +71,7 @@ def test_banner_is_cached_until_invalidated_or_expired() -> None:
 
 def test_a_failing_status_service_hides_the_banner() -> None:
     class Broken:
-        def status_reply(self, text: str, lang: str, *, eta: bool = False) -> Reply:
+        def status_reply(self, text: str, lang: str, *, eta: bool = False) -> BotMessage:
             raise RuntimeError("boom")
 
     assert StatusBanner(Broken()).current("en") == {"active": False, "phase": "unavailable"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from starlette.testclient import TestClient
 
 from bot.channels.web import MAX_BODY_BYTES, SessionSigner, chat_routes
 from bot.channels.web_history import WebHistory
-from bot.conversation import BotMessage, Button
+from bot.core.messages import BotMessage, Button, Phase, StatusCard
 from tests.bot.helpers import FakeConversation
 
 SECRET = "test-session-secret"
@@ -134,6 +135,23 @@ def test_a_turn_writes_the_history_once(fake: FakeConversation, signer: SessionS
     assert [m["id"] for m in reloaded["messages"]] == ids
 
 
+def test_a_reload_brings_back_the_status_card(
+    fake: FakeConversation, signer: SessionSigner
+) -> None:
+    card = StatusCard(Phase.MONITORING, incident_id="inc-1", components=("Cards",), stale=True)
+    fake.replies = [BotMessage("As of 10:00 UTC, a fix is being monitored.", status=card)]
+    app = Starlette(
+        routes=chat_routes(conversation=fake, signer=signer, history=WebHistory("sqlite://"))
+    )
+    with TestClient(app) as client:
+        data = chat(client, text="Is the app down?").json()
+        reloaded = client.get("/api/history", params={"session": data["session"]}).json()
+    [answered] = data["messages"]
+    assert answered["status"] == card.to_json()
+    assert reloaded["messages"][-1]["status"] == card.to_json()
+    assert reloaded["messages"][-1]["text"] == "As of 10:00 UTC, a fix is being monitored."
+
+
 def test_valid_session_is_kept(
     client: TestClient, fake: FakeConversation, signer: SessionSigner
 ) -> None:
@@ -190,13 +208,17 @@ def test_missing_and_empty_fields_mean_none(client: TestClient, fake: FakeConver
         assert (turn.text, turn.payload, turn.lang) == ("", None, None)
 
 
-def test_buttons_and_custom_are_rendered(client: TestClient, fake: FakeConversation) -> None:
+def test_buttons_and_the_status_card_are_rendered(
+    client: TestClient, fake: FakeConversation
+) -> None:
     fake.replies = [
         BotMessage("Pick one", buttons=(
             Button("Card payments", '/choose_faq{"faq_id":"card-payments-failing"}'),
             Button("Talk to a person", "/request_human"),
         )),
-        BotMessage("", custom={"type": "status"}),
+        BotMessage("As of 10:00 UTC, cards fail.", status=StatusCard(
+            Phase.IDENTIFIED, incident_id="inc-1", as_of=datetime(2024, 5, 1, 10, tzinfo=UTC),
+        )),
         BotMessage("<script>alert(1)</script>"),
     ]  # fmt: skip
     data = chat(client, text="card").json()
@@ -207,7 +229,10 @@ def test_buttons_and_custom_are_rendered(client: TestClient, fake: FakeConversat
             {"title": "Card payments", "payload": '/choose_faq{"faq_id":"card-payments-failing"}'},
             {"title": "Talk to a person", "payload": "/request_human"},
         ]},
-        {"text": "", "custom": {"type": "status"}},
+        {"text": "As of 10:00 UTC, cards fail.", "status": {
+            "phase": "identified", "incident_id": "inc-1", "components": [],
+            "as_of": "2024-05-01T10:00:00+00:00", "stale": False,
+        }},
         {"text": "<script>alert(1)</script>"},  # the widget renders it as text
     ]  # fmt: skip
 

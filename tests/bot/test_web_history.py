@@ -10,7 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from bot.channels.web_history import BROADCAST, HistoryError, WebHistory
-from bot.conversation import BotMessage, Button
+from bot.core.messages import BotMessage, Button, Phase, StatusCard
+
+CARD = StatusCard(Phase.INVESTIGATING, incident_id="inc-1", as_of=datetime(2024, 5, 1, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -20,20 +22,54 @@ def history(tmp_path: Path) -> Iterator[WebHistory]:
     h.dispose()
 
 
-def test_messages_come_back_with_buttons_custom_and_increasing_ids(history: WebHistory) -> None:
+def test_messages_come_back_with_buttons_card_and_increasing_ids(history: WebHistory) -> None:
     start = history.start_session("s1")
     history.append("web:s1", "user", [BotMessage("hi")])
     history.append(
         "web:s1",
         "bot",
-        [BotMessage("pick", buttons=(Button("A", "/a"),), custom={"k": 1}), BotMessage("ok")],
+        [BotMessage("pick", buttons=(Button("A", "/a"),), status=CARD), BotMessage("ok")],
     )
     rows = history.history("web:s1", start_id=start)
     assert [(r.role, r.text) for r in rows] == [("user", "hi"), ("bot", "pick"), ("bot", "ok")]
-    assert rows[1].buttons == (Button("A", "/a"),) and rows[1].custom == {"k": 1}
+    assert (
+        rows[1].buttons == (Button("A", "/a"),)
+        and rows[1].status == CARD
+        and rows[2].status is None
+    )
     assert [r.id for r in rows] == sorted({r.id for r in rows})
     assert rows[0].at.tzinfo is not None
     assert rows[1].to_json()["buttons"] == [{"title": "A", "payload": "/a"}]
+    assert rows[1].to_json()["status"] == CARD.to_json() and "status" not in rows[2].to_json()
+
+
+@pytest.mark.parametrize(
+    ("extra", "card"),
+    [
+        # rows stored before the typed card kept Rasa's custom payload
+        ({"custom": {"status": {"phase": "identified", "incident_id": "inc-9",
+                                "components": ["Cards"], "as_of": None, "stale": False}}},
+         StatusCard(Phase.IDENTIFIED, incident_id="inc-9", components=("Cards",))),
+        ({"custom": {"type": "something else"}}, None),
+        ({"custom": "not a mapping"}, None),
+        ({}, None),
+    ],
+)  # fmt: skip
+def test_rows_from_before_the_typed_card_still_load(
+    history: WebHistory, extra: dict[str, object], card: StatusCard | None
+) -> None:
+    import json
+
+    from bot.channels.web_history import web_messages
+
+    start = history.start_session("s1")
+    with history._engine.begin() as conn:
+        conn.execute(web_messages.insert().values(
+            conversation_id="web:s1", role="bot", text="As of 10:00 UTC, ...",
+            extra=json.dumps(extra), created_at=datetime.now(UTC),
+        ))  # fmt: skip
+    [row] = history.history("web:s1", start_id=start)
+    assert row.status == card and row.text == "As of 10:00 UTC, ..."
 
 
 def test_a_turn_is_stored_in_one_transaction_user_first(history: WebHistory) -> None:

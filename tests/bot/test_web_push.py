@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from bot.channels.web_history import WebHistory
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 from bot.stack import ROOT, free_port
 from tests.widget.server import WidgetServer, incident, widget_server
 

@@ -14,7 +14,7 @@ from bot.channels.web import MAX_BODY_BYTES, SessionSigner, chat_routes
 from bot.channels.web_guard import OriginPolicy, WebGuard
 from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
-from bot.conversation import BotMessage, Button
+from bot.core.messages import BotMessage, Button
 from tests.bot.helpers import FakeConversation
 
 SECRET = "test-session-secret"

@@ -75,6 +75,18 @@ def test_status_question_gets_the_live_incident(
     assert answer("card-payments-failing", lang) not in text
 
 
+def test_a_status_answer_is_one_message_with_its_card_and_no_empty_bubble(stack: Stack) -> None:
+    # Rasa's REST channel sends the card as a second, text-less reply; the app merges it.
+    messages = stack.chat("is something broken right now?")["messages"]
+    assert all(str(m.get("text") or "").strip() for m in messages), messages
+    [answered] = [m for m in messages if "status" in m]
+    assert answered is messages[0] and open_incident()["name"] in answered["text"]
+    card = answered["status"]
+    assert card["phase"] in ("investigating", "identified", "monitoring")
+    assert card["incident_id"] == open_incident()["id"] and card["as_of"]
+    assert "custom" not in answered
+
+
 def test_eta_question_never_invents_an_estimate(stack: Stack) -> None:
     text = " ".join(texts(stack.chat("when will it be fixed?")))
     assert "don't have an estimate" in text

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.broadcast.service import Subscriptions
-from bot.channels.web_history import WebHistory
-from bot.channels.web_push import PushHub
 from bot.faq_service import FaqService
 from bot.services import AppServices
 from bot.settings import Settings
@@ -33,7 +31,6 @@ def app_services(
         store=store,
         faq=faq,
         status=status,
-        web_push=PushHub(WebHistory(settings.database.url)),
         subscriptions=Subscriptions(broadcaster.subscriptions, templates=templates, live=live),
         broadcaster=broadcaster,
     )

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import uvicorn
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from bot.rasa_client import RasaClient
+from bot.rasa.client import RasaClient
 from tests.helpers.loopback import LoopbackServer
 
 HANG_UP = object()

@@ -99,7 +99,8 @@ async def test_replay_all_four_phases_are_seen(templates: TemplateStore) -> None
             server.show(step)
             clock.now = replay.moment_at(step)
             await bot.poller.poll_once()
-            phases.append(bot.service.status_reply("is it down?", "en").custom["status"]["phase"])
+            card = bot.service.status_reply("is it down?", "en").status
+            phases.append(card.phase if card else None)
         await bot.source.aclose()
     assert phases == ["investigating", "identified", "monitoring", "resolved"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.ports import Reply
+from bot.core.messages import BotMessage, Phase
 from bot.status.answers import AnswerWriter
 from bot.status.components import ComponentMatcher, load_aliases
 from bot.status.live import LiveStatus
@@ -24,14 +24,15 @@ def test_reply_carries_text_and_what_it_was_about(
     templates: TemplateStore, clock: FakeClock
 ) -> None:
     reply = service(templates, clock).status_reply("¿funciona la tarjeta?", "es")
-    assert isinstance(reply, Reply) and reply.buttons == ()
+    assert isinstance(reply, BotMessage) and reply.buttons == ()
     assert reply.text.startswith(
         "A las 09:00 UTC, hay una interrupción parcial que afecta a Card payments."
     )
-    info = reply.custom["status"]
-    assert info["phase"] == "identified" and info["incident_id"] == "nw7k2x9card1"
-    assert info["components"] == ["Card payments"] and info["stale"] is False
-    assert info["as_of"].startswith("2026-03-02T09:00")
+    card = reply.status
+    assert card is not None
+    assert card.phase is Phase.IDENTIFIED and card.incident_id == "nw7k2x9card1"
+    assert card.components == ("Card payments",) and card.stale is False
+    assert card.as_of is not None and card.as_of.isoformat().startswith("2026-03-02T09:00")
 
 
 def test_eta_flag_reaches_the_answer(templates: TemplateStore, clock: FakeClock) -> None:
@@ -43,11 +44,11 @@ def test_stale_after_feed_failures(templates: TemplateStore, clock: FakeClock) -
     svc = service(templates, clock)
     clock.advance(minutes=25)
     reply = svc.status_reply("is it down?", "en")
-    assert reply.custom["status"]["stale"] is True
+    assert reply.status is not None and reply.status.stale is True
     assert "when we last confirmed it, 25 minutes ago" in reply.text
 
 
 def test_before_any_state(templates: TemplateStore, clock: FakeClock) -> None:
     svc = LiveStatusService(LiveStatus(clock=clock), writer=AnswerWriter(templates))
     reply = svc.status_reply("is it down?", "en")
-    assert reply.custom["status"]["phase"] == "unavailable"
+    assert reply.status is not None and reply.status.phase is Phase.UNAVAILABLE

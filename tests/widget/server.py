@@ -21,14 +21,13 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from actions.ports import Reply
 from bot.app import STATIC_DIR
 from bot.channels.web import SessionSigner, WebOptions, chat_routes
 from bot.channels.web_banner import StatusBanner
 from bot.channels.web_guard import OriginPolicy, WebGuard
 from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
-from bot.conversation import BotMessage, Button, Turn
+from bot.core.messages import BotMessage, Button, Phase, StatusCard, Turn
 
 XSS_TEXTS = (
     '<img src=x onerror="window.__pwned=1;alert(1)">',
@@ -73,17 +72,17 @@ class ScriptedConversation:
 class FakeStatus:
     """The status service port with a settable reply."""
 
-    reply: Reply = field(
-        default_factory=lambda: Reply("All good.", custom={"status": {"phase": "all_operational"}})
+    reply: BotMessage = field(
+        default_factory=lambda: BotMessage("All good.", status=StatusCard(Phase.ALL_OPERATIONAL))
     )
 
-    def status_reply(self, text: str, lang: str, *, eta: bool = False) -> Reply:
+    def status_reply(self, text: str, lang: str, *, eta: bool = False) -> BotMessage:
         return self.reply
 
 
-def incident(text: str, phase: str = "investigating") -> Reply:
+def incident(text: str, phase: str = "investigating") -> BotMessage:
     """A status reply for an open incident."""
-    return Reply(text, custom={"status": {"phase": phase, "incident_id": "inc1", "as_of": None}})
+    return BotMessage(text, status=StatusCard(Phase(phase), incident_id="inc1"))
 
 
 @dataclass
@@ -105,7 +104,7 @@ class WidgetServer:
         """Accept streams again."""
         asyncio.run_coroutine_threadsafe(self.hub.start(), self.loop).result(timeout=5)
 
-    def set_status(self, reply: Reply) -> None:
+    def set_status(self, reply: BotMessage) -> None:
         """Change the status and tell open widgets (what LiveStatus.accept triggers)."""
         self.status.reply = reply
         self.banner.invalidate()

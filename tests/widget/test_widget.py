@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 from tests.widget.conftest import Watch, new_page, screenshot
 from tests.widget.server import XSS_TEXTS, WidgetServer, incident, widget_server
 

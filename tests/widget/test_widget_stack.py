@@ -15,7 +15,7 @@ import yaml
 from playwright.sync_api import Page, expect
 
 from bot.channels.web_history import WebHistory
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 from bot.stack import ROOT, Stack, running_stack
 from bot.templates import TemplateStore
 from tests.widget.conftest import Watch, screenshot

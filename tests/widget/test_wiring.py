@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.channels.web_push import PushHub
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 from bot.settings import Settings
 from bot.status.sources import decode
 from bot.wiring import build_services
@@ -44,8 +44,8 @@ def test_app_serves_the_sample_site_widget_api_and_push(tmp_path: Path) -> None:
         assert js.status_code == 200 and "javascript" in js.headers["content-type"]
         assert client.get("/static/widget.css").status_code == 200
         token = client.post("/api/session").json()["session"]
-        assert isinstance(services.web_push, PushHub)
-        services.web_push.publish("web:" + token.split(".")[0], BotMessage("pushed"))
+        assert isinstance(client.app.state.web_push, PushHub)  # type: ignore[attr-defined]
+        client.app.state.web_push.publish(  # type: ignore[attr-defined]"web:" + token.split(".")[0], BotMessage("pushed"))
         history = client.get("/api/history", params={"session": token}).json()
         assert [m["text"] for m in history["messages"]] == ["pushed"]
     finally:

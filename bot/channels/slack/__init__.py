@@ -15,7 +15,7 @@ from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.staff import StaffTools
 from bot.channels.slack.transport import SocketModeRunner, events_route
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 
 logger = logging.getLogger(__name__)
 

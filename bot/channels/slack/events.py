@@ -32,7 +32,7 @@ from bot.channels.slack.markup import (
 from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender
 from bot.channels.slack.staff import COMMAND, USAGE, StaffTools, parse
-from bot.conversation import Conversation, Turn
+from bot.core.messages import Conversation, Turn
 
 logger = logging.getLogger(__name__)
 

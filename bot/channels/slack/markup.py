@@ -12,7 +12,7 @@ import logging
 import re
 from typing import Any
 
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.broadcast.delivery import PermanentFailure, RecipientGone, TemporaryFailure
 from bot.channels.slack.errors import SlackSendError
 from bot.channels.slack.sender import SlackSender
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 
 # Slack errors meaning the user cannot be messaged any more.
 _GONE = frozenset(

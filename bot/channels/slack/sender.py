@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.errors import SlackSendError
 from bot.channels.slack.markup import render
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class SlackSender:
     ) -> list[str]:
         """Post each bot message (Block Kit) to ``channel`` in order; return their ``ts``.
 
-        Messages with nothing to show on Slack (only ``custom`` data) are skipped.
+        Messages with nothing to show on Slack (no text, no buttons) are skipped.
         """
         sent = []
         for message in messages:

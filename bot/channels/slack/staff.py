@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from actions.ports import StatusService
 from bot.channels.slack.markup import BLOCKS_MAX, escape, section, split_escaped, text_blocks
+from bot.core.ports import StatusService
 from bot.language import guess_language
 from bot.store import AppStore
 from faq_index import FaqIndex

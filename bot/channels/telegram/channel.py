@@ -15,7 +15,7 @@ from bot.channels.telegram.errors import TelegramChannelError, redact
 from bot.channels.telegram.handler import UpdateHandler
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.store import TelegramStore
-from bot.conversation import Conversation
+from bot.core.messages import Conversation
 
 logger = logging.getLogger(__name__)
 

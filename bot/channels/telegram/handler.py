@@ -12,7 +12,8 @@ from bot.channels.telegram.errors import RecipientBlocked, SendError
 from bot.channels.telegram.render import render_message
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.store import TelegramStore
-from bot.conversation import Conversation, Turn
+from bot.core.messages import Conversation, Turn
+from bot.rasa import payloads
 from bot.settings import LANGUAGES
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,6 @@ CHANNEL = "telegram"
 # Telegram clients send "/start" when a user opens the bot; greet them.
 _GREETING_COMMANDS = {"/start", "/help"}
 _GREETING_TEXT = "hello"
-_STOP_PAYLOAD = "/unsubscribe"
 
 
 def conversation_id(chat_id: int) -> str:
@@ -70,7 +70,7 @@ class UpdateHandler:
             text=text,
             lang=user_language(user),
             # Telegram's convention for "stop sending me things": stop incident updates.
-            payload=_STOP_PAYLOAD if command == "/stop" else None,
+            payload=payloads.UNSUBSCRIBE if command == "/stop" else None,
         )
         await self._reply(chat_id, turn)
 

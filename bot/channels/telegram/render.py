@@ -9,7 +9,7 @@ from collections.abc import Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096, counted in UTF-16 code units
 MAX_BUTTON_TEXT = 64  # Telegram truncates long button labels; keep them readable

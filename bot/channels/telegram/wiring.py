@@ -13,7 +13,7 @@ from bot.channels.telegram.push import TelegramDeliverer
 from bot.channels.telegram.render import render_html, split_text
 from bot.channels.telegram.store import TelegramStore
 from bot.channels.telegram.webhook import WEBHOOK_PATH, webhook_route
-from bot.conversation import Conversation
+from bot.core.messages import Conversation
 from bot.settings import TelegramSettings
 
 logger = logging.getLogger(__name__)

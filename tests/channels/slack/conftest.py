@@ -13,12 +13,13 @@ from starlette.testclient import TestClient
 
 from bot.channels.base import ChannelContext, ChannelParts
 from bot.channels.slack import slack_channel
-from bot.conversation import Conversation
+from bot.core.messages import Conversation
 from bot.faq_service import FaqService
 from bot.services import AppServices
 from bot.settings import Settings
 from bot.store import AppStore
 from bot.templates import TemplateStore
+from bot.wiring import build_web_push
 from faq_index import FaqIndex, HashingEncoder, parse_faq_text
 from tests.bot.conftest import offline  # noqa: F401 - the loopback-only network guard
 from tests.bot.helpers import PROJECT_DIR, TEMPLATES_DIR, FakeConversation, FakeStatus
@@ -120,6 +121,7 @@ def make_client(
             settings=with_slack(settings, **overrides),
             conversation=conv or conversation,
             services=services,
+            web_push=build_web_push(services),
         )
         parts = slack_channel(ctx)
         assert parts is not None

@@ -16,7 +16,7 @@ from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.staff import StaffTools
 from bot.channels.slack.transport import events_route
-from bot.conversation import BotMessage, Button, Turn
+from bot.core.messages import BotMessage, Button, Turn
 from bot.dialogue import RasaConversation
 from tests.bot.helpers import FakeConversation
 from tests.channels.slack.conftest import SlackClientFactory, channel_app

@@ -14,7 +14,7 @@ from bot.channels.slack.markup import (
     render,
     split_escaped,
 )
-from bot.conversation import BotMessage, Button
+from bot.core.messages import BotMessage, Button
 
 
 def test_escape() -> None:

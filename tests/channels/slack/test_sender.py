@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels.slack.errors import SlackSendError
 from bot.channels.slack.sender import SlackSender, make_client
-from bot.conversation import BotMessage
+from bot.core.messages import BotMessage, Phase, StatusCard
 from bot.stack import free_port
 from tests.helpers.slack_fake import BOT_TOKEN, MockSlackApi, Script
 
@@ -98,7 +98,7 @@ async def test_update_and_thread_replies(slack_api: MockSlackApi) -> None:
 
 
 async def test_messages_with_nothing_to_show_are_skipped(slack_api: MockSlackApi) -> None:
-    custom_only = BotMessage("", custom={"status": {"phase": "investigating"}})
-    sent = await sender(slack_api).send("D1", [custom_only, BotMessage("shown"), BotMessage("  ")])
+    card_only = BotMessage("", status=StatusCard(Phase.INVESTIGATING))
+    sent = await sender(slack_api).send("D1", [card_only, BotMessage("shown"), BotMessage("  ")])
     assert len(sent) == 1
     assert [c.body["text"] for c in slack_api.of("chat.postMessage")] == ["shown"]

@@ -8,8 +8,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from actions.ports import Reply
 from bot.channels.slack.staff import USAGE, parse
+from bot.core.messages import BotMessage
 from bot.store import AppStore
 from tests.bot.helpers import FakeStatus
 from tests.channels.slack.conftest import SlackClientFactory
@@ -32,7 +32,7 @@ def mrkdwn(body: dict[str, Any]) -> str:
 def test_status_shows_what_customers_are_told(
     client: TestClient, slack_api: MockSlackApi, status: FakeStatus
 ) -> None:
-    status.reply = Reply("Payments are down since 09:12 <!channel> & co. (as of 10:00 UTC)")
+    status.reply = BotMessage("Payments are down since 09:12 <!channel> & co. (as of 10:00 UTC)")
     ack, [response] = run(client, slack_api, "status")
     assert ack.status_code == 200 and ack.text == ""
     assert response.body["response_type"] == "ephemeral"

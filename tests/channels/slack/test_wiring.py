@@ -11,7 +11,6 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from actions import services as action_services
 from bot.app import create_app
 from bot.channels.base import ChannelContext
 from bot.channels.slack import slack_channel
@@ -19,6 +18,7 @@ from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.transport import SocketModeRunner
 from bot.services import AppServices
 from bot.settings import Settings, SettingsError
+from bot.wiring import build_web_push
 from tests.bot.helpers import PROJECT_DIR, FakeConversation
 from tests.channels.slack.conftest import SlackClientFactory, with_slack
 from tests.helpers.slack_fake import (
@@ -75,6 +75,7 @@ def context(services: AppServices, **settings: object) -> ChannelContext:
         settings=with_slack(services.settings, **settings),
         conversation=FakeConversation(),
         services=services,
+        web_push=build_web_push(services),
     )
 
 
@@ -134,9 +135,8 @@ async def test_an_app_token_selects_socket_mode(services: AppServices) -> None:
 
 
 def test_create_app_mounts_slack_when_configured(
-    services: AppServices, monkeypatch: pytest.MonkeyPatch
+    services: AppServices,
 ) -> None:
-    monkeypatch.setattr(action_services, "_services", None)
     app = create_app(services)
     with TestClient(app) as client:
         assert client.post("/slack/events", content=b"{}").status_code == 401

@@ -16,7 +16,7 @@ from bot.channels.telegram.limits import RateLimiter
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.store import TelegramStore
 from bot.channels.telegram.wiring import build_bot
-from bot.conversation import BotMessage, Turn
+from bot.core.messages import BotMessage, Turn
 from bot.settings import TelegramSettings
 from tests.helpers.telegram_fake import TOKEN, FakeBotApi
 

@@ -15,7 +15,7 @@ from bot.channels.telegram.render import (
     split_text,
     utf16_len,
 )
-from bot.conversation import BotMessage, Button
+from bot.core.messages import BotMessage, Button
 
 
 def sentences(n: int, words: int = 12) -> str:

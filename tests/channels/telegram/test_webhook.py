@@ -18,7 +18,7 @@ from bot.channels.telegram.render import MAX_TEXT, utf16_len
 from bot.channels.telegram.store import TelegramStore
 from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, webhook_route
 from bot.channels.telegram.wiring import build_bot
-from bot.conversation import BotMessage, Button, Turn
+from bot.core.messages import BotMessage, Button, Turn
 from tests.channels.telegram.conftest import SECRET, ScriptedConversation, TelegramTestSettings
 from tests.helpers.telegram_builders import buttons, callback_update, message_update
 from tests.helpers.telegram_fake import TOKEN, Failure, FakeBotApi

@@ -1,4 +1,4 @@
-"""The ports actions use: small protocols the app implements and injects at start.
+"""The ports actions and channels use: small protocols the app implements and injects.
 
 Actions know the FAQ index (``faq_index``) and what these ports return, never how
 the app stores FAQ entries, reads the status feed or keeps templates.
@@ -6,19 +6,11 @@ the app stores FAQ entries, reads the status feed or keeps templates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.core.messages import BotMessage
 from faq_index import Decision
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """One bot message: text and optional buttons (title, payload)."""
-
-    text: str
-    buttons: tuple[tuple[str, str], ...] = ()
-    custom: dict[str, Any] = field(default_factory=dict)
 
 
 class FaqAnswerer(Protocol):
@@ -40,8 +32,8 @@ class FaqAnswerer(Protocol):
 class StatusService(Protocol):
     """The live incident status, rendered for customers."""
 
-    def status_reply(self, text: str, lang: str, *, eta: bool = False) -> Reply:
-        """Answer a status question (``eta``: the user asked when it will be fixed)."""
+    def status_reply(self, text: str, lang: str, *, eta: bool = False) -> BotMessage:
+        """Answer a status question, with its :class:`StatusCard` (``eta``: asked when fixed)."""
         ...
 
 
@@ -56,16 +48,26 @@ class Templates(Protocol):
 class SubscriptionService(Protocol):
     """Incident-update subscriptions, as a conversation asks for them."""
 
-    def subscribe(self, conversation_id: str, text: str, lang: str) -> Reply:
+    def subscribe(self, conversation_id: str, text: str, lang: str) -> BotMessage:
         """Subscribe the conversation (to the components ``text`` names, else to all)."""
         ...
 
-    def unsubscribe(self, conversation_id: str, lang: str) -> Reply:
+    def unsubscribe(self, conversation_id: str, lang: str) -> BotMessage:
         """Stop updates to the conversation."""
         ...
 
     def after_status(
         self, conversation_id: str, lang: str, incident_id: str | None
-    ) -> Reply | None:
+    ) -> BotMessage | None:
         """Note who asked about an open incident; the one-time offer to subscribe, if due."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ActionServices:
+    """The ports the custom actions are built with (subscriptions are optional)."""
+
+    faq: FaqAnswerer
+    status: StatusService
+    templates: Templates
+    subscriptions: SubscriptionService | None = None

@@ -11,7 +11,6 @@ import hmac
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
 
 from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
@@ -24,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+import actions
+from bot.core.ports import ActionServices
 from bot.http_body import BadContentLength, BodyTooLarge, read_limited
 
 logger = logging.getLogger(__name__)
@@ -31,27 +32,26 @@ logger = logging.getLogger(__name__)
 MAX_ACTION_CALL_BYTES = 5 * 1024 * 1024
 
 
-def action_route(*, services: Any, token: str) -> Route:
-    """A Starlette route that runs Rasa custom actions for requests carrying ``token``."""
-    import actions
-    from actions import services as action_services
-
-    action_services.configure(
-        action_services.Services(
-            faq=services.faq,
-            status=services.status,
-            templates=services.templates,
-            subscriptions=services.subscriptions,
-        )
-    )
-    return actions_route(actions=actions.ALL_ACTIONS, token=token)
+def action_route(*, services: ActionServices, token: str) -> Route:
+    """A Starlette route that runs Faro's actions, built on ``services``, for ``token``."""
+    return actions_route(registered=actions.build_actions(services), token=token)
 
 
-def actions_route(*, actions: Iterable[type[Action]], token: str) -> Route:
-    """A Starlette route that runs ``actions`` for requests carrying ``token``."""
+def executor_for(registered: Iterable[Action]) -> ActionExecutor:
+    """rasa-sdk's executor running the action instances ``registered`` (names unique)."""
     executor = ActionExecutor()
-    for action in actions:
+    for action in registered:
+        name = action.name()
+        # rasa-sdk silently replaces an action registered twice under one name.
+        if not name or name in executor.actions:
+            raise ValueError(f"action name {name!r} is empty or registered twice")
         executor.register_action(action)
+    return executor
+
+
+def actions_route(*, registered: Iterable[Action], token: str) -> Route:
+    """A Starlette route that runs the action instances ``registered`` for ``token``."""
+    executor = executor_for(registered)
     expected = token.encode()
 
     async def webhook(request: Request) -> Response:
