@@ -38,6 +38,7 @@ from bot.conversation import Conversation
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
+from bot.http import EXCEPTION_HANDLERS
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
 from bot.store import AppStore
@@ -227,7 +228,7 @@ def create_app(services: AppServices) -> Starlette:
         *(route for c in channels for route in c.routes),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=list(routes), lifespan=lifespan)
+    app = Starlette(routes=list(routes), lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
     app.state.services = services
     app.state.conversation = conversation
     return app

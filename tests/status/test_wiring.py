@@ -8,6 +8,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.http import EXCEPTION_HANDLERS
 from bot.status.wiring import DEFAULT_FEED, build_runtime, build_status
 from bot.templates import TemplateStore
 from tests.helpers.status_builders import SAMPLE_FEED, fixture
@@ -53,7 +54,7 @@ def test_webhook_route_with_a_token(tmp_path: Path, templates: TemplateStore) ->
         status_feed=str(SAMPLE_FEED), state_dir=tmp_path, status_webhook_token=TOKEN
     )
     service, _, routes = build_status(settings, templates)
-    http = TestClient(Starlette(routes=routes))
+    http = TestClient(Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS))
     assert http.post("/status/webhook/nope", json={}).status_code == 403
     delivered = http.post(
         f"/status/webhook/{TOKEN}", json=fixture("webhooks", "incident_created.json")

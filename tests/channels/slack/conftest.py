@@ -15,6 +15,7 @@ from bot.app import AppServices, ChannelContext, ChannelParts
 from bot.channels.slack import slack_channel
 from bot.conversation import Conversation
 from bot.faq_service import FaqService
+from bot.http import EXCEPTION_HANDLERS
 from bot.settings import Settings
 from bot.store import AppStore
 from bot.templates import TemplateStore
@@ -99,7 +100,7 @@ def channel_app(parts: ChannelParts) -> Starlette:
         for task in reversed(parts.background):
             await task.stop()
 
-    return Starlette(routes=parts.routes, lifespan=lifespan)
+    return Starlette(routes=parts.routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
 
 
 SlackClientFactory = Callable[..., TestClient]

@@ -19,6 +19,7 @@ from bot.channels.telegram.store import TelegramStore
 from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, webhook_route
 from bot.channels.telegram.wiring import build_bot
 from bot.conversation import BotMessage, Button, Turn
+from bot.http import EXCEPTION_HANDLERS
 from tests.channels.telegram.conftest import SECRET, ScriptedConversation, TelegramTestSettings
 from tests.helpers.telegram_builders import buttons, callback_update, message_update
 from tests.helpers.telegram_fake import TOKEN, Failure, FakeBotApi
@@ -28,7 +29,10 @@ LONG_PAYLOAD = '/choose_faq{"faq_id":"card-payments-failing-during-the-november-
 
 @pytest.fixture
 async def client(channel: TelegramChannel) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[webhook_route(channel=channel, secret=SECRET)])
+    app = Starlette(
+        routes=[webhook_route(channel=channel, secret=SECRET)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://faro.test") as c:
         yield c
@@ -160,7 +164,10 @@ async def test_duplicate_update_is_handled_once_even_after_a_restart(
         conversation=conversation,
         store=TelegramStore(settings.database_url),
     )
-    app = Starlette(routes=[webhook_route(channel=restarted, secret=SECRET)])
+    app = Starlette(
+        routes=[webhook_route(channel=restarted, secret=SECRET)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://faro.test"
     ) as other:
@@ -289,7 +296,10 @@ async def test_full_backlog_answers_503_and_the_update_can_come_again(
         store=TelegramStore(settings.database_url),
         max_pending=1,
     )
-    app = Starlette(routes=[webhook_route(channel=channel, secret=SECRET)])
+    app = Starlette(
+        routes=[webhook_route(channel=channel, secret=SECRET)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://faro.test"
     ) as c:
@@ -316,7 +326,10 @@ async def test_the_token_never_reaches_the_logs(
         store=TelegramStore(settings.database_url),
     )
     await channel.start()  # getMe
-    app = Starlette(routes=[webhook_route(channel=channel, secret=SECRET)])
+    app = Starlette(
+        routes=[webhook_route(channel=channel, secret=SECRET)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     api.fail_next("sendMessage", 1, Failure(status=429, retry_after=1))
     api.fail_next("sendMessage", 1, Failure(status=502, retry_after=None))
     api.block(13)
