@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from bot.channels.slack.events import SlackHandlers, build_bolt_app
 from bot.channels.slack.push import SlackDeliverer
-from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.staff import StaffTools
 from bot.channels.slack.transport import SocketModeRunner, events_route
+from bot.channels.turns import TurnDispatcher
 
 if TYPE_CHECKING:
     from bot.app import ChannelContext, ChannelParts
@@ -44,7 +44,7 @@ def slack_channel(context: ChannelContext) -> ChannelParts | None:
             logger.info("Slack is off (FARO_SLACK_BOT_TOKEN and FARO_SLACK_SIGNING_SECRET unset)")
         return None
     sender = SlackSender(make_client(token=token, base_url=settings.slack_api_url))
-    queue = TurnQueue()
+    queue = TurnDispatcher(name="Slack", concurrency=4)
     services = context.services
     handlers = SlackHandlers(
         conversation=context.conversation,
