@@ -16,7 +16,7 @@ from bot.channels.telegram import callbacks
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.render import MAX_TEXT, utf16_len
 from bot.channels.telegram.store import TelegramStore
-from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, webhook_route
+from bot.channels.telegram.webhook import MAX_BODY_BYTES, SECRET_HEADER, WEBHOOK_PATH, webhook_route
 from bot.channels.telegram.wiring import build_bot
 from bot.conversation import BotMessage, Button, Turn
 from bot.http import EXCEPTION_HANDLERS
@@ -84,6 +84,38 @@ async def test_malformed_body_is_400_and_nothing_happens(
     await channel.dispatcher.join()
     assert conversation.turns == []
     # a rejected body does not burn its update id
+    assert (await post(client, message_update(7, 42, "hi"))).json() == {"status": "queued"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 5000 + b"]" * 5000, b'{"update_id": 7, "message": ' * 3000 + b"1" + b"}" * 3000],
+    ids=["array", "object"],
+)
+async def test_a_deeply_nested_body_is_400_not_500_and_nothing_happens(
+    client: httpx.AsyncClient,
+    channel: TelegramChannel,
+    conversation: ScriptedConversation,
+    raw: bytes,
+) -> None:
+    response = await post(client, None, raw=raw)
+    assert response.status_code == 400
+    assert response.json() == {"error": "body is nested too deeply (more than 64 levels)"}
+    await channel.dispatcher.join()
+    assert conversation.turns == []
+    assert (await post(client, message_update(7, 42, "hi"))).json() == {"status": "queued"}
+
+
+async def test_an_oversized_update_is_413_and_nothing_happens(
+    client: httpx.AsyncClient,
+    channel: TelegramChannel,
+    conversation: ScriptedConversation,
+) -> None:
+    update = message_update(7, 42, "a" * MAX_BODY_BYTES)
+    response = await post(client, update)
+    assert response.status_code == 413 and "too large" in response.json()["error"]
+    await channel.dispatcher.join()
+    assert conversation.turns == []
     assert (await post(client, message_update(7, 42, "hi"))).json() == {"status": "queued"}
 
 
