@@ -396,3 +396,15 @@ def test_statuspage_webhook_oversized_body_is_413(statuspage: TestClient, live: 
     huge = json.dumps({"incident": {"id": "x", "body": "a" * MAX_WEBHOOK_BYTES}})
     r = statuspage.post(f"/status/webhook/{WEBHOOK_TOKEN}", content=huge)
     assert r.status_code == 413 and live.snapshot is before
+
+
+async def test_statuspage_webhook_stops_reading_an_oversized_chunked_body(live: LiveStatus) -> None:
+    # It used to buffer the whole body when no Content-Length was sent.
+    app = Starlette(
+        routes=[webhook_route(live, token=WEBHOOK_TOKEN)], exception_handlers=EXCEPTION_HANDLERS
+    )
+    before = live.snapshot
+    chunk = b" " * 64 * 1024
+    status, _, read = await asgi_post(app, f"/status/webhook/{WEBHOOK_TOKEN}", [chunk] * 64, [])
+    assert status == 413 and read <= 17, f"read {read} chunks of 64 KiB before refusing"
+    assert live.snapshot is before
