@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.channels.base import ChannelContext
 from bot.core.ports import ActionServices
+from bot.http import EXCEPTION_HANDLERS
 from bot.rasa.action_server import action_route
 from bot.services import AppServices, Background
 from bot.wiring import build_channels, build_conversation, build_web_push, delivery_worker
@@ -84,7 +85,7 @@ def create_app(services: AppServices) -> Starlette:
         *(route for c in channels for route in c.routes),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
     app.state.services = services
     app.state.conversation = conversation
     app.state.web_push = web_push

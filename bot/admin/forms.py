@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 
 from bot.faqdb.codec import entry_to_dict
-from bot.http_body import BadContentLength, BodyTooLarge, read_limited
+from bot.http import HttpError, read_body
 from faq_index import FaqEntry
 
 MAX_FORM_BYTES = 64 * 1024
@@ -27,9 +27,9 @@ async def read_form(request: Request) -> dict[str, str]:
     if ctype != "application/x-www-form-urlencoded":
         raise BadForm("expected a url-encoded form")
     try:
-        body = await read_limited(request, MAX_FORM_BYTES)
+        body = await read_body(request, max_bytes=MAX_FORM_BYTES)
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-    except (BodyTooLarge, BadContentLength, UnicodeDecodeError, ValueError) as exc:
+    except (HttpError, UnicodeDecodeError, ValueError) as exc:
         raise BadForm("unreadable form") from exc
     return {k: v[0] for k, v in parsed.items() if v}
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,7 @@ from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_or
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
 from bot.channels.web_push import PushHub, WebDeliverer, event_stream
 from bot.core.messages import BotMessage, Conversation, Turn
-from bot.http_body import BadContentLength, BodyTooLarge, read_limited
+from bot.http import HttpError, error_response, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +71,6 @@ class WebOptions:
     push_poll_s: float = 5.0
 
 
-class _Refused(Exception):
-    def __init__(self, refusal: Refusal) -> None:
-        super().__init__(refusal.message)
-        self.refusal = refusal
-
-
 def chat_routes(
     *,
     conversation: Conversation,
@@ -113,11 +106,11 @@ def chat_routes(
         refusal = guard.check_session(sid) if sid else guard.check_ip(_ip(request))
         if refusal is not None:
             logger.info("web: rate limit hit (%s)", "session" if sid else "ip")
-            raise _Refused(refusal)
+            raise _refused(refusal)
 
     async def session(request: Request) -> Response:
         limit(request)
-        data = await _json_body(request, required=False)
+        data = await read_json(request, max_bytes=MAX_BODY_BYTES, required=False)
         sid = session_of(data.get("session"))
         if sid is None:
             token, sid = await new_session()
@@ -128,10 +121,10 @@ def chat_routes(
 
     async def chat(request: Request) -> Response:
         limit(request)
-        data = await _json_body(request, required=True)
+        data = await read_json(request, max_bytes=MAX_BODY_BYTES)
         text, payload, lang, token = (data.get(k) for k in ("text", "payload", "lang", "session"))
         if not all(v is None or isinstance(v, str) for v in (text, payload, lang, token)):
-            return _error(400, "text, payload, lang and session must be strings")
+            raise HttpError(400, "text, payload, lang and session must be strings")
         sid = session_of(token)
         if sid is None:
             token, sid = await new_session()
@@ -162,13 +155,13 @@ def chat_routes(
         limit(request)
         sid = session_of(request.query_params.get("session"))
         if sid is None:
-            return _error(401, "unknown session: start a new one with POST /api/session")
+            raise HttpError(401, "unknown session: start a new one with POST /api/session")
         start_id = await start(sid)
         try:
             rows = await run_in_threadpool(history.history, f"web:{sid}", start_id=start_id)
         except HistoryError as exc:
             logger.error("web history: %s", exc)
-            return _error(503, "the conversation history is unavailable right now")
+            raise HttpError(503, "the conversation history is unavailable right now") from None
         last = max((r.id for r in rows), default=start_id)
         return JSONResponse({"messages": [r.to_json() for r in rows], "last_id": last})
 
@@ -176,13 +169,13 @@ def chat_routes(
         limit(request)
         sid = session_of(request.query_params.get("session"))
         if sid is None:
-            return _error(401, "unknown session: start a new one with POST /api/session")
+            raise HttpError(401, "unknown session: start a new one with POST /api/session")
         conversation_id = f"web:{sid}"
         if hub.streams(conversation_id) >= options.max_streams_per_session:
-            raise _Refused(Refusal(429, "too many open chat windows for this session", 10))
+            raise _refused(Refusal(429, "too many open chat windows for this session", 10))
         after = _cursor(request)
         if after is None:
-            return _error(400, "after and Last-Event-ID must be whole numbers")
+            raise HttpError(400, "after and Last-Event-ID must be whole numbers")
         start_id = await start(sid)
         lang = request.query_params.get("lang")
         sub = hub.subscribe(conversation_id)
@@ -250,14 +243,18 @@ WEB = ChannelSpec(name="web", build=web_channel, render=render_broadcast)
 
 
 def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:
-    """Origin check, CORS headers and preflight, and refusals as JSON for one route."""
+    """Origin check, CORS headers and preflight, and refusals as JSON for one route.
+
+    Refusals are rendered here, not by the app's handler, so they carry the
+    CORS headers too: without them the widget could not read why it was refused.
+    """
 
     async def endpoint(request: Request) -> Response:
         origin = request.headers.get("origin")
         own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
         if not origins.allows(origin, own=own):
             logger.info("web: refused a request from origin %.100s", origin)
-            return _error(403, "this website is not allowed to use the chat")
+            return error_response(HttpError(403, "this website is not allowed to use the chat"))
         if request.method == "OPTIONS":
             response: Response = Response(status_code=204)
             response.headers["Access-Control-Allow-Methods"] = "GET, POST"
@@ -266,16 +263,12 @@ def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:
         else:
             try:
                 response = await handler(request)
-            except _Refused as refused:
-                r = refused.refusal
-                response = _error(r.status, r.message, retry_after=r.retry_after)
-                if r.retry_after:
-                    response.headers["Retry-After"] = str(r.retry_after)
-            except _BadRequest as bad:
-                response = _error(bad.status, str(bad))
+            except HttpError as exc:
+                response = error_response(exc)
             except HistoryError as exc:
                 logger.error("web history: %s", exc)
-                response = _error(503, "the chat is unavailable right now: try again in a minute")
+                message = "the chat is unavailable right now: try again in a minute"
+                response = error_response(HttpError(503, message))
         if origin is not None:
             response.headers["Access-Control-Allow-Origin"] = normalize_origin(origin)
             response.headers["Vary"] = "Origin"
@@ -284,28 +277,13 @@ def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:
     return endpoint
 
 
-class _BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-async def _json_body(request: Request, *, required: bool) -> dict[str, Any]:
-    try:
-        body = await read_limited(request, MAX_BODY_BYTES)
-    except BodyTooLarge:
-        raise _BadRequest(413, "message too large") from None
-    except BadContentLength:
-        raise _BadRequest(400, "invalid Content-Length") from None
-    if not body and not required:
-        return {}
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise _BadRequest(400, "body must be JSON") from None
-    if not isinstance(data, dict):
-        raise _BadRequest(400, "body must be a JSON object")
-    return data
+def _refused(refusal: Refusal) -> HttpError:
+    if not refusal.retry_after:
+        return HttpError(refusal.status, refusal.message)
+    retry = refusal.retry_after
+    return HttpError(
+        refusal.status, refusal.message, headers={"Retry-After": str(retry)}, retry_after=retry
+    )
 
 
 async def _store(
@@ -354,10 +332,3 @@ def _render(message: BotMessage) -> dict[str, Any]:
     if message.status is not None:
         out["status"] = message.status.to_json()
     return out
-
-
-def _error(status: int, message: str, *, retry_after: int = 0) -> Response:
-    body: dict[str, Any] = {"error": message}
-    if retry_after:
-        body["retry_after"] = retry_after
-    return JSONResponse(body, status_code=status)

@@ -8,7 +8,6 @@ no authentication of its own.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Iterable
 
@@ -25,7 +24,7 @@ from starlette.routing import Route
 
 import actions
 from bot.core.ports import ActionServices
-from bot.http_body import BadContentLength, BodyTooLarge, read_limited
+from bot.http import HttpError, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -57,32 +56,22 @@ def actions_route(*, registered: Iterable[Action], token: str) -> Route:
     async def webhook(request: Request) -> Response:
         given = request.query_params.get("token", "").encode()
         if not hmac.compare_digest(given, expected):
-            return JSONResponse({"error": "forbidden"}, status_code=403)
-        try:
-            body = await read_limited(request, MAX_ACTION_CALL_BYTES)
-        except BodyTooLarge:
-            return JSONResponse({"error": "request too large"}, status_code=413)
-        except BadContentLength:
-            return JSONResponse({"error": "invalid Content-Length"}, status_code=400)
-        try:
-            action_call = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return JSONResponse({"error": "Invalid body request"}, status_code=400)
-        if not isinstance(action_call, dict):
-            return JSONResponse({"error": "Invalid body request"}, status_code=400)
+            raise HttpError(403, "forbidden")
+        action_call = await read_json(request, max_bytes=MAX_ACTION_CALL_BYTES)
         # endpoints.yml turns on selective domain, so Rasa sends no domain; Rasa
         # 3.6 also sends no digest and does not retry on 449. Faro's actions
         # don't read the domain: run them with an empty one.
         action_call.setdefault("domain", {})
         try:
             result = await executor.run(action_call)
+        # rasa-sdk's protocol: these bodies carry the action's name next to the error
         except ActionExecutionRejection as exc:
-            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 400)
+            raise HttpError(400, exc.message, action_name=exc.action_name) from None
         except ActionNotFoundException as exc:
             logger.error("Rasa asked for an unknown action: %s", exc.action_name)
-            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 404)
+            raise HttpError(404, exc.message, action_name=exc.action_name) from None
         except ActionMissingDomainException as exc:
-            return JSONResponse({"error": exc.message, "action_name": exc.action_name}, 449)
+            raise HttpError(449, exc.message, action_name=exc.action_name) from None
         return JSONResponse(result.model_dump() if result else None)
 
     return Route("/webhook", webhook, methods=["POST"])

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.http import HttpError, read_json
 from bot.status.errors import WebhookError
 from bot.status.live import LiveStatus
-from bot.status.webhooks import loads_webhook
+from bot.status.webhooks import check_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +34,13 @@ def webhook_route(live: LiveStatus, *, token: str, path: str = WEBHOOK_PATH) -> 
         if not hmac.compare_digest(given, expected):
             # The path holds the secret: log neither the path nor the token.
             logger.warning("status webhook refused: wrong token from %s", _client(request))
-            return JSONResponse({"error": "forbidden"}, status_code=403)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
-            return JSONResponse({"error": "payload too large"}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_WEBHOOK_BYTES:
-            return JSONResponse({"error": "payload too large"}, status_code=413)
+            raise HttpError(403, "forbidden")
+        payload = await read_json(request, max_bytes=MAX_WEBHOOK_BYTES)
         try:
-            live.apply_webhook(loads_webhook(body))
+            live.apply_webhook(check_webhook(payload))
         except WebhookError as exc:
             logger.warning("status webhook rejected: %s", exc)
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            raise HttpError(400, str(exc)) from None
         return JSONResponse({"ok": True})
 
     return Route(path, receive, methods=["POST"], name="status_webhook")

@@ -30,6 +30,13 @@ def loads_webhook(raw: bytes | str) -> dict[str, Any]:
         payload = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WebhookError("the webhook body is not JSON") from exc
+    except RecursionError:  # a deeply nested body is garbage, not a crash
+        raise WebhookError("the webhook body is nested too deeply") from None
+    return check_webhook(payload)
+
+
+def check_webhook(payload: object) -> dict[str, Any]:
+    """``payload`` if it is a JSON object with an incident or a component; else WebhookError."""
     if not isinstance(payload, dict):
         raise WebhookError("the webhook body is not a JSON object")
     if not isinstance(payload.get("incident"), Mapping) and not isinstance(

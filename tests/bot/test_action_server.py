@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.core.ports import ActionServices
+from bot.http import EXCEPTION_HANDLERS
 from bot.rasa.action_server import MAX_ACTION_CALL_BYTES, action_route, actions_route
 from bot.templates import TemplateStore
 from tests.bot.helpers import FakeFaq, action_call
@@ -60,7 +61,10 @@ class ActionRejects(Action):
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     ActionEcho.seen = []
-    app = Starlette(routes=[actions_route(registered=[ActionEcho(), ActionRejects()], token=TOKEN)])
+    app = Starlette(
+        routes=[actions_route(registered=[ActionEcho(), ActionRejects()], token=TOKEN)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     with TestClient(app) as c:
         yield c
 
@@ -174,7 +178,10 @@ def test_only_post_is_allowed(client: TestClient) -> None:
 def test_faro_actions_over_the_route(
     action_services: ActionServices, fake_faq: FakeFaq, templates: TemplateStore
 ) -> None:
-    app = Starlette(routes=[action_route(services=action_services, token=TOKEN)])
+    app = Starlette(
+        routes=[action_route(services=action_services, token=TOKEN)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     with TestClient(app) as c:
         r = post(c, action_call("action_answer_faq", text="¿hipoteca?", lang="es"))
     assert r.status_code == 200

@@ -9,6 +9,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.http import EXCEPTION_HANDLERS
 from bot.status.live import LiveStatus
 from bot.status.receiver import TokenRedactingFilter, webhook_route
 from tests.helpers.status_builders import FakeClock, fixture, snapshot, summary
@@ -25,7 +26,9 @@ def live() -> LiveStatus:
 
 @pytest.fixture
 def http(live: LiveStatus) -> TestClient:
-    return TestClient(Starlette(routes=[webhook_route(live, token=TOKEN)]))
+    return TestClient(
+        Starlette(routes=[webhook_route(live, token=TOKEN)], exception_handlers=EXCEPTION_HANDLERS)
+    )
 
 
 def test_right_token_applies_the_delivery(http: TestClient, live: LiveStatus) -> None:

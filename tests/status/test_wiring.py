@@ -7,6 +7,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.http import EXCEPTION_HANDLERS
 from bot.settings import Settings
 from bot.status.wiring import DEFAULT_FEED, build_runtime
 from bot.templates import TemplateStore
@@ -48,7 +49,7 @@ def test_webhook_route_with_a_token(tmp_path: Path, templates: TemplateStore) ->
     settings = settings_for(tmp_path, SAMPLE_FEED, FARO_STATUS_WEBHOOK_TOKEN=TOKEN)
     runtime = build_status(settings, templates)
     service = runtime.service
-    http = TestClient(Starlette(routes=runtime.routes))
+    http = TestClient(Starlette(routes=runtime.routes, exception_handlers=EXCEPTION_HANDLERS))
     assert http.post("/status/webhook/nope", json={}).status_code == 403
     delivered = http.post(
         f"/status/webhook/{TOKEN}", json=fixture("webhooks", "incident_created.json")

@@ -45,7 +45,8 @@ def test_app_serves_the_sample_site_widget_api_and_push(tmp_path: Path) -> None:
         assert client.get("/static/widget.css").status_code == 200
         token = client.post("/api/session").json()["session"]
         assert isinstance(client.app.state.web_push, PushHub)  # type: ignore[attr-defined]
-        client.app.state.web_push.publish(  # type: ignore[attr-defined]"web:" + token.split(".")[0], BotMessage("pushed"))
+        hub = client.app.state.web_push  # type: ignore[attr-defined]
+        hub.publish("web:" + token.split(".")[0], BotMessage("pushed"))
         history = client.get("/api/history", params={"session": token}).json()
         assert [m["text"] for m in history["messages"]] == ["pushed"]
     finally:

@@ -11,10 +11,10 @@ from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
 from bot.channels.slack.events import SlackHandlers, build_bolt_app
 from bot.channels.slack.markup import render
 from bot.channels.slack.push import SlackDeliverer
-from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.staff import StaffTools
 from bot.channels.slack.transport import SocketModeRunner, events_route
+from bot.channels.turns import TurnDispatcher
 from bot.core.messages import BotMessage
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def slack_channel(context: ChannelContext) -> ChannelParts | None:
             logger.info("Slack is off (FARO_SLACK_BOT_TOKEN and FARO_SLACK_SIGNING_SECRET unset)")
         return None
     sender = SlackSender(make_client(token=token, base_url=settings.api_url))
-    queue = TurnQueue()
+    queue = TurnDispatcher(name="Slack", concurrency=4)
     services = context.services
     handlers = SlackHandlers(
         conversation=context.conversation,

@@ -29,9 +29,9 @@ from bot.channels.slack.markup import (
     incoming_text,
     truncate,
 )
-from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender
 from bot.channels.slack.staff import COMMAND, USAGE, StaffTools, parse
+from bot.channels.turns import TurnDispatcher
 from bot.core.messages import Conversation, Turn
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class SlackHandlers:
 
     conversation: Conversation
     sender: SlackSender
-    queue: TurnQueue
+    queue: TurnDispatcher
     staff: StaffTools
     staff_users: frozenset[str] = frozenset()
     seen: SeenEvents = field(default_factory=SeenEvents)

@@ -8,10 +8,10 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.http_body import BadContentLength, BodyTooLarge, read_limited
+from bot.http import HttpError, read_body
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +26,11 @@ def events_route(app: AsyncApp, *, path: str = EVENTS_PATH) -> Route:
     """
 
     async def events(request: Request) -> Response:
+        raw = await read_body(request, max_bytes=MAX_BODY_BYTES)
         try:
-            raw = await read_limited(request, MAX_BODY_BYTES)
-            raw.decode("utf-8")
-        except BodyTooLarge:
-            return JSONResponse({"error": "body too large"}, status_code=413)
-        except (BadContentLength, UnicodeDecodeError):
-            return JSONResponse({"error": "bad request"}, status_code=400)
+            raw.decode("utf-8")  # bolt decodes it without checking
+        except UnicodeDecodeError:
+            raise HttpError(400, "body must be UTF-8") from None
         response = await app.async_dispatch(to_async_bolt_request(request, raw))
         return to_starlette_response(response)
 

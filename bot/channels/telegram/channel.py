@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from enum import Enum
 from typing import Any
@@ -10,11 +11,11 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 
-from bot.channels.telegram.dispatcher import ChatDispatcher
 from bot.channels.telegram.errors import TelegramChannelError, redact
 from bot.channels.telegram.handler import UpdateHandler
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.store import TelegramStore
+from bot.channels.turns import TurnDispatcher
 from bot.core.messages import Conversation
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,8 @@ class TelegramChannel:
         self.store = store
         self.sender = sender or TelegramSender(bot)
         self.handler = UpdateHandler(conversation=conversation, sender=self.sender, store=store)
-        self.dispatcher: ChatDispatcher[Update] = ChatDispatcher(
-            self.handler.handle, max_pending=max_pending, concurrency=concurrency
+        self.dispatcher = TurnDispatcher(
+            name="Telegram", max_pending=max_pending, concurrency=concurrency, stop_grace_s=10.0
         )
 
     def parse(self, data: Any) -> Update:
@@ -68,7 +69,7 @@ class TelegramChannel:
             logger.debug("update %s already taken", update.update_id)
             return Intake.DUPLICATE
         chat = update.effective_chat.id if update.effective_chat else 0
-        if self.dispatcher.submit(chat, update):
+        if self.dispatcher.submit(chat, functools.partial(self.handler.handle, update)):
             return Intake.QUEUED
         await asyncio.to_thread(self.store.release_update, update.update_id)
         logger.warning("update backlog full: asked Telegram to send update later")

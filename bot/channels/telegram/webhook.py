@@ -9,7 +9,6 @@ before the turn is processed.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from starlette.requests import Request
@@ -18,7 +17,7 @@ from starlette.routing import Route
 
 from bot.channels.telegram.channel import BadUpdate, Intake, TelegramChannel
 from bot.channels.telegram.store import StoreUnavailable
-from bot.http_body import BadContentLength, BodyTooLarge, read_limited
+from bot.http import HttpError, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -34,28 +33,19 @@ def webhook_route(*, channel: TelegramChannel, secret: str, path: str = WEBHOOK_
     async def receive(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, expected):
-            return _answer(403, "forbidden")
+            raise HttpError(403, "forbidden")
+        data = await read_json(request, max_bytes=MAX_BODY_BYTES)
         try:
-            body = await read_limited(request, MAX_BODY_BYTES)
-            update = channel.parse(json.loads(body))
-        except BodyTooLarge:
-            return _answer(413, "update too large")
-        except (BadContentLength, ValueError, UnicodeDecodeError):
-            return _answer(400, "body must be JSON")
+            update = channel.parse(data)
         except BadUpdate as exc:
-            return _answer(400, str(exc))
+            raise HttpError(400, str(exc)) from None
         try:
             intake = await channel.accept(update)
         except StoreUnavailable as exc:
             logger.error("Telegram update %s not taken: %s", update.update_id, exc)
-            return _answer(503, "try again later")
+            raise HttpError(503, "try again later") from None
         if intake is Intake.FULL:
-            return _answer(503, "try again later")
-        return _answer(200, intake.value)
+            raise HttpError(503, "try again later")
+        return JSONResponse({"status": intake.value})
 
     return Route(path, receive, methods=["POST"])
-
-
-def _answer(status: int, message: str) -> Response:
-    key = "status" if status == 200 else "error"
-    return JSONResponse({key: message}, status_code=status)

@@ -15,6 +15,7 @@ from bot.channels.base import ChannelContext, ChannelParts
 from bot.channels.slack import slack_channel
 from bot.core.messages import Conversation
 from bot.faq_service import FaqService
+from bot.http import EXCEPTION_HANDLERS
 from bot.services import AppServices
 from bot.settings import Settings
 from bot.store import AppStore
@@ -102,7 +103,7 @@ def channel_app(parts: ChannelParts) -> Starlette:
         for task in reversed(parts.background):
             await task.stop()
 
-    return Starlette(routes=parts.routes, lifespan=lifespan)
+    return Starlette(routes=parts.routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
 
 
 SlackClientFactory = Callable[..., TestClient]

@@ -12,10 +12,10 @@ from starlette.testclient import TestClient
 
 from bot.channels.base import ChannelParts
 from bot.channels.slack.events import SlackHandlers, build_bolt_app
-from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.staff import StaffTools
 from bot.channels.slack.transport import events_route
+from bot.channels.turns import TurnDispatcher
 from bot.core.messages import BotMessage, Button, Turn
 from bot.dialogue import RasaConversation
 from tests.bot.helpers import FakeConversation
@@ -213,7 +213,7 @@ def test_a_full_queue_answers_503_and_the_retry_is_handled(
 
     blocked = Blocked()
     sender = SlackSender(make_client(token=BOT_TOKEN, base_url=slack_api.url))
-    queue = TurnQueue(workers=1, capacity=1)
+    queue = TurnDispatcher(name="Slack", concurrency=1, max_pending=2)  # one running, one waiting
     handlers = SlackHandlers(
         conversation=blocked,
         sender=sender,

@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from bot.channels.base import ChannelContext
 from bot.channels.slack import slack_channel
-from bot.channels.slack.queue import TurnQueue
 from bot.channels.slack.transport import SocketModeRunner
+from bot.channels.turns import TurnDispatcher
 from bot.services import AppServices
 from bot.settings import Settings, SettingsError
 from bot.wiring import build_web_push
@@ -116,14 +116,14 @@ def test_events_api_is_the_default(services: AppServices) -> None:
     [route] = parts.routes
     assert isinstance(route, Route) and route.path == "/slack/events"
     assert route.methods is not None and "POST" in route.methods
-    assert [type(b) for b in parts.background] == [TurnQueue]
+    assert [type(b) for b in parts.background] == [TurnDispatcher]
 
 
 async def test_an_app_token_selects_socket_mode(services: AppServices) -> None:
     parts = slack_channel(context(services, slack_signing_secret=None, slack_app_token=APP_TOKEN))
     assert parts is not None and parts.routes == []  # no public endpoint
     queue, runner = parts.background
-    assert isinstance(queue, TurnQueue) and isinstance(runner, SocketModeRunner)
+    assert isinstance(queue, TurnDispatcher) and isinstance(runner, SocketModeRunner)
     handler = runner.make_handler()
     try:
         assert isinstance(handler, AsyncSocketModeHandler)

@@ -1,14 +1,12 @@
-"""bot.channels.telegram.store and dispatcher: update ids, long payloads, per-chat order."""
+"""bot.channels.telegram.store: update ids and long payloads."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from bot.channels.telegram import callbacks
-from bot.channels.telegram.dispatcher import ChatDispatcher
 from bot.channels.telegram.store import StoreUnavailable, TelegramStore
 
 
@@ -45,45 +43,3 @@ def test_an_unusable_database_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(StoreUnavailable, match="cannot open the app database"):
         TelegramStore(f"sqlite:///{tmp_path / 'file' / 'x.db'}")
-
-
-async def test_dispatcher_keeps_each_chats_order_and_runs_chats_in_parallel() -> None:
-    done: list[tuple[str, int]] = []
-    running: set[str] = set()
-    overlap: list[bool] = []
-
-    async def work(item: tuple[str, int]) -> None:
-        chat, _ = item
-        assert chat not in running  # one at a time per chat
-        running.add(chat)
-        overlap.append(len(running) > 1)
-        await asyncio.sleep(0.01)
-        running.discard(chat)
-        done.append(item)
-
-    dispatcher: ChatDispatcher[tuple[str, int]] = ChatDispatcher(work)
-    for i in range(5):
-        for chat in ("a", "b"):
-            assert dispatcher.submit(chat, (chat, i))
-    await dispatcher.join()
-    for chat in ("a", "b"):
-        assert [i for c, i in done if c == chat] == list(range(5))
-    assert any(overlap)
-    assert dispatcher.pending == 0
-
-
-async def test_dispatcher_is_bounded_and_survives_a_failing_item() -> None:
-    seen: list[int] = []
-
-    async def work(item: int) -> None:
-        seen.append(item)
-        if item == 1:
-            raise RuntimeError("boom")
-
-    dispatcher: ChatDispatcher[int] = ChatDispatcher(work, max_pending=2)
-    assert dispatcher.submit("c", 1) and dispatcher.submit("c", 2)
-    assert not dispatcher.submit("c", 3)  # full
-    await dispatcher.join()
-    assert seen == [1, 2] and dispatcher.pending == 0
-    await dispatcher.stop()
-    assert not dispatcher.submit("c", 4)  # stopped

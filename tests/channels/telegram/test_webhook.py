@@ -16,9 +16,10 @@ from bot.channels.telegram import callbacks
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.render import MAX_TEXT, utf16_len
 from bot.channels.telegram.store import TelegramStore
-from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, webhook_route
+from bot.channels.telegram.webhook import MAX_BODY_BYTES, SECRET_HEADER, WEBHOOK_PATH, webhook_route
 from bot.channels.telegram.wiring import build_bot
 from bot.core.messages import BotMessage, Button, Turn
+from bot.http import EXCEPTION_HANDLERS
 from tests.channels.telegram.conftest import SECRET, ScriptedConversation, TelegramTestSettings
 from tests.helpers.telegram_builders import buttons, callback_update, message_update
 from tests.helpers.telegram_fake import TOKEN, Failure, FakeBotApi
@@ -28,7 +29,10 @@ LONG_PAYLOAD = '/choose_faq{"faq_id":"card-payments-failing-during-the-november-
 
 @pytest.fixture
 async def client(channel: TelegramChannel) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[webhook_route(channel=channel, secret=SECRET)])
+    app = Starlette(
+        routes=[webhook_route(channel=channel, secret=SECRET)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://faro.test") as c:
         yield c
@@ -80,6 +84,38 @@ async def test_malformed_body_is_400_and_nothing_happens(
     await channel.dispatcher.join()
     assert conversation.turns == []
     # a rejected body does not burn its update id
+    assert (await post(client, message_update(7, 42, "hi"))).json() == {"status": "queued"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 5000 + b"]" * 5000, b'{"update_id": 7, "message": ' * 3000 + b"1" + b"}" * 3000],
+    ids=["array", "object"],
+)
+async def test_a_deeply_nested_body_is_400_not_500_and_nothing_happens(
+    client: httpx.AsyncClient,
+    channel: TelegramChannel,
+    conversation: ScriptedConversation,
+    raw: bytes,
+) -> None:
+    response = await post(client, None, raw=raw)
+    assert response.status_code == 400
+    assert response.json() == {"error": "body is nested too deeply (more than 64 levels)"}
+    await channel.dispatcher.join()
+    assert conversation.turns == []
+    assert (await post(client, message_update(7, 42, "hi"))).json() == {"status": "queued"}
+
+
+async def test_an_oversized_update_is_413_and_nothing_happens(
+    client: httpx.AsyncClient,
+    channel: TelegramChannel,
+    conversation: ScriptedConversation,
+) -> None:
+    update = message_update(7, 42, "a" * MAX_BODY_BYTES)
+    response = await post(client, update)
+    assert response.status_code == 413 and "too large" in response.json()["error"]
+    await channel.dispatcher.join()
+    assert conversation.turns == []
     assert (await post(client, message_update(7, 42, "hi"))).json() == {"status": "queued"}
 
 
@@ -160,7 +196,10 @@ async def test_duplicate_update_is_handled_once_even_after_a_restart(
         conversation=conversation,
         store=TelegramStore(settings.database_url),
     )
-    app = Starlette(routes=[webhook_route(channel=restarted, secret=SECRET)])
+    app = Starlette(
+        routes=[webhook_route(channel=restarted, secret=SECRET)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://faro.test"
     ) as other:
@@ -289,7 +328,10 @@ async def test_full_backlog_answers_503_and_the_update_can_come_again(
         store=TelegramStore(settings.database_url),
         max_pending=1,
     )
-    app = Starlette(routes=[webhook_route(channel=channel, secret=SECRET)])
+    app = Starlette(
+        routes=[webhook_route(channel=channel, secret=SECRET)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://faro.test"
     ) as c:
@@ -316,7 +358,10 @@ async def test_the_token_never_reaches_the_logs(
         store=TelegramStore(settings.database_url),
     )
     await channel.start()  # getMe
-    app = Starlette(routes=[webhook_route(channel=channel, secret=SECRET)])
+    app = Starlette(
+        routes=[webhook_route(channel=channel, secret=SECRET)],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
     api.fail_next("sendMessage", 1, Failure(status=429, retry_after=1))
     api.fail_next("sendMessage", 1, Failure(status=502, retry_after=None))
     api.block(13)
