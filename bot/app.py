@@ -40,6 +40,7 @@ from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
+from bot.db import Database
 from bot.store import AppStore
 from bot.templates import TemplateStore
 
@@ -112,7 +113,7 @@ def build_services(settings: Settings, *, encoder: Any | None = None) -> AppServ
     from faq_index import load_encoder
 
     templates = TemplateStore.from_paths(settings.template_paths)
-    store = AppStore(settings.database_url)
+    store = AppStore(Database.open(settings.database_url).engine)
     faq_store = FaqStore(store.engine)
     faq = FaqService.from_store(
         faq_store,

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from bot.channels.web_banner import StatusBanner
 from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_origin
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
+from bot.db import Database
 from bot.channels.web_push import PushHub, WebDeliverer, event_stream
 from bot.conversation import BotMessage, Conversation, Turn
 from bot.http_body import BadContentLength, BodyTooLarge, read_limited
@@ -92,7 +93,7 @@ def chat_routes(
     options: WebOptions | None = None,
 ) -> list[Route]:
     """Routes of the web chat; unset parts get defaults (an in-memory history, default limits)."""
-    history = history or (hub.history if hub else WebHistory("sqlite://"))
+    history = history or (hub.history if hub else WebHistory(Database.open("sqlite://").engine))
     hub = hub or PushHub(history)
     guard = guard or WebGuard()
     origins = origins or OriginPolicy()
@@ -221,7 +222,7 @@ def web_channel(ctx: ChannelContext) -> ChannelParts:
     from bot.app import ChannelParts
 
     settings = ctx.settings
-    history = WebHistory(settings.database_url)
+    history = WebHistory(ctx.services.store.engine)
     hub = PushHub(history)
     banner = StatusBanner(ctx.services.status)
     live = getattr(ctx.services.status, "live", None)

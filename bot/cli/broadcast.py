@@ -52,7 +52,8 @@ def _open(*, with_templates: bool = True) -> Iterator[_Context]:
     from bot.status.store import StateStore
     from bot.status.times import zone_named
     from bot.status.wiring import STATE_FILE
-    from bot.store import AppStore, StoreError
+    from bot.db import Database, StorageError
+    from bot.store import AppStore
     from bot.templates import TemplateError, TemplateStore
 
     try:
@@ -64,8 +65,8 @@ def _open(*, with_templates: bool = True) -> Iterator[_Context]:
     except (TemplateError, OSError) as exc:
         raise UserError(f"cannot load the templates: {exc}") from exc
     try:
-        store = AppStore(settings.database_url)
-    except StoreError as exc:
+        store = AppStore(Database.open(settings.database_url).engine)
+    except StorageError as exc:
         raise UserError(str(exc)) from exc
     live = LiveStatus(store=StateStore(settings.state_dir / STATE_FILE))
     live.restore()

@@ -20,12 +20,12 @@ def _faq_store() -> FaqStore:
     """The FAQ store of the configured app database (``FARO_DATABASE_URL``)."""
     from bot.faqdb.store import FaqStore
     from bot.settings import Settings, SettingsError
-    from bot.store import AppStore, StoreError
+    from bot.db import Database, StorageError
 
     try:
         settings = Settings.from_env()
-        return FaqStore(AppStore(settings.database_url).engine)
-    except (SettingsError, StoreError) as exc:
+        return FaqStore(Database.open(settings.database_url).engine)
+    except (SettingsError, StorageError) as exc:
         raise UserError(str(exc)) from exc
 
 

@@ -30,14 +30,14 @@ def load_settings(**overrides: Any) -> Any:
 def build(settings: Any) -> Any:
     """Build the app's services, turning bad input files into one clear line."""
     from bot.app import build_services
-    from bot.store import StoreError
+    from bot.db import StorageError
     from bot.templates import TemplateError
     from faq_index import FaqIndexError
 
     with spinner("Loading the FAQ, templates and embedding model"):
         try:
             return build_services(settings)
-        except (FaqIndexError, TemplateError, StoreError, OSError) as exc:
+        except (FaqIndexError, TemplateError, StorageError, OSError) as exc:
             raise UserError(str(exc)) from None
 
 

@@ -100,7 +100,9 @@ async def _poll(settings: Any, timeout: int) -> None:
         max_chars=settings.max_message_chars,
         default_lang=settings.default_lang,
     )
-    channel = build_channel(settings, conversation, poll_timeout_s=timeout)
+    channel = build_channel(
+        settings, conversation, engine=_database(settings).engine, poll_timeout_s=timeout
+    )
     poller = LongPoller(channel, timeout_s=timeout)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # not on Windows
@@ -116,6 +118,16 @@ async def _poll(settings: Any, timeout: int) -> None:
     finally:
         await channel.stop()
         await rasa.aclose()
+
+
+def _database(settings: Any) -> Any:
+    """The app database, migrated; a failure becomes one line."""
+    from bot.db import Database, StorageError
+
+    try:
+        return Database.open(settings.database_url)
+    except StorageError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _settings(*, need_secret: bool) -> Any:

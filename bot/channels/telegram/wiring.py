@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Protocol
 
+import sqlalchemy as sa
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -71,13 +72,17 @@ def build_bot(settings: TelegramSettings, *, poll_timeout_s: int = 30) -> Bot:
 
 
 def build_channel(
-    settings: TelegramSettings, conversation: Conversation, *, poll_timeout_s: int = 30
+    settings: TelegramSettings,
+    conversation: Conversation,
+    *,
+    engine: sa.Engine,
+    poll_timeout_s: int = 30,
 ) -> TelegramChannel:
-    """The channel runtime: bot, store, sender, handler and dispatcher."""
+    """The channel runtime: bot, store (on the app database ``engine``), sender, dispatcher."""
     return TelegramChannel(
         bot=build_bot(settings, poll_timeout_s=poll_timeout_s),
         conversation=conversation,
-        store=TelegramStore(settings.database_url),
+        store=TelegramStore(engine),
     )
 
 
@@ -89,7 +94,7 @@ def telegram_channel(context: ChannelContext) -> ChannelParts | None:
     if not settings.telegram_token:
         logger.warning("Telegram is off: FARO_TELEGRAM_TOKEN is not set")
         return None
-    channel = build_channel(settings, context.conversation)
+    channel = build_channel(settings, context.conversation, engine=context.services.store.engine)
     deliverer = TelegramDeliverer(channel.sender)
     if not settings.telegram_secret:
         logger.warning(
