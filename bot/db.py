@@ -132,8 +132,8 @@ class Database:
     @contextlib.contextmanager
     def _migration_lock(self) -> Iterator[sa.Connection]:
         """A connection on which no other process migrates at the same time."""
-        with self._engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
+        if self._engine.dialect.name == "postgresql":
+            with self._engine.connect() as conn:
                 # Session-level lock: held across Alembic's own transaction, and released
                 # by PostgreSQL if this process dies mid-migration.
                 conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK_KEY)))
@@ -144,19 +144,22 @@ class Database:
                     conn.rollback()
                     conn.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK_KEY)))
                     conn.commit()
-                return
-            path = _sqlite_file(self._engine)
-            if path is None:  # in memory, or another backend: only this process sees it
+            return
+        path = _sqlite_file(self._engine)
+        if path is None:  # in memory, or another backend: only this process sees it
+            with self._engine.connect() as conn:
                 yield conn
-                return
-            # SQLite: an exclusive flock on "<db>.migrate-lock" beside the file (pysqlite's
-            # transaction handling makes BEGIN EXCLUSIVE around Alembic's DDL unreliable).
-            with open(f"{path}.migrate-lock", "a") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                try:
+            return
+        # SQLite: an exclusive flock on "<db>.migrate-lock" beside the file, taken before
+        # connecting (the first connection's PRAGMA journal_mode=WAL fails as "database is
+        # locked" when two starts race; pysqlite makes BEGIN EXCLUSIVE around DDL unreliable).
+        with open(f"{path}.migrate-lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                with self._engine.connect() as conn:
                     yield conn
-                finally:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def as_utc(value: datetime) -> datetime:
