@@ -35,12 +35,12 @@ from bot.broadcast.watcher import Broadcaster
 from bot.channels.web import web_channel
 from bot.channels.web_push import PushHub
 from bot.conversation import Conversation
+from bot.db import Database
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
-from bot.db import Database
 from bot.store import AppStore
 from bot.templates import TemplateStore
 

@@ -46,7 +46,9 @@ _E = TypeVar("_E", bound=StorageError)
 
 
 def storage_error(
-    what: str, exc: BaseException, kind: type[_E] = StorageError  # type: ignore[assignment]
+    what: str,
+    exc: BaseException,
+    kind: type[_E] = StorageError,  # type: ignore[assignment]
 ) -> _E:
     """A ``kind`` of :class:`StorageError` saying ``what`` failed and why, in one sentence."""
     return kind(f"{what}: {_reason(exc)}")
@@ -75,9 +77,7 @@ class Database:
         self._engine = engine
 
     @classmethod
-    def open(
-        cls, url: str, *, migrate: bool = True, version_dirs: Sequence[Path] = ()
-    ) -> Database:
+    def open(cls, url: str, *, migrate: bool = True, version_dirs: Sequence[Path] = ()) -> Database:
         """Connect to ``url`` and run the migrations; raises :class:`StorageError`."""
         try:
             engine = create_engine(url)

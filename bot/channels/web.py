@@ -30,9 +30,9 @@ from starlette.routing import Route
 from bot.channels.web_banner import StatusBanner
 from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_origin
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
-from bot.db import Database
 from bot.channels.web_push import PushHub, WebDeliverer, event_stream
 from bot.conversation import BotMessage, Conversation, Turn
+from bot.db import Database
 from bot.http_body import BadContentLength, BodyTooLarge, read_limited
 
 if TYPE_CHECKING:

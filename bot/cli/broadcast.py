@@ -47,12 +47,12 @@ def _open(*, with_templates: bool = True) -> Iterator[_Context]:
     from bot.broadcast.outbox import Outbox
     from bot.broadcast.subscriptions import SubscriptionStore
     from bot.broadcast.watcher import Broadcaster
+    from bot.db import Database, StorageError
     from bot.settings import Settings, SettingsError
     from bot.status.live import LiveStatus
     from bot.status.store import StateStore
     from bot.status.times import zone_named
     from bot.status.wiring import STATE_FILE
-    from bot.db import Database, StorageError
     from bot.store import AppStore
     from bot.templates import TemplateError, TemplateStore
 

@@ -18,9 +18,9 @@ FORMATS = click.Choice(["yaml", "csv"])
 
 def _faq_store() -> FaqStore:
     """The FAQ store of the configured app database (``FARO_DATABASE_URL``)."""
+    from bot.db import Database, StorageError
     from bot.faqdb.store import FaqStore
     from bot.settings import Settings, SettingsError
-    from bot.db import Database, StorageError
 
     try:
         settings = Settings.from_env()

@@ -12,7 +12,7 @@ from actions import services as action_services
 from actions.ports import Reply
 from bot.broadcast.service import SUBSCRIBE_PAYLOAD, Subscriptions
 from bot.broadcast.subscriptions import SubscriptionStore
-from bot.db import create_engine
+from bot.db import Database
 from bot.status.live import LiveStatus
 from bot.status.model import (
     Component,
@@ -32,7 +32,7 @@ CLOSED = Incident(id="inc-old", name="Old", status=IncidentStatus.RESOLVED)
 
 @pytest.fixture
 def store(tmp_path: Path) -> SubscriptionStore:
-    return SubscriptionStore(create_engine(f"sqlite:///{tmp_path / 'faro.db'}"))
+    return SubscriptionStore(Database.open(f"sqlite:///{tmp_path / 'faro.db'}").engine)
 
 
 @pytest.fixture

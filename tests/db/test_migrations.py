@@ -197,7 +197,9 @@ def test_fresh_database_gets_the_schema_of_an_upgraded_one(
         fresh.dispose()
 
 
-def test_revision_0001_makes_what_the_table_definitions_make(fresh_url: str, tmp_path: Path) -> None:
+def test_revision_0001_makes_what_the_table_definitions_make(
+    fresh_url: str, tmp_path: Path
+) -> None:
     migrated = Database.open(fresh_url)
     try:
         with migrated.engine.connect() as conn:

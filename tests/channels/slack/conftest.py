@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from bot.app import AppServices, ChannelContext, ChannelParts
 from bot.channels.slack import slack_channel
 from bot.conversation import Conversation
+from bot.db import Database
 from bot.faq_service import FaqService
 from bot.settings import Settings
 from bot.store import AppStore
@@ -60,7 +61,7 @@ def settings(tmp_path: Path, slack_api: MockSlackApi) -> Settings:
 @pytest.fixture
 def store(settings: Settings) -> Iterator[AppStore]:
     """A real app store on SQLite in the test's folder."""
-    s = AppStore(settings.database_url)
+    s = AppStore(Database.open(settings.database_url).engine)
     yield s
     s.dispose()
 

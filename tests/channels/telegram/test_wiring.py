@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ import pytest
 from bot.app import CHANNEL_FACTORIES, ChannelContext
 from bot.channels.telegram.webhook import WEBHOOK_PATH
 from bot.channels.telegram.wiring import telegram_channel
+from bot.db import Database
 from bot.settings import Settings, SettingsError
+from bot.store import AppStore
 from tests.channels.telegram.conftest import SECRET, ScriptedConversation
 from tests.helpers.telegram_fake import TOKEN
 
@@ -21,7 +24,8 @@ def settings(tmp_path: Path, **env: str) -> Settings:
 
 
 def context(s: Settings) -> ChannelContext:
-    services: Any = None  # the channel needs none of the app's services
+    # the channel needs only the app database's engine of the app's services
+    services: Any = SimpleNamespace(store=AppStore(Database.open(s.database_url).engine))
     return ChannelContext(settings=s, conversation=ScriptedConversation(), services=services)
 
 
