@@ -6,17 +6,17 @@ entries themselves live in :mod:`bot.faqdb` on the same engine.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from bot.db import as_utc, create_engine
+from bot.db import StorageError, as_utc, metadata, storage_error
 
 logger = logging.getLogger(__name__)
-
-metadata = sa.MetaData()
 
 unanswered = sa.Table(
     "unanswered_questions",
@@ -30,8 +30,8 @@ unanswered = sa.Table(
 )
 
 
-class StoreError(Exception):
-    """The app database could not be reached or used."""
+class StoreError(StorageError):
+    """The app database could not be reached or used (kept for callers: a StorageError)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +47,8 @@ class UnansweredGroup:
 class AppStore:
     """Thin data-access layer over SQLAlchemy Core."""
 
-    def __init__(self, url: str) -> None:
-        try:
-            self._engine = create_engine(url)
-            metadata.create_all(self._engine)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the app database: {type(exc).__name__}") from exc
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
 
     @property
     def engine(self) -> sa.Engine:
@@ -62,7 +58,7 @@ class AppStore:
     def record_unanswered(self, text: str, lang: str, *, conversation_id: str) -> None:
         """Remember a question the FAQ could not answer."""
         normalized = " ".join(text.lower().split())[:500]
-        with self._engine.begin() as conn:
+        with _translated("cannot record an unanswered question"), self._engine.begin() as conn:
             conn.execute(
                 unanswered.insert().values(
                     asked_at=datetime.now(UTC),
@@ -87,12 +83,21 @@ class AppStore:
             .order_by(last.desc())
             .limit(limit)
         )
-        with self._engine.connect() as conn:
+        with _translated("cannot read the unanswered questions"), self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
             UnansweredGroup(text=r[0], lang=r[1], count=r[2], last_asked=as_utc(r[3])) for r in rows
         ]
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Close the engine's pooled connections (the engine reopens them when used again)."""
         self._engine.dispose()
+
+
+@contextlib.contextmanager
+def _translated(what: str) -> Iterator[None]:
+    """Database errors inside become :class:`StoreError` (a StorageError)."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        raise storage_error(what, exc, StoreError) from exc

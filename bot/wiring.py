@@ -25,6 +25,7 @@ from bot.channels.telegram.wiring import TELEGRAM
 from bot.channels.web import WEB
 from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
+from bot.db import Database
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
@@ -58,9 +59,14 @@ def configure_process(settings: Settings) -> None:
     torch.set_num_threads(settings.faq.embedding_threads)
 
 
+def open_database(settings: Settings) -> Database:
+    """The app database, migrated to this release (raises ``StorageError``, one sentence)."""
+    return Database.open(settings.database.url)
+
+
 def open_store(settings: Settings) -> AppStore:
-    """The app database (raises ``StoreError`` with a clear message)."""
-    return AppStore(settings.database.url)
+    """The app's store on the app database (raises ``StorageError``)."""
+    return AppStore(open_database(settings).engine)
 
 
 def load_templates(settings: Settings) -> TemplateStore:
@@ -182,7 +188,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
 
 def build_web_push(services: AppServices) -> PushHub:
     """The hub that stores and pushes messages to open widgets."""
-    return PushHub(WebHistory(services.settings.database.url))
+    return PushHub(WebHistory(services.store.engine))
 
 
 def build_channels(context: ChannelContext) -> list[ChannelParts]:
@@ -210,6 +216,7 @@ __all__ = [
     "configure_process",
     "delivery_worker",
     "load_templates",
+    "open_database",
     "open_store",
     "renderers",
     "saved_status",

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from bot.broadcast.tables import broadcasts, channel_leases, metadata, outbox
+from bot.broadcast.tables import broadcasts, channel_leases, outbox
 from bot.db import as_utc
 from bot.status.live import utc_now
 
@@ -119,7 +119,6 @@ class Outbox:
         self._engine = engine
         self._max_attempts = max_attempts
         self._skip_locked = engine.dialect.name == "postgresql"
-        metadata.create_all(engine)
 
     @property
     def engine(self) -> sa.Engine:

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from bot.broadcast.tables import (
     incident_askers,
-    metadata,
     subscription_offers,
     subscriptions,
 )
@@ -94,7 +93,6 @@ class SubscriptionStore:
 
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
-        metadata.create_all(engine)
 
     @property
     def engine(self) -> sa.Engine:

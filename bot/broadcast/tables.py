@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
+from bot.db import metadata
 
 subscriptions = sa.Table(
     "subscriptions",

@@ -32,6 +32,7 @@ from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_or
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
 from bot.channels.web_push import PushHub, WebDeliverer, event_stream
 from bot.core.messages import BotMessage, Conversation, Turn
+from bot.db import Database
 from bot.http import HttpError, error_response, read_json
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def chat_routes(
     options: WebOptions | None = None,
 ) -> list[Route]:
     """Routes of the web chat; unset parts get defaults (an in-memory history, default limits)."""
-    history = history or (hub.history if hub else WebHistory("sqlite://"))
+    history = history or (hub.history if hub else WebHistory(Database.open("sqlite://").engine))
     hub = hub or PushHub(history)
     guard = guard or WebGuard()
     origins = origins or OriginPolicy()

@@ -18,14 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.core.messages import BotMessage, Button, StatusCard
-from bot.db import as_utc, create_engine
+from bot.db import StorageError, as_utc, metadata, storage_error
 
 logger = logging.getLogger(__name__)
 
 BROADCAST = "*"
 ROLES = ("user", "bot", "push")
-
-metadata = sa.MetaData()
 
 web_sessions = sa.Table(
     "web_sessions",
@@ -52,7 +50,7 @@ web_messages = sa.Table(
 _INSERT = web_messages.insert()
 
 
-class HistoryError(Exception):
+class HistoryError(StorageError):
     """The web history database could not be reached or used."""
 
 
@@ -85,16 +83,12 @@ class StoredMessage:
 class WebHistory:
     """Sessions and messages of the web channel, in the app database (SQLAlchemy Core)."""
 
-    def __init__(self, url: str, *, limit: int = 200) -> None:
+    def __init__(self, engine: sa.Engine, *, limit: int = 200) -> None:
         self.limit = limit
         # Inserts commit in id order within this process, so a reader that saw
         # id N never later finds a smaller id appearing (the stream's cursor).
         self._write_lock = threading.Lock()
-        try:
-            self._engine = create_engine(url)
-            metadata.create_all(self._engine)
-        except (OSError, sa.exc.SQLAlchemyError) as exc:
-            raise HistoryError(f"cannot open the web history: {type(exc).__name__}") from exc
+        self._engine = engine
 
     def start_session(self, sid: str) -> int:
         """Record a session (idempotent); returns the id after which broadcasts are shown."""
@@ -113,7 +107,7 @@ class WebHistory:
                 )
                 return int(start)
         except sa.exc.SQLAlchemyError as exc:
-            raise HistoryError(f"cannot record the session: {type(exc).__name__}") from exc
+            raise storage_error("cannot record the session", exc, HistoryError) from exc
 
     def append(
         self, conversation_id: str, role: str, messages: list[BotMessage]
@@ -125,7 +119,7 @@ class WebHistory:
             with self._write_lock, self._engine.begin() as conn:
                 return _insert(conn, conversation_id, role, messages, datetime.now(UTC))
         except sa.exc.SQLAlchemyError as exc:
-            raise HistoryError(f"cannot store messages: {type(exc).__name__}") from exc
+            raise storage_error("cannot store messages", exc, HistoryError) from exc
 
     def append_turn(
         self,
@@ -142,7 +136,7 @@ class WebHistory:
                 stored_user = _insert(conn, conversation_id, "user", user, asked_at or now)
                 return stored_user, _insert(conn, conversation_id, "bot", replies, now)
         except sa.exc.SQLAlchemyError as exc:
-            raise HistoryError(f"cannot store messages: {type(exc).__name__}") from exc
+            raise storage_error("cannot store messages", exc, HistoryError) from exc
 
     def history(self, conversation_id: str, *, start_id: int) -> list[StoredMessage]:
         """The last messages of a conversation, with broadcasts since ``start_id``, oldest first."""
@@ -171,15 +165,14 @@ class WebHistory:
         return self._select(query)
 
     def dispose(self) -> None:
-        """Close pooled connections."""
-        self._engine.dispose()
+        """Nothing to release: the engine belongs to the :class:`bot.db.Database` that opened it."""
 
     def _select(self, query: sa.Select[Any]) -> list[StoredMessage]:
         try:
             with self._engine.connect() as conn:
                 rows = conn.execute(query).mappings().all()
         except sa.exc.SQLAlchemyError as exc:
-            raise HistoryError(f"cannot read the web history: {type(exc).__name__}") from exc
+            raise storage_error("cannot read the web history", exc, HistoryError) from exc
         return [_message(r) for r in rows]
 
 

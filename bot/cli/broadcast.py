@@ -44,8 +44,8 @@ def _open(*, with_templates: bool = True) -> Iterator[_Context]:
     import sqlalchemy as sa
 
     from bot import wiring
+    from bot.db import StorageError
     from bot.settings import Settings, SettingsError
-    from bot.store import StoreError
     from bot.templates import TemplateError, TemplateStore
 
     try:
@@ -60,7 +60,7 @@ def _open(*, with_templates: bool = True) -> Iterator[_Context]:
         raise UserError(f"cannot load the templates: {exc}") from exc
     try:
         store = wiring.open_store(settings)
-    except StoreError as exc:
+    except StorageError as exc:
         raise UserError(str(exc)) from exc
     live = wiring.saved_status(settings)
     snapshot = live.snapshot

@@ -19,13 +19,13 @@ FORMATS = click.Choice(["yaml", "csv"])
 def _faq_store() -> FaqStore:
     """The FAQ store of the configured app database (``FARO_DATABASE_URL``)."""
     from bot import wiring
+    from bot.db import StorageError
     from bot.faqdb.store import FaqStore
     from bot.settings import Settings, SettingsError
-    from bot.store import StoreError
 
     try:
         return FaqStore(wiring.open_store(Settings.from_env(secrets=False)).engine)
-    except (SettingsError, StoreError) as exc:
+    except (SettingsError, StorageError) as exc:
         raise UserError(str(exc)) from exc
 
 

@@ -48,7 +48,7 @@ def load_settings(
 
 def build(settings: Settings) -> AppServices:
     """Build the app's services, turning bad input files into one clear line."""
-    from bot.store import StoreError
+    from bot.db import StorageError
     from bot.templates import TemplateError
     from bot.wiring import build_services
     from faq_index import FaqIndexError
@@ -56,7 +56,7 @@ def build(settings: Settings) -> AppServices:
     with spinner("Loading the FAQ, templates and embedding model"):
         try:
             return build_services(settings)
-        except (FaqIndexError, TemplateError, StoreError, OSError) as exc:
+        except (FaqIndexError, TemplateError, StorageError, OSError) as exc:
             raise UserError(str(exc)) from None
 
 

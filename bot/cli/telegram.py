@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
 from bot.cli.errors import UserError
 from bot.cli.serving import load_settings
+
+if TYPE_CHECKING:
+    from bot.db import Database
+    from bot.settings import Settings
 
 
 @click.group()
@@ -94,7 +98,7 @@ async def _poll(settings: Any, timeout: int) -> None:
     except TemplateError as exc:
         raise UserError(str(exc)) from None
     conversation, rasa = wiring.build_conversation(settings, templates)
-    store = TelegramStore(settings.database.url)
+    store = TelegramStore(_database(settings).engine)
     channel = build_channel(settings.telegram, conversation, store=store, poll_timeout_s=timeout)
     poller = LongPoller(channel, timeout_s=timeout)
     loop = asyncio.get_running_loop()
@@ -111,6 +115,17 @@ async def _poll(settings: Any, timeout: int) -> None:
     finally:
         await channel.stop()
         await rasa.aclose()
+
+
+def _database(settings: Settings) -> Database:
+    """The app database, migrated; a failure becomes one line."""
+    from bot import wiring
+    from bot.db import StorageError
+
+    try:
+        return wiring.open_database(settings)
+    except StorageError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _settings(*, need_secret: bool) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.db import as_utc
+from bot.db import as_utc, metadata, storage_error
 from bot.faqdb.codec import from_json, to_json
 from bot.faqdb.errors import DuplicateEntry, EditConflict, UnknownEntry
 from bot.faqdb.model import AuditRecord, Changes, ImportPlan, StoredEntry
@@ -24,8 +24,6 @@ from bot.store import StoreError
 from faq_index import FaqEntry
 
 logger = logging.getLogger(__name__)
-
-metadata = sa.MetaData()
 
 faq_entries = sa.Table(
     "faq_entries",
@@ -65,14 +63,13 @@ class FaqStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
         try:
-            metadata.create_all(engine)
             with engine.begin() as conn:
                 if conn.execute(sa.select(faq_revision.c.id)).first() is None:
                     conn.execute(faq_revision.insert().values(id=1, revision=0))
         except sa.exc.IntegrityError:
             pass  # another replica created the counter row first
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the FAQ tables: {type(exc).__name__}") from exc
+            raise storage_error("cannot open the FAQ tables", exc, StoreError) from exc
 
     # -- reading ---------------------------------------------------------
 
@@ -271,7 +268,7 @@ class FaqStore:
                     yield conn
         except sa.exc.SQLAlchemyError as exc:
             logger.error("FAQ store: %s", type(exc).__name__)
-            raise StoreError(f"the FAQ database failed: {type(exc).__name__}") from exc
+            raise storage_error("the FAQ database failed", exc, StoreError) from exc
 
 
 def _current_revision(conn: sa.Connection) -> int:

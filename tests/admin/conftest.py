@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.admin import admin_routes
+from bot.db import Database
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
@@ -68,7 +69,7 @@ def make_admin(
     tmp_path: Path, encoder: Encoder, *, password: str | None = PASSWORD, token: str | None = None
 ) -> Admin:
     """An admin app over a fresh, seeded SQLite database."""
-    app_store = AppStore(sqlite_url(tmp_path))
+    app_store = AppStore(Database.open(sqlite_url(tmp_path)).engine)
     faq_store = FaqStore(app_store.engine)
     faq = FaqService.from_store(
         faq_store, encoder=encoder, store=app_store, seed_paths=[write_seed(tmp_path)]

@@ -18,6 +18,7 @@ from bot.admin import admin_routes
 from bot.broadcast.tables import broadcasts, outbox
 from bot.broadcast.watcher import Broadcaster
 from bot.channels.telegram.render import render_html
+from bot.db import Database
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
@@ -69,7 +70,7 @@ def make_broadcast_admin(
     tmp_path: Path, encoder: Encoder, *, components: tuple[str, ...] | None = None
 ) -> BroadcastAdmin:
     """The admin (broadcast pages on) over a fresh SQLite database with the sample subscribers."""
-    app_store = AppStore(sqlite_url(tmp_path))
+    app_store = AppStore(Database.open(sqlite_url(tmp_path)).engine)
     faq_store = FaqStore(app_store.engine)
     faq = FaqService.from_store(
         faq_store, encoder=encoder, store=app_store, seed_paths=[write_seed(tmp_path)]

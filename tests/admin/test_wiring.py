@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.app import create_app
+from bot.db import Database
 from bot.faqdb.codec import entry_to_dict, validate_edit
 from bot.faqdb.store import FaqStore
 from bot.settings import Settings, SettingsError
@@ -49,7 +50,9 @@ def test_app_serves_the_admin_and_picks_up_another_replicas_change(
 ) -> None:
     services = build_services(_settings(tmp_path, FARO_ADMIN_PASSWORD="pw"), encoder=encoder)
     app = create_app(services)
-    other = AppStore(sqlite_url(tmp_path))  # another replica's connection to the database
+    other = AppStore(
+        Database.open(sqlite_url(tmp_path)).engine
+    )  # another replica's connection to the database
     try:
         with TestClient(app) as client:  # runs the lifespan: the reloader polls
             assert client.get("/admin/login").status_code == 200

@@ -11,7 +11,7 @@ from bot.broadcast.service import Subscriptions
 from bot.broadcast.subscriptions import SubscriptionStore
 from bot.core.messages import BotMessage, Phase, StatusCard
 from bot.core.ports import ActionServices
-from bot.db import create_engine
+from bot.db import Database
 from bot.rasa import payloads
 from bot.status.live import LiveStatus
 from bot.status.model import (
@@ -32,7 +32,7 @@ CLOSED = Incident(id="inc-old", name="Old", status=IncidentStatus.RESOLVED)
 
 @pytest.fixture
 def store(tmp_path: Path) -> SubscriptionStore:
-    return SubscriptionStore(create_engine(f"sqlite:///{tmp_path / 'faro.db'}"))
+    return SubscriptionStore(Database.open(f"sqlite:///{tmp_path / 'faro.db'}").engine)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import bot.store
+from bot.db import Database, StorageError
 from bot.store import AppStore, StoreError, UnansweredGroup
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -34,7 +35,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.fixture
 def store(tmp_path: Path, clock: Clock) -> Iterator[AppStore]:
-    s = AppStore(f"sqlite:///{tmp_path / 'nested' / 'dir' / 'faro.db'}")
+    s = AppStore(Database.open(f"sqlite:///{tmp_path / 'nested' / 'dir' / 'faro.db'}").engine)
     yield s
     s.dispose()
 
@@ -109,29 +110,39 @@ def test_long_text_and_conversation_id_are_stored(store: AppStore) -> None:
 
 def test_survives_a_reopen(tmp_path: Path, clock: Clock) -> None:
     url = f"sqlite:///{tmp_path / 'faro.db'}"
-    first = AppStore(url)
+    first = AppStore(Database.open(url).engine)
     first.record_unanswered("q", "en", conversation_id="a")
     first.dispose()
-    second = AppStore(url)
+    second = AppStore(Database.open(url).engine)
     second.record_unanswered("Q", "en", conversation_id="b")
     assert [g.count for g in second.unanswered_groups()] == [2]
     second.dispose()
 
 
 def test_in_memory_database(clock: Clock) -> None:
-    store = AppStore("sqlite://")
+    store = AppStore(Database.open("sqlite://").engine)
     store.record_unanswered("q", "en", conversation_id="a")
     assert [g.count for g in store.unanswered_groups()] == [1]
 
 
-def test_unusable_database_raises_store_error(tmp_path: Path) -> None:
+def test_unusable_database_raises_storage_error(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder")
-    with pytest.raises((StoreError, OSError)):
-        AppStore(f"sqlite:///{tmp_path / 'a-file' / 'faro.db'}")
+    with pytest.raises(StorageError, match="cannot open the app database"):
+        Database.open(f"sqlite:///{tmp_path / 'a-file' / 'faro.db'}")
 
 
-def test_unreachable_database_raises_store_error(tmp_path: Path) -> None:
+def test_unreachable_database_raises_storage_error(tmp_path: Path) -> None:
     folder = tmp_path / "db-is-a-folder"
     folder.mkdir()
-    with pytest.raises(StoreError, match="cannot open the app database"):
-        AppStore(f"sqlite:///{folder}")
+    with pytest.raises(StorageError, match="cannot migrate the app database"):
+        Database.open(f"sqlite:///{folder}")
+
+
+def test_a_failing_query_is_a_store_error_and_a_storage_error() -> None:
+    database = Database.open("sqlite://")
+    store = AppStore(database.engine)
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE unanswered_questions")
+    with pytest.raises(StoreError, match="cannot record an unanswered question: no such table"):
+        store.record_unanswered("q", "en", conversation_id="a")
+    assert issubclass(StoreError, StorageError)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot.db import Database
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.codec import entry_to_dict, validate_edit
 from bot.faqdb.store import FaqStore
@@ -51,7 +52,7 @@ class Replicas:
     stores: list[AppStore] = field(default_factory=list)
 
     def start(self) -> tuple[FaqService, FaqStore]:
-        app_store = AppStore(self.url)
+        app_store = AppStore(Database.open(self.url).engine)
         self.stores.append(app_store)
         faq_store = FaqStore(app_store.engine)
         service = FaqService.from_store(

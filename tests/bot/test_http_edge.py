@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from bot.channels.web import MAX_BODY_BYTES, SessionSigner, chat_routes
 from bot.channels.web_history import WebHistory, web_messages, web_sessions
 from bot.channels.web_push import PushHub
+from bot.db import Database
 from bot.http import (
     EXCEPTION_HANDLERS,
     MAX_DEPTH,
@@ -273,7 +274,7 @@ WEBHOOK_TOKEN = "s3cret-token-0123456789abcdef"
 
 @pytest.fixture
 def history() -> Iterator[WebHistory]:
-    h = WebHistory("sqlite://")
+    h = WebHistory(Database.open("sqlite://").engine)
     yield h
     h.dispose()
 

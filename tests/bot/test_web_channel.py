@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from bot.channels.web import MAX_BODY_BYTES, SessionSigner, chat_routes
 from bot.channels.web_history import WebHistory
 from bot.core.messages import BotMessage, Button, Phase, StatusCard
+from bot.db import Database
 from tests.bot.helpers import FakeConversation
 
 SECRET = "test-session-secret"
@@ -141,7 +142,9 @@ def test_a_reload_brings_back_the_status_card(
     card = StatusCard(Phase.MONITORING, incident_id="inc-1", components=("Cards",), stale=True)
     fake.replies = [BotMessage("As of 10:00 UTC, a fix is being monitored.", status=card)]
     app = Starlette(
-        routes=chat_routes(conversation=fake, signer=signer, history=WebHistory("sqlite://"))
+        routes=chat_routes(
+            conversation=fake, signer=signer, history=WebHistory(Database.open("sqlite://").engine)
+        )
     )
     with TestClient(app) as client:
         data = chat(client, text="Is the app down?").json()

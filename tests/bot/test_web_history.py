@@ -11,13 +11,14 @@ import sqlalchemy as sa
 
 from bot.channels.web_history import BROADCAST, HistoryError, WebHistory
 from bot.core.messages import BotMessage, Button, Phase, StatusCard
+from bot.db import Database, StorageError
 
 CARD = StatusCard(Phase.INVESTIGATING, incident_id="inc-1", as_of=datetime(2024, 5, 1, tzinfo=UTC))
 
 
 @pytest.fixture
 def history(tmp_path: Path) -> Iterator[WebHistory]:
-    h = WebHistory(f"sqlite:///{tmp_path / 'sub' / 'app.db'}", limit=5)
+    h = WebHistory(Database.open(f"sqlite:///{tmp_path / 'sub' / 'app.db'}").engine, limit=5)
     yield h
     h.dispose()
 
@@ -126,5 +127,6 @@ def test_unknown_role_is_refused(history: WebHistory) -> None:
 def test_an_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(HistoryError, match="cannot open the web history"):
-        WebHistory(f"sqlite:///{blocker / 'app.db'}")
+    with pytest.raises(StorageError, match="cannot open the app database"):
+        Database.open(f"sqlite:///{blocker / 'app.db'}")
+    assert issubclass(HistoryError, StorageError)

@@ -18,6 +18,7 @@ import pytest
 
 from bot.channels.web_history import WebHistory
 from bot.core.messages import BotMessage
+from bot.db import Database
 from bot.stack import ROOT, free_port
 from tests.widget.server import WidgetServer, incident, widget_server
 
@@ -146,7 +147,7 @@ def test_a_message_written_by_another_replica_arrives_by_polling(
     server: WidgetServer, http: httpx.Client, tmp_path: Path
 ) -> None:
     token = new_session(http)
-    other_replica = WebHistory(f"sqlite:///{tmp_path / 'web.db'}")
+    other_replica = WebHistory(Database.open(f"sqlite:///{tmp_path / 'web.db'}").engine)
     conv = "web:" + token.split(".")[0]
     try:
         with stream(http, token) as events:

@@ -15,6 +15,7 @@ from bot.channels.web_guard import OriginPolicy, WebGuard
 from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
 from bot.core.messages import BotMessage, Button
+from bot.db import Database
 from tests.bot.helpers import FakeConversation
 
 SECRET = "test-session-secret"
@@ -28,7 +29,7 @@ def fake() -> FakeConversation:
 
 @pytest.fixture
 def history() -> Iterator[WebHistory]:
-    h = WebHistory("sqlite://")
+    h = WebHistory(Database.open("sqlite://").engine)
     yield h
     h.dispose()
 
@@ -252,8 +253,9 @@ def test_ip_rate_limit_covers_new_sessions_too(fake: FakeConversation, history: 
 
 def test_a_broken_history_database_is_a_clear_503(fake: FakeConversation, tmp_path: Path) -> None:
     db = tmp_path / "app.db"
-    broken = WebHistory(f"sqlite:///{db}")
-    broken.dispose()
+    database = Database.open(f"sqlite:///{db}")
+    broken = WebHistory(database.engine)
+    database.dispose()
     db.unlink()
     db.mkdir()  # the database file is gone and cannot be recreated
     with make_client(fake, broken) as c:

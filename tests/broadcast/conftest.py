@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import SubscriptionStore
-from bot.db import create_engine
+from bot.db import Database
 from tests.faq_store.builders import postgres_schema, sqlite_url
 
 
@@ -18,12 +18,12 @@ from tests.faq_store.builders import postgres_schema, sqlite_url
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
     """A fresh app database."""
     if request.param == "sqlite":
-        eng = create_engine(sqlite_url(tmp_path))
+        eng = Database.open(sqlite_url(tmp_path)).engine
         yield eng
         eng.dispose()
     else:
         with postgres_schema() as url:
-            eng = create_engine(url)
+            eng = Database.open(url).engine
             yield eng
             eng.dispose()
 

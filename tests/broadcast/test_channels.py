@@ -23,7 +23,7 @@ from bot.channels.telegram.limits import RateLimiter
 from bot.channels.telegram.push import TelegramDeliverer
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.wiring import build_bot
-from bot.db import create_engine
+from bot.db import Database
 from bot.settings import TelegramSettings
 from tests.broadcast.test_delivery import until_done
 from tests.helpers.broadcast_builders import enqueue_to_all
@@ -49,7 +49,7 @@ def min_gap_per_chat(calls: list[ApiCall]) -> float:
 
 @pytest.fixture
 def stores(tmp_path: Path) -> tuple[SubscriptionStore, Outbox]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'faro.db'}")
+    engine = Database.open(f"sqlite:///{tmp_path / 'faro.db'}").engine
     return SubscriptionStore(engine), Outbox(engine)
 
 

@@ -16,7 +16,7 @@ from bot.broadcast.compose import Composer
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import SubscriptionStore
 from bot.cli.main import cli
-from bot.db import create_engine
+from bot.db import Database
 from bot.wiring import renderers
 from tests.faq_store.builders import sqlite_url, write_seed
 from tests.helpers.broadcast_builders import (
@@ -45,7 +45,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 @pytest.fixture
 def engine(env: dict[str, str]) -> Iterator[sa.Engine]:
     """The app database, with the sample subscribers."""
-    eng = create_engine(env["FARO_DATABASE_URL"])
+    eng = Database.open(env["FARO_DATABASE_URL"]).engine
     subscribe(SubscriptionStore(eng))
     yield eng
     eng.dispose()

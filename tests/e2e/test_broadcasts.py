@@ -23,7 +23,7 @@ from bot.broadcast.watcher import Broadcaster
 from bot.channels.slack.markup import escape
 from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from bot.channels.web_history import WebHistory
-from bot.db import create_engine
+from bot.db import Database
 from bot.stack import ROOT, Stack, running_stack
 from bot.status.live import LiveStatus
 from bot.templates import TemplateStore
@@ -206,7 +206,7 @@ def test_a_replayed_incident_reaches_every_subscriber_once_per_update(world: Wor
 
 def test_killed_mid_broadcast_then_restarted_nothing_lost_nothing_twice(world: World) -> None:
     stack, tg, slack = world.stack, world.telegram, world.slack
-    engine = create_engine(f"sqlite:///{stack.data_dir / 'faro.db'}")
+    engine = Database.open(f"sqlite:///{stack.data_dir / 'faro.db'}").engine
     subscriptions, outbox = SubscriptionStore(engine), Outbox(engine)
     chats = list(range(80_000, 80_120))
     users = [f"U9{i:04d}" for i in range(40)]
@@ -256,7 +256,7 @@ def test_killed_mid_broadcast_then_restarted_nothing_lost_nothing_twice(world: W
     assert {u: n for u, n in slack_posts.items() if u in users} == {u: 1 for u in users}
     # those who stopped updates in the first test got nothing
     assert 7002 not in delivered_chats() and "U0SUBEN" not in slack_posts
-    history = WebHistory(f"sqlite:///{stack.data_dir / 'faro.db'}")
+    history = WebHistory(Database.open(f"sqlite:///{stack.data_dir / 'faro.db'}").engine)
     for session in sessions:
         pushed = history.pushed_after(session, after=0, start_id=0)
         assert [m.text for m in pushed if "Branches open" in m.text] != [], session

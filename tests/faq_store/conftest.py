@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import Database
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
 from tests.faq_store.builders import postgres_schema, sqlite_url
@@ -24,7 +25,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def app_store(db_url: str) -> Iterator[AppStore]:
-    store = AppStore(db_url)
+    store = AppStore(Database.open(db_url).engine)
     yield store
     store.dispose()
 

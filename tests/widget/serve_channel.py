@@ -16,11 +16,12 @@ from bot.channels.web import SessionSigner, chat_routes
 from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
 from bot.cli.serving import run_uvicorn
+from bot.db import Database
 from tests.bot.helpers import FakeConversation
 
 
 def main(port: int) -> None:
-    hub = PushHub(WebHistory("sqlite://"))
+    hub = PushHub(WebHistory(Database.open("sqlite://").engine))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -28,6 +28,7 @@ from bot.channels.web_guard import OriginPolicy, WebGuard
 from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
 from bot.core.messages import BotMessage, Button, Phase, StatusCard, Turn
+from bot.db import Database
 
 XSS_TEXTS = (
     '<img src=x onerror="window.__pwned=1;alert(1)">',
@@ -125,7 +126,7 @@ def widget_server(
     db: Path, *, session_per_minute: int = 1000, ip_per_minute: int = 10_000
 ) -> Iterator[WidgetServer]:
     """Serve the channel with a scripted conversation on a free loopback port."""
-    history = WebHistory(f"sqlite:///{db}")
+    history = WebHistory(Database.open(f"sqlite:///{db}").engine)
     hub = PushHub(history)
     status = FakeStatus()
     banner = StatusBanner(status, ttl_s=0.0)

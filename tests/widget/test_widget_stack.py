@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from bot.channels.web_history import WebHistory
 from bot.core.messages import BotMessage
+from bot.db import Database
 from bot.stack import ROOT, Stack, running_stack
 from bot.templates import TemplateStore
 from tests.widget.conftest import Watch, screenshot
@@ -112,7 +113,7 @@ def test_sample_site_widget_with_the_real_bot(
     # a message pushed to this conversation (as an incident broadcast would) arrives live
     page.wait_for_function(f"() => {SHADOW}.querySelector('.state').textContent === 'Online'")
     token = page.evaluate("() => localStorage.getItem('faro.session:' + location.origin)")
-    history = WebHistory(f"sqlite:///{stack.data_dir / 'faro.db'}")
+    history = WebHistory(Database.open(f"sqlite:///{stack.data_dir / 'faro.db'}").engine)
     try:
         history.append(
             "web:" + str(token).split(".")[0],

@@ -18,11 +18,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from bot.channels.telegram.errors import TelegramChannelError
-from bot.db import create_engine
+from bot.db import StorageError, metadata, storage_error
 
 logger = logging.getLogger(__name__)
-
-metadata = sa.MetaData()
 
 updates = sa.Table(
     "telegram_updates",
@@ -45,7 +43,7 @@ _CACHE = 10_000
 _PRUNE_EVERY = 1_000
 
 
-class StoreUnavailable(TelegramChannelError):
+class StoreUnavailable(TelegramChannelError, StorageError):
     """The app database could not be used."""
 
 
@@ -56,12 +54,8 @@ class _Raced(Exception):
 class TelegramStore:
     """Update de-duplication and long callback payloads, cached in memory (bounded)."""
 
-    def __init__(self, url: str) -> None:
-        try:
-            self._engine = create_engine(url)
-            metadata.create_all(self._engine)
-        except (sa.exc.SQLAlchemyError, OSError) as exc:
-            raise StoreUnavailable(f"cannot open the app database: {type(exc).__name__}") from exc
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._payloads: OrderedDict[str, str] = OrderedDict()
         self._claims = 0
@@ -131,8 +125,7 @@ class TelegramStore:
             conn.execute(callbacks.delete().where(callbacks.c.created_at < now - CALLBACK_MEMORY))
 
     def close(self) -> None:
-        """Release database connections."""
-        self._engine.dispose()
+        """Nothing to release: the engine belongs to the :class:`bot.db.Database` that opened it."""
 
     @contextlib.contextmanager
     def _transaction(self, what: str) -> Iterator[sa.Connection]:
@@ -143,7 +136,7 @@ class TelegramStore:
         except sa.exc.IntegrityError as exc:
             raise _Raced(what) from exc
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreUnavailable(f"cannot {what}: {type(exc).__name__}") from exc
+            raise storage_error(f"cannot {what}", exc, StoreUnavailable) from exc
 
     def _remember(self, update_id: int) -> None:
         self._seen[update_id] = None

@@ -52,7 +52,7 @@ def build_channel(
     store: TelegramStore,
     poll_timeout_s: int = 30,
 ) -> TelegramChannel:
-    """The channel runtime: bot, store, sender, handler and dispatcher."""
+    """The channel runtime: bot, store (on the app database ``engine``), sender, dispatcher."""
     return TelegramChannel(
         bot=build_bot(settings, poll_timeout_s=poll_timeout_s),
         conversation=conversation,
@@ -66,7 +66,7 @@ def telegram_channel(context: ChannelContext) -> ChannelParts | None:
     if not settings.token:
         logger.warning("Telegram is off: FARO_TELEGRAM_TOKEN is not set")
         return None
-    store = TelegramStore(context.settings.database.url)
+    store = TelegramStore(context.services.store.engine)
     channel = build_channel(settings, context.conversation, store=store)
     deliverer = TelegramDeliverer(channel.sender)
     if not settings.secret:

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from bot.channels.base import ChannelContext, ChannelParts
 from bot.channels.slack import slack_channel
 from bot.core.messages import Conversation
+from bot.db import Database
 from bot.faq_service import FaqService
 from bot.http import EXCEPTION_HANDLERS
 from bot.services import AppServices
@@ -64,7 +65,7 @@ def settings(tmp_path: Path, slack_api: MockSlackApi) -> Settings:
 @pytest.fixture
 def store(settings: Settings) -> Iterator[AppStore]:
     """A real app store on SQLite in the test's folder."""
-    s = AppStore(settings.database.url)
+    s = AppStore(Database.open(settings.database.url).engine)
     yield s
     s.dispose()
 

@@ -17,6 +17,7 @@ from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.store import TelegramStore
 from bot.channels.telegram.wiring import build_bot
 from bot.core.messages import BotMessage, Turn
+from bot.db import Database
 from bot.settings import TelegramSettings
 from tests.helpers.telegram_fake import TOKEN, FakeBotApi
 
@@ -95,7 +96,7 @@ async def channel(
     made = TelegramChannel(
         bot=bot,
         conversation=conversation,
-        store=TelegramStore(settings.database_url),
+        store=TelegramStore(Database.open(settings.database_url).engine),
         sender=sender,
     )
     await made.start()

@@ -19,6 +19,7 @@ from bot.channels.telegram.store import TelegramStore
 from bot.channels.telegram.webhook import MAX_BODY_BYTES, SECRET_HEADER, WEBHOOK_PATH, webhook_route
 from bot.channels.telegram.wiring import build_bot
 from bot.core.messages import BotMessage, Button, Turn
+from bot.db import Database
 from bot.http import EXCEPTION_HANDLERS
 from tests.channels.telegram.conftest import SECRET, ScriptedConversation, TelegramTestSettings
 from tests.helpers.telegram_builders import buttons, callback_update, message_update
@@ -194,7 +195,7 @@ async def test_duplicate_update_is_handled_once_even_after_a_restart(
     restarted = TelegramChannel(
         bot=build_bot(settings.telegram),
         conversation=conversation,
-        store=TelegramStore(settings.database_url),
+        store=TelegramStore(Database.open(settings.database_url).engine),
     )
     app = Starlette(
         routes=[webhook_route(channel=restarted, secret=SECRET)],
@@ -325,7 +326,7 @@ async def test_full_backlog_answers_503_and_the_update_can_come_again(
     channel = TelegramChannel(
         bot=build_bot(settings.telegram),
         conversation=SlowCore(),
-        store=TelegramStore(settings.database_url),
+        store=TelegramStore(Database.open(settings.database_url).engine),
         max_pending=1,
     )
     app = Starlette(
@@ -355,7 +356,7 @@ async def test_the_token_never_reaches_the_logs(
     channel = TelegramChannel(
         bot=build_bot(settings.telegram),
         conversation=conversation,
-        store=TelegramStore(settings.database_url),
+        store=TelegramStore(Database.open(settings.database_url).engine),
     )
     await channel.start()  # getMe
     app = Starlette(
@@ -385,7 +386,7 @@ async def test_an_unusable_database_answers_503_so_telegram_retries(
     conversation: ScriptedConversation,
     settings: TelegramTestSettings,
 ) -> None:
-    channel.store.close()
+    channel.store._engine.dispose()  # drop the pooled connections to the old file
     Path(settings.database_url.removeprefix("sqlite:///")).write_bytes(b"not sqlite " * 500)
     response = await post(client, message_update(90, 42, "hi"))
     assert response.status_code == 503

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +12,11 @@ import pytest
 from bot.channels.base import ChannelContext
 from bot.channels.telegram.webhook import WEBHOOK_PATH
 from bot.channels.telegram.wiring import TELEGRAM, telegram_channel
+from bot.channels.web_history import WebHistory
+from bot.channels.web_push import PushHub
+from bot.db import Database
 from bot.settings import Settings, SettingsError
+from bot.store import AppStore
 from bot.wiring import CHANNELS
 from tests.channels.telegram.conftest import SECRET, ScriptedConversation
 from tests.helpers.telegram_fake import TOKEN
@@ -22,8 +27,13 @@ def settings(tmp_path: Path, **env: str) -> Settings:
 
 
 def context(s: Settings) -> ChannelContext:
-    services: Any = None  # the channel needs none of the app's services
-    return ChannelContext(settings=s, conversation=ScriptedConversation(), services=services)
+    # the channel needs only the app database's engine of the app's services
+    store = AppStore(Database.open(s.database.url).engine)
+    services: Any = SimpleNamespace(store=store)
+    hub = PushHub(WebHistory(store.engine))
+    return ChannelContext(
+        settings=s, conversation=ScriptedConversation(), services=services, web_push=hub
+    )
 
 
 def test_the_wiring_registers_the_telegram_channel() -> None:
