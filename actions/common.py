@@ -6,8 +6,7 @@ from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 
-LANGUAGES = ("en", "es")
-DEFAULT_LANG = "en"
+from bot.core.languages import DEFAULT_LANG, LANGUAGES
 
 T = TypeVar("T")
 

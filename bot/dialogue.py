@@ -11,12 +11,12 @@ import re
 import unicodedata
 from collections import OrderedDict
 
+from bot.core.languages import LANGUAGES
 from bot.core.messages import BotMessage, Turn
 from bot.language import guess_language
 from bot.rasa import payloads
 from bot.rasa.client import DialogueError, RasaClient
 from bot.rasa.replies import from_rest
-from bot.settings import LANGUAGES
 from bot.templates import TemplateStore
 
 logger = logging.getLogger(__name__)

@@ -63,21 +63,6 @@ class FaqService:
         logger.info("FAQ index ready: %d entries at revision %d", len(entries), revision)
         return cls(index=index, store=store, faq_store=faq_store, revision=revision)
 
-    @classmethod
-    def from_files(
-        cls,
-        paths: Sequence[Path],
-        *,
-        encoder: Encoder,
-        store: AppStore,
-        cache_dir: Path | None = None,
-    ) -> FaqService:
-        """Load and validate FAQ files, build the index (raises ``FaqFileError``)."""
-        entries = load_faq_files(paths)
-        index = FaqIndex.build(entries, encoder, cache_dir=cache_dir)
-        logger.info("FAQ index ready: %d entries", len(entries))
-        return cls(index=index, store=store)
-
     @property
     def index(self) -> FaqIndex:
         """The index in service now."""

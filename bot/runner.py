@@ -10,7 +10,6 @@ import hashlib
 import logging
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -213,8 +212,3 @@ def _input_files(root: Path) -> Iterator[Path]:
             yield from sorted(
                 p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml")
             )
-
-
-def python_executable() -> str:
-    """The app's interpreter (for starting app processes)."""
-    return sys.executable

@@ -27,7 +27,7 @@ from bot.core.languages import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LANGUAGES", "Settings", "SettingsError"]
+__all__ = ["Settings", "SettingsError"]
 
 # Shared secrets every process of one deployment must agree on.
 _SECRETS = {

@@ -82,7 +82,10 @@ class LangParams:
     def fuse(self, signals: Signals) -> Floats:
         """Fused score: weighted sum of dense, BM25 and character n-gram scores."""
         wd, wl, wc = self.weights
-        return (wd * signals.dense + wl * signals.lexical + wc * signals.chars).astype(np.float32)
+        fused: Floats = (wd * signals.dense + wl * signals.lexical + wc * signals.chars).astype(
+            np.float32
+        )
+        return fused
 
     def confidence(self, fused: Floats, margin: Floats, signals: Signals) -> Floats:
         """Calibrated probability that each match (aligned with ``signals``) is right."""
@@ -224,7 +227,7 @@ def top_margins(ranked: Floats) -> Floats:
     """Margins of ranked scores: the best over the runner-up, the others under the best."""
     if len(ranked) == 0:
         return np.zeros(0, dtype=np.float32)
-    margins = (ranked - ranked[0]).astype(np.float32)
+    margins: Floats = (ranked - ranked[0]).astype(np.float32)
     margins[0] = ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0)
     return margins
 

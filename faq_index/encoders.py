@@ -189,7 +189,8 @@ def _quantized(net: Any) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(net, {torch.nn.Linear}, dtype=torch.qint8)
+        quantize: Any = torch.ao.quantization.quantize_dynamic  # untyped in torch
+        return quantize(net, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def load_encoder(model: str | None = None, *, int8: bool = True) -> Encoder:

@@ -212,12 +212,12 @@ class FaqIndex:
             if vec is not None:
                 self._recent.move_to_end(key)
                 return vec
-        vec = self.encoder.encode([key])[0]
+        encoded: np.ndarray = self.encoder.encode([key])[0]
         with self._recent_lock:
-            self._recent[key] = vec
+            self._recent[key] = encoded
             if len(self._recent) > _QUERY_CACHE_SIZE:
                 self._recent.popitem(last=False)
-        return vec
+        return encoded
 
     def _lexical_lang(self, lang: str) -> str:
         known = self._corpus.lexical.languages

@@ -27,6 +27,7 @@ from bot.broadcast.announce import (
 from bot.broadcast.outbox import STATES
 from bot.broadcast.subscriptions import CHANNELS
 from bot.broadcast.watcher import Broadcaster
+from bot.core.languages import LANGUAGES
 from bot.store import StoreError
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ class BroadcastPages(AdminBase):
             form = {"en": "", "es": "", "component": "", "key": new_key()}
             return self._render(request, "broadcast_new.html", self._form(form, components))
         form = request.state.form
-        fields = {k: form.get(k, "") for k in ("en", "es", "component", "key")}
+        fields = {k: form.get(k, "") for k in (*LANGUAGES, "component", "key")}
         t = translator(ui_lang(request))
         if not valid_key(fields["key"]):
             fields["key"] = new_key()

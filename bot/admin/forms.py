@@ -8,12 +8,13 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
+from bot.core.languages import LANGUAGES
 from bot.faqdb.codec import entry_to_dict
 from bot.http import HttpError, read_body
 from faq_index import FaqEntry
 
 MAX_FORM_BYTES = 64 * 1024
-FORM_LANGS = ("en", "es")
+FORM_LANGS = LANGUAGES
 _TAG_SPLIT = re.compile(r"[,\n|]")
 
 

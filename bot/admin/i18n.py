@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
-UI_LANGS = ("en", "es")
+from bot.core.languages import LANGUAGES
+
+UI_LANGS = LANGUAGES
 UI_COOKIE = "faro_admin_ui"
 
 STRINGS: dict[str, dict[str, str]] = {

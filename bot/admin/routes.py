@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from bot.admin.auth import COOKIE, SESSION_SECONDS, AdminAuth, Session, clean_name
 from bot.admin.forms import BadForm, entry_to_form, form_to_dict, read_form
 from bot.admin.i18n import UI_COOKIE, UI_LANGS, translator, ui_lang
+from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.faq_service import FaqService
 from bot.faqdb.codec import validate_edit
 from bot.faqdb.errors import FaqStoreError, UnknownEntry
@@ -197,7 +198,7 @@ class AdminPages(AdminBase):
         if request.method == "GET":
             form = {"id": "", "tags": ""}
             lang = request.query_params.get("lang", "en")
-            if lang in ("en", "es"):
+            if lang in LANGUAGES:
                 form[f"question_{lang}"] = request.query_params.get("question", "")[:1000]
             return self._render(request, "edit.html", {"form": form, "stored": None})
         form = request.state.form
@@ -270,7 +271,7 @@ class AdminPages(AdminBase):
         """What the bot would answer to a question: the decision and top matches."""
         question = request.query_params.get("q", "").strip()[:1000]
         lang = request.query_params.get("lang", "en")
-        lang = lang if lang in ("en", "es") else "en"
+        lang = lang if lang in LANGUAGES else DEFAULT_LANG
         context: dict[str, Any] = {"q": question, "lang": lang, "decision": None, "matches": []}
         if question:
             index = self._faq.index  # one index for both calls, even if a swap happens
@@ -293,7 +294,7 @@ class AdminPages(AdminBase):
         """Add an unanswered question as a paraphrase of an existing entry, in one step."""
         form = request.state.form
         faq_id, text = form.get("entry_id", ""), " ".join(form.get("text", "").split())
-        lang = form.get("lang", "en") if form.get("lang") in ("en", "es") else "en"
+        lang = form.get("lang", "en") if form.get("lang") in LANGUAGES else DEFAULT_LANG
         stored = await asyncio.to_thread(self._faq_store.get, faq_id)
         if stored is None or stored.retired or not text:
             return self._render(request, "message.html", {"message": "not_found"}, 404)

@@ -372,19 +372,6 @@ class Outbox:
             logger.warning("outbox: %d deliveries interrupted by a stop; queued again", len(stale))
         return len(stale)
 
-    def pending_channels(self) -> set[str]:
-        """Channels with rows waiting (pending or being sent)."""
-        with self._engine.connect() as conn:
-            return set(
-                conn.execute(
-                    sa.select(outbox.c.channel)
-                    .where(outbox.c.state.in_(("pending", "sending")))
-                    .distinct()
-                )
-                .scalars()
-                .all()
-            )
-
     def progress(
         self, *, limit: int = 50, broadcast_id: int | None = None
     ) -> list[BroadcastProgress]:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.core.messages import Phase
 from bot.core.ports import StatusService
 
@@ -23,7 +24,6 @@ ACTIVE_PHASES = frozenset(
         Phase.COMPONENT,
     }
 )
-LANGS = ("en", "es")
 
 
 class StatusBanner:
@@ -43,7 +43,7 @@ class StatusBanner:
 
     def current(self, lang: str | None) -> dict[str, Any]:
         """``{"active": bool, "phase", "text", "as_of", "incident_id", "stale"}`` in ``lang``."""
-        lang = lang if lang in LANGS else "en"
+        lang = lang if lang in LANGUAGES else DEFAULT_LANG
         now = self._clock()
         cached = self._cache.get(lang)
         if cached and cached[0] > now:

@@ -16,13 +16,14 @@ from typing import Any, Literal
 
 import yaml
 
+from bot.core.languages import LANGUAGES
 from bot.faqdb.codec import SCHEMA_VERSION, entries_from_dicts, entry_to_dict
 from faq_index import FaqEntry, FaqFileError, parse_faq_text
 
 Format = Literal["yaml", "csv"]
 
 _TEXT_COLUMN = re.compile(r"^(question|paraphrases|answer)_([a-z]{2}(?:[-_][a-z0-9]{2,4})?)$")
-_MAIN_LANGS = ("en", "es")
+_MAIN_LANGS = LANGUAGES
 _SPLIT_TAGS = re.compile(r"[|,\n]")
 _SPLIT_PARAPHRASES = re.compile(r"[|\n]")
 

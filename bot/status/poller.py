@@ -77,7 +77,7 @@ class StatusPoller:
         if self.failures == 0:
             return self.interval
         ceiling = min(self.max_backoff, self.interval * 2 ** min(self.failures - 1, 30))
-        return ceiling * (1 - self.jitter * self._rng.random())
+        return float(ceiling * (1 - self.jitter * self._rng.random()))
 
     async def run(self) -> None:
         """Poll until cancelled; never dies of a bad feed or a bug in a parser."""

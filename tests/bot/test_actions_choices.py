@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from actions.choices import offered_faq_ids, pick
@@ -37,7 +39,7 @@ def test_pick_never_goes_past_the_offered_choices() -> None:
 
 
 def test_offered_ids_come_from_the_latest_bot_message_with_choices() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         bot('/choose_faq{"faq_id":"old-entry"}'),
         {"event": "user", "text": "hm"},
         bot('/choose_faq{"faq_id":"a"}', '/choose_faq{"faq_id":"b"}', "/request_human"),

@@ -315,7 +315,7 @@ def test_an_edit_during_recalibration_is_kept(
     import bot.faq_service as faq_service
 
     service, store = replicas.start()
-    real = faq_service.relearned_calibration
+    real = faq_service.relearned_calibration  # type: ignore[attr-defined]
 
     def slow(index: FaqIndex) -> Calibration:
         store.add(mortgage(), actor="a")  # saved and served while relearning

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -78,7 +79,7 @@ def test_utter_puts_the_card_in_the_same_utterance_as_its_text() -> None:
 
 def test_a_card_sent_after_its_text_is_merged_into_one_message() -> None:
     # What Rasa's REST channel answers for one utterance with text and json_message.
-    replies = [
+    replies: list[dict[str, Any]] = [
         {"recipient_id": "web:s", "text": "As of 10:00 UTC, cards fail."},
         {"recipient_id": "web:s", "custom": {"status": CARD.to_json()}},
         {"recipient_id": "web:s", "text": "Want updates?", "buttons": [
@@ -107,7 +108,7 @@ def test_nothing_to_show_gives_no_message(replies: list[dict[str, object]]) -> N
 
 def test_a_second_card_does_not_replace_the_first() -> None:
     other = StatusCard(Phase.RESOLVED)
-    replies = [
+    replies: list[dict[str, Any]] = [
         {"text": "Status", "custom": {"status": CARD.to_json()}},
         {"custom": {"status": other.to_json()}},
     ]

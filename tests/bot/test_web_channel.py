@@ -126,7 +126,7 @@ def test_a_turn_writes_the_history_once(fake: FakeConversation, signer: SessionS
             self.calls.append("append_turn")
             return super().append_turn(*args, **kwargs)
 
-    history = Spy("sqlite://")
+    history = Spy(Database.open("sqlite://").engine)
     app = Starlette(routes=chat_routes(conversation=fake, signer=signer, history=history))
     with TestClient(app) as client:
         data = chat(client, text="Is the app down?").json()

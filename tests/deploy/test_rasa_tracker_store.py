@@ -12,6 +12,7 @@ import os
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,8 +147,10 @@ def test_every_retrieval_gives_what_rasas_own_store_gives(probe: dict[str, objec
 
 
 def test_each_store_reads_the_others_file(probe: dict[str, object]) -> None:
-    faro_reads_rasa, rasa_reads_faro, rasa_full = probe["cross"]  # type: ignore[misc]
-    assert faro_reads_rasa == rasa_reads_faro == probe["faro"][-2]  # type: ignore[index]
+    cross: Any = probe["cross"]
+    faro: Any = probe["faro"]
+    faro_reads_rasa, rasa_reads_faro, rasa_full = cross
+    assert faro_reads_rasa == rasa_reads_faro == faro[-2]
     assert len(rasa_full) == 17 + 11
 
 

@@ -11,7 +11,7 @@ from faq_index.cache import EmbeddingCache, text_key
 from tests.helpers.faq_builders import CountingEncoder
 
 
-def test_second_build_from_disk_encodes_nothing(tmp_path: Path, outage_entries) -> None:  # type: ignore[no-untyped-def]
+def test_second_build_from_disk_encodes_nothing(tmp_path: Path, outage_entries) -> None:
     first = CountingEncoder()
     FaqIndex.build(outage_entries, first, cache_dir=tmp_path)
     assert first.texts > 0

@@ -57,7 +57,7 @@ def test_a_status_change_refreshes_the_banner_at_once(tmp_path: Path) -> None:
     services = build_services(settings(tmp_path), encoder=load_encoder("hashing"))
     try:
         client = TestClient(create_app(services))
-        live = services.status.live  # type: ignore[attr-defined]
+        live = services.status.live
         assert client.get("/api/status-banner").json()["active"] is False  # nothing read yet
         live.accept(decode(SAMPLE.read_bytes(), fetched_at=datetime.now(UTC)))  # a first poll
         before = client.get("/api/status-banner", params={"lang": "es"}).json()

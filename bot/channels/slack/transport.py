@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
@@ -37,15 +38,27 @@ def events_route(app: AsyncApp, *, path: str = EVENTS_PATH) -> Route:
     return Route(path, events, methods=["POST"])
 
 
+class SocketHandler(Protocol):
+    """What the runner uses of slack-bolt's (untyped) Socket Mode handler."""
+
+    async def connect_async(self) -> None:
+        """Open the connection."""
+        ...
+
+    async def close_async(self) -> None:
+        """Close the connection."""
+        ...
+
+
 class SocketModeRunner:
     """Keeps a Socket Mode connection open while the app runs (no public URL needed)."""
 
     def __init__(self, app: AsyncApp, *, app_token: str) -> None:
         self._app = app
         self._app_token = app_token
-        self._handler: AsyncSocketModeHandler | None = None
+        self._handler: SocketHandler | None = None
 
-    def make_handler(self) -> AsyncSocketModeHandler:
+    def make_handler(self) -> SocketHandler:
         """Bolt's Socket Mode handler (needs a running event loop, so made at start)."""
         return AsyncSocketModeHandler(self._app, self._app_token)
 

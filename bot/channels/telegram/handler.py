@@ -12,9 +12,9 @@ from bot.channels.telegram.errors import RecipientBlocked, SendError
 from bot.channels.telegram.render import render_message
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.store import TelegramStore
+from bot.core.languages import LANGUAGES
 from bot.core.messages import Conversation, Turn
 from bot.rasa import payloads
-from bot.settings import LANGUAGES
 
 logger = logging.getLogger(__name__)
 

@@ -63,11 +63,6 @@ class RateLimiter:
         self._window_s = 1.0 + _GLOBAL_MARGIN
         self._starts: deque[float] = deque(maxlen=max(1, math.floor(per_second)))
 
-    @property
-    def paused_until(self) -> float:
-        """Clock time before which nothing starts (a 429's retry_after)."""
-        return self._paused_until
-
     def pause(self, seconds: float) -> None:
         """Start nothing for ``seconds`` (Telegram said ``retry_after``)."""
         self._paused_until = max(self._paused_until, self._clock() + max(seconds, 0.0))

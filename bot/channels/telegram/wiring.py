@@ -18,7 +18,6 @@ from bot.settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.telegram.org"
 # Loggers that would write request URLs, which carry the bot token.
 _URL_LOGGERS = ("httpx", "httpcore", "telegram")
 

@@ -125,8 +125,8 @@ async def test_an_app_token_selects_socket_mode(services: AppServices) -> None:
     queue, runner = parts.background
     assert isinstance(queue, TurnDispatcher) and isinstance(runner, SocketModeRunner)
     handler = runner.make_handler()
+    assert isinstance(handler, AsyncSocketModeHandler)
     try:
-        assert isinstance(handler, AsyncSocketModeHandler)
         assert handler.app_token == APP_TOKEN
         assert handler.client.web_client.base_url == services.settings.slack.api_url
         assert handler.app.client.token == BOT_TOKEN
