@@ -124,7 +124,8 @@ def test_the_sequential_runner_parses_and_predicts_as_dask_does() -> None:
     assert out["patched"] == out["original"]
     intents = [o["parse"]["intent"]["name"] for o in out["original"]]  # type: ignore[attr-defined]
     assert "request_human" in intents and len(set(intents)) > 3  # a real model answered
-    assert float(out["seq_ms"]) < float(out["dask_ms"])  # type: ignore[arg-type]
+    # How much faster it is (out["seq_ms"] vs out["dask_ms"]) is a benchmark figure
+    # (bench/README.md), not asserted: a timed test fails on a loaded machine.
 
 
 def test_endpoint_requests_keep_one_connection_and_behave_as_rasas() -> None:
