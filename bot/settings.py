@@ -82,6 +82,10 @@ class FaqSettings:
     embedding_model: str | None = None  # None: the packaged all-MiniLM-L6-v2
     embedding_int8: bool = True
     embedding_threads: int = 1  # torch intra-op threads of this process
+    # Questions asked at the same time are embedded together, up to this many
+    # (1: each alone), waiting at most batch_wait_ms for company under load.
+    embedding_batch: int = 32
+    embedding_batch_wait_ms: float = 2.0
     poll_interval_s: float = 1.0
 
 
@@ -211,6 +215,8 @@ class Settings:
                 embedding_model=env.get("FARO_EMBEDDING_MODEL") or None,
                 embedding_int8=_bool(env, "FARO_EMBEDDING_INT8", True),
                 embedding_threads=_int(env, "FARO_EMBEDDING_THREADS", 1, lo=1, hi=256),
+                embedding_batch=_int(env, "FARO_EMBEDDING_BATCH", 32, lo=1, hi=1024),
+                embedding_batch_wait_ms=_float(env, "FARO_EMBEDDING_BATCH_WAIT_MS", 2.0),
                 poll_interval_s=_float(env, "FARO_FAQ_POLL_INTERVAL", 1.0),
             ),
             template_paths=_paths(project, env.get("FARO_TEMPLATES", "data/templates")),

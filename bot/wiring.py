@@ -39,6 +39,7 @@ from bot.status.wiring import STATE_FILE, StatusRuntime, build_runtime
 from bot.store import AppStore
 from bot.templates import TemplateStore
 from faq_index import Encoder, load_encoder
+from faq_index.batching import BatchingEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,13 @@ def load_templates(settings: Settings) -> TemplateStore:
 def build_encoder(settings: Settings) -> Encoder:
     """The embedding model the settings name (raises ``EncoderError``)."""
     configure_process(settings)
-    return load_encoder(settings.faq.embedding_model, int8=settings.faq.embedding_int8)
+    encoder = load_encoder(settings.faq.embedding_model, int8=settings.faq.embedding_int8)
+    faq = settings.faq
+    if faq.embedding_batch <= 1:
+        return encoder
+    return BatchingEncoder(
+        encoder, max_batch=faq.embedding_batch, max_wait_s=faq.embedding_batch_wait_ms / 1000
+    )
 
 
 def build_status(settings: Settings, templates: TemplateStore) -> StatusRuntime:

@@ -34,6 +34,7 @@ def test_defaults_run_on_one_machine_without_services(project: Path) -> None:
     assert (s.rasa.endpoints, s.rasa.replicas) == ("endpoints.yml", None)
     assert s.faq.paths == (project.resolve() / "data/faq",)
     assert (s.faq.embedding_model, s.faq.embedding_int8, s.faq.embedding_threads) == (None, True, 1)
+    assert (s.faq.embedding_batch, s.faq.embedding_batch_wait_ms) == (32, 2.0)
     assert s.template_paths == (project.resolve() / "data/templates",)
     assert s.status.feed == str(project.resolve() / "data/status/sample.json")
     assert s.status.poll_interval_s == 30.0
@@ -128,6 +129,8 @@ def test_overrides(project: Path, tmp_path: Path) -> None:
         FARO_STATUS_TIMEZONE="America/Mexico_City",
         FARO_EMBEDDING_INT8="0",
         FARO_EMBEDDING_THREADS="2",
+        FARO_EMBEDDING_BATCH="1",
+        FARO_EMBEDDING_BATCH_WAIT_MS="5",
         FARO_RASA_BIN="/opt/rasa/bin/rasa",
         FARO_RASA_ENDPOINTS="deploy/endpoints.scale-out.yml",
         FARO_RASA_REPLICAS="3",
@@ -146,6 +149,7 @@ def test_overrides(project: Path, tmp_path: Path) -> None:
     assert s.status.poll_interval_s == 5.0
     assert s.status.webhook_token == "hook-token"
     assert s.status.timezone == "America/Mexico_City"
+    assert (s.faq.embedding_batch, s.faq.embedding_batch_wait_ms) == (1, 5.0)
     assert (s.faq.embedding_model, s.faq.embedding_int8, s.faq.embedding_threads) == (
         "hashing",
         False,
@@ -206,6 +210,8 @@ def test_settings_are_frozen(project: Path) -> None:
         ("FARO_STATUS_TIMEZONE", "Mars/Olympus"),
         ("FARO_EMBEDDING_INT8", "maybe"),
         ("FARO_EMBEDDING_THREADS", "0"),
+        ("FARO_EMBEDDING_BATCH", "0"),
+        ("FARO_EMBEDDING_BATCH_WAIT_MS", "-1"),
         ("FARO_DATABASE_URL", "not a url"),
     ],
 )
