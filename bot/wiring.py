@@ -29,6 +29,9 @@ from bot.db import Database
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
+from bot.handoff.api import staff_api_routes
+from bot.handoff.service import AgentChannel, HandoffService, SameVoice
+from bot.handoff.store import HandoffStore
 from bot.rasa.client import RasaClient
 from bot.services import AppServices, Background
 from bot.settings import Settings
@@ -118,15 +121,20 @@ def build_broadcaster(
 
 
 def build_conversation(
-    settings: Settings, templates: TemplateStore
+    settings: Settings, templates: TemplateStore, handoffs: HandoffService | None = None
 ) -> tuple[RasaConversation, RasaClient]:
     """The dialogue core every channel talks to, and the Rasa client it uses."""
-    rasa = RasaClient(urls=settings.rasa.urls, timeout_s=settings.rasa.timeout_s)
+    rasa = RasaClient(
+        urls=settings.rasa.urls,
+        timeout_s=settings.rasa.timeout_s,
+        api_token=settings.rasa.action_token,
+    )
     conversation = RasaConversation(
         rasa=rasa,
         templates=templates,
         max_chars=settings.server.max_message_chars,
         default_lang=settings.server.default_lang,
+        handoffs=handoffs,
     )
     return conversation, rasa
 
@@ -152,6 +160,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
     )
     status = build_status(settings, templates)
     broadcaster = build_broadcaster(settings, store, templates, status.live)
+    handoffs = HandoffService(HandoffStore(store.engine), templates)
     background: list[Background] = [
         status,
         FaqReloader(faq, interval_s=settings.faq.poll_interval_s),
@@ -167,6 +176,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             app_store=store,
             broadcaster=broadcaster,
         ),
+        *staff_api_routes(service=handoffs, token=settings.admin.token),
     ]
     return AppServices(
         settings=settings,
@@ -181,6 +191,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             matcher=status.service.matcher,
         ),
         broadcaster=broadcaster,
+        handoffs=handoffs,
         background=background,
         routes=routes,
     )
@@ -205,6 +216,19 @@ def delivery_worker(services: AppServices, channels: list[ChannelParts]) -> Deli
     return worker
 
 
+def connect_handoffs(services: AppServices, channels: list[ChannelParts]) -> None:
+    """Agent replies and notices go out through each running channel's sender."""
+    if services.handoffs is None:
+        return
+    senders: dict[str, AgentChannel] = {}
+    for parts in channels:
+        if parts.agent is not None and parts.deliverer is not None:
+            senders[parts.deliverer.channel] = parts.agent
+        elif parts.deliverer is not None:
+            senders[parts.deliverer.channel] = SameVoice(parts.deliverer)
+    services.handoffs.use_channels(senders)
+
+
 __all__ = [
     "CHANNELS",
     "build_broadcaster",
@@ -214,6 +238,7 @@ __all__ = [
     "build_services",
     "build_status",
     "configure_process",
+    "connect_handoffs",
     "delivery_worker",
     "load_templates",
     "open_database",

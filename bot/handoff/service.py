@@ -24,10 +24,11 @@ from bot.core.messages import BotMessage, Button
 from bot.core.ports import Templates
 from bot.handoff.store import Handoff, HandoffMessage, HandoffStore, QueueFigures
 from bot.handoff.tables import ACTIVE, CLOSED, WAITING
+from bot.rasa import payloads
 
 logger = logging.getLogger(__name__)
 
-CANCEL_PAYLOAD = "/cancel_handoff"
+CANCEL_PAYLOAD = payloads.CANCEL_HANDOFF
 MAX_REPLY_CHARS = 4000
 # At least this many recent pickups before the bot dares a wait estimate.
 MIN_SAMPLES = 3
@@ -173,9 +174,9 @@ class HandoffService:
             raise HandoffNotFound(f"no handoff with id {handoff_id}")
         return handoff
 
-    def list(self, state: str) -> list[tuple[Handoff, list[HandoffMessage]]]:
+    def in_state(self, state: str) -> list[tuple[Handoff, list[HandoffMessage]]]:
         """Handoffs in ``state`` (waiting, active, closed) with their transcripts."""
-        found = self.store.list(state)
+        found = self.store.in_state(state)
         transcripts = self.store.transcripts([h.id for h in found])
         return [(h, transcripts[h.id]) for h in found]
 
@@ -245,9 +246,7 @@ class HandoffService:
         await asyncio.to_thread(self.store.add_message, handoff.id, "bot", text)
         error = await self._send(handoff, text, notice=True)
         if error:
-            await asyncio.to_thread(
-                self.store.record, "bot", "notice_failed", handoff.id, error
-            )
+            await asyncio.to_thread(self.store.record, "bot", "notice_failed", handoff.id, error)
 
     async def _send(self, handoff: Handoff, text: str, *, notice: bool) -> str | None:
         """Deliver on the customer's channel; None when sent, else the reason."""

@@ -187,7 +187,7 @@ class HandoffStore:
                 .values(rasa_paused=False)
             )
 
-    def list(self, state: str, *, limit: int = 200) -> list[Handoff]:
+    def in_state(self, state: str, *, limit: int = 200) -> list[Handoff]:
         """Handoffs in ``state``: waiting and active oldest first, closed newest first."""
         order = handoffs.c.closed_at.desc() if state == CLOSED else handoffs.c.opened_at
         query = (
@@ -238,7 +238,7 @@ class HandoffStore:
     def end(self, handoff_id: int, actor: str, outcome: str, *, holder: str | None) -> bool:
         """Close an open handoff (``holder``: only if that agent has it, or it is waiting)."""
         now = utc_now()
-        condition = handoffs.c.state.in_(OPEN_STATES)
+        condition: sa.ColumnElement[bool] = handoffs.c.state.in_(OPEN_STATES)
         if holder is not None:
             condition = sa.and_(
                 condition,
@@ -296,11 +296,15 @@ class HandoffStore:
             conn.execute(
                 handoff_messages.update()
                 .where(handoff_messages.c.id == message_id)
-                .values(delivery="failed" if error else "sent", error=(error or None) and error[:300])
+                .values(
+                    delivery="failed" if error else "sent", error=(error or None) and error[:300]
+                )
             )
-            row = conn.execute(
-                sa.select(handoff_messages).where(handoff_messages.c.id == message_id)
-            ).mappings().one()
+            row = (
+                conn.execute(sa.select(handoff_messages).where(handoff_messages.c.id == message_id))
+                .mappings()
+                .one()
+            )
             return _message(row)
 
     def transcript(self, handoff_id: int, *, after: int = 0) -> list[HandoffMessage]:
@@ -357,7 +361,7 @@ class HandoffStore:
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         since = now - window
         with self._connect() as conn:
-            counts = dict(
+            counts: dict[str, int] = dict(
                 conn.execute(
                     sa.select(handoffs.c.state, sa.func.count())
                     .where(handoffs.c.state.in_(OPEN_STATES))

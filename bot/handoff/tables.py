@@ -27,9 +27,7 @@ handoffs = sa.Table(
     sa.Column("closed_by", sa.String(60)),
     # Rasa's tracker was paused for it and not yet resumed (the dialogue resumes it)
     sa.Column("rasa_paused", sa.Boolean, nullable=False, default=True),
-    sa.CheckConstraint(
-        "state IN ('waiting', 'active', 'closed')", name="ck_handoffs_state"
-    ),
+    sa.CheckConstraint("state IN ('waiting', 'active', 'closed')", name="ck_handoffs_state"),
     sa.Index("ix_handoffs_state_opened_at", "state", "opened_at"),
     sa.Index("ix_handoffs_conversation_id", "conversation_id"),
     # At most one open handoff per conversation, whichever replica opens it.

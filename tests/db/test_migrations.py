@@ -238,7 +238,8 @@ def test_a_newer_revision_upgrades_from_0001_keeping_rows(
     (versions / "0002_web_sessions_note.py").write_text(
         '"""Throwaway: a column on web_sessions."""\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        'revision = "0002"\ndown_revision = "i14_handoff"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f'revision = "0002"\ndown_revision = "{HEAD}"\n'
+        "branch_labels = None\ndepends_on = None\n\n\n"
         "def upgrade() -> None:\n"
         '    with op.batch_alter_table("web_sessions") as batch:\n'
         '        batch.add_column(sa.Column("note", sa.String(20), nullable=False,'

@@ -18,7 +18,11 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 def test_open_keeps_the_transcript_and_one_open_handoff_per_conversation(
     store: HandoffStore,
 ) -> None:
-    transcript = [("user", "card declined?", T0), ("bot", "Card payments fail...", T0), ("x", "?", T0)]
+    transcript = [
+        ("user", "card declined?", T0),
+        ("bot", "Card payments fail...", T0),
+        ("x", "?", T0),
+    ]
     first, new = store.open("web:abc", "web", "en", transcript=transcript)
     again, new_again = store.open("web:abc", "web", "en")
     assert new and not new_again
@@ -38,8 +42,8 @@ def test_queue_place_is_oldest_first(store: HandoffStore) -> None:
     assert [store.place(h) for h in (a, b, c)] == [1, 2, 3]
     assert store.claim(a.id, "ana")
     assert store.place(store.get(c.id)) == 2  # type: ignore[arg-type]
-    assert [h.id for h in store.list("waiting")] == [b.id, c.id]
-    assert [h.id for h in store.list("active")] == [a.id]
+    assert [h.id for h in store.in_state("waiting")] == [b.id, c.id]
+    assert [h.id for h in store.in_state("active")] == [a.id]
 
 
 def test_a_claim_someone_else_holds_is_refused(store: HandoffStore) -> None:
@@ -97,7 +101,9 @@ def test_figures_count_the_queue_and_recent_times(store: HandoffStore, database:
     now = datetime.now(UTC)
     with database.engine.begin() as conn:  # a was opened 5 minutes ago
         conn.execute(
-            handoffs.update().where(handoffs.c.id == a.id).values(opened_at=now - timedelta(minutes=5))
+            handoffs.update()
+            .where(handoffs.c.id == a.id)
+            .values(opened_at=now - timedelta(minutes=5))
         )
     store.claim(b.id, "ana")
     store.end(b.id, "ana", "closed", holder="ana")
@@ -120,7 +126,13 @@ def test_two_replicas_claiming_at_once_exactly_one_wins(pg_url: str) -> None:
             barrier = threading.Barrier(2)
             wins: dict[str, bool] = {}
 
-            def claim(store: HandoffStore, agent: str, handoff_id: int = h.id) -> None:
+            def claim(
+                store: HandoffStore,
+                agent: str,
+                handoff_id: int = h.id,
+                barrier: threading.Barrier = barrier,
+                wins: dict[str, bool] = wins,
+            ) -> None:
                 barrier.wait()
                 wins[agent] = store.claim(handoff_id, agent)
 
