@@ -175,6 +175,8 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             faq=faq,
             app_store=store,
             broadcaster=broadcaster,
+            handoffs=handoffs,
+            status=status.service,
         ),
         *staff_api_routes(service=handoffs, token=settings.admin.token),
     ]

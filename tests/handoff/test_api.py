@@ -208,7 +208,12 @@ async def test_bad_replies_are_refused_and_change_nothing(desk: Desk) -> None:
     before = desk.service.store.transcript(hid)
     too_long = await post(desk, f"/handoffs/{hid}/reply", {"agent": "Ana", "text": "x" * 4001})
     assert too_long.status_code == 413 and "4000" in too_long.json()["error"]
-    for body in ({"agent": "Ana"}, {"agent": "Ana", "text": "  "}, {"agent": 5, "text": "hi"}):
+    bodies: list[dict[str, object]] = [
+        {"agent": "Ana"},
+        {"agent": "Ana", "text": "  "},
+        {"agent": 5, "text": "hi"},
+    ]
+    for body in bodies:
         assert (await post(desk, f"/handoffs/{hid}/reply", body)).status_code == 400
     huge = await desk.client.post(
         f"/api/staff/handoffs/{hid}/reply", content=b"{" + b" " * 70_000 + b"}", headers=AUTH

@@ -21,6 +21,7 @@ from tests.helpers.handoff_fakes import RecordingChannel
 from tests.helpers.rasa_fake import FakeRasa, RasaRequest
 
 TOKEN = "rasa-api-token"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class TinyRasa:
@@ -78,11 +79,8 @@ async def setup(desk: HandoffService) -> AsyncIterator[tuple[RasaConversation, T
     tiny = TinyRasa(desk)
     async with FakeRasa(respond=tiny) as server:
         client = RasaClient(urls=server.urls, timeout_s=2.0, api_token=TOKEN)
-        conversation = RasaConversation(
-            rasa=client,
-            templates=desk._templates,
-            handoffs=desk,  # type: ignore[arg-type]
-        )
+        templates = TemplateStore.from_paths([ROOT / "data" / "templates"])
+        conversation = RasaConversation(rasa=client, templates=templates, handoffs=desk)
         yield conversation, tiny
         await client.aclose()
 
