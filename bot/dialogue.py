@@ -86,13 +86,15 @@ class RasaConversation:
         message = payload or text
         metadata = {"lang": lang, "channel": turn.channel}
         if self._handoffs is not None:
-            handoff = await asyncio.to_thread(self._handoffs.current, turn.conversation_id)
+            store = self._handoffs.store
+            handoff, paused = await asyncio.to_thread(store.gate, turn.conversation_id)
             if handoff is not None:
                 if not await self._cancels(handoff, payload, text):
                     await self._hold(handoff, turn, text or message, message, metadata)
                     return []
                 message = payloads.CANCEL_HANDOFF
-            await self._resume_if_paused(turn.conversation_id, force=handoff is not None)
+            if handoff is not None or paused:
+                await self._resume(turn.conversation_id)
         try:
             replies = await self._rasa.send(
                 sender=turn.conversation_id, message=message, metadata=metadata
@@ -140,18 +142,15 @@ class RasaConversation:
         except DialogueError as exc:
             logger.warning("cannot pause the conversation in Rasa: %s", exc)
 
-    async def _resume_if_paused(self, conversation_id: str, *, force: bool) -> None:
-        """Resume Rasa's tracker once a handoff of this conversation ended."""
+    async def _resume(self, conversation_id: str) -> None:
+        """Resume Rasa's tracker (a handoff ended, or the customer left the queue)."""
         assert self._handoffs is not None
-        store = self._handoffs.store
-        if not force and not await asyncio.to_thread(store.needs_resume, conversation_id):
-            return
         try:
             await self._rasa.resume(conversation_id)
         except DialogueError as exc:
             logger.warning("cannot resume the conversation in Rasa: %s", exc)
             return
-        await asyncio.to_thread(store.resumed, conversation_id)
+        await asyncio.to_thread(self._handoffs.store.resumed, conversation_id)
 
     def _language(self, turn: Turn, text: str) -> str:
         """The channel's language if known, else a guess that sticks to the conversation."""

@@ -164,6 +164,17 @@ class HandoffStore:
         with self._connect() as conn:
             return _open_of(conn, conversation_id)
 
+    def gate(self, conversation_id: str) -> tuple[Handoff | None, bool]:
+        """In one query: the open handoff, and whether an ended one left Rasa paused."""
+        query = sa.select(handoffs).where(
+            handoffs.c.conversation_id == conversation_id,
+            sa.or_(handoffs.c.state.in_(OPEN_STATES), handoffs.c.rasa_paused.is_(True)),
+        )
+        with self._connect() as conn:
+            rows = [_handoff(r) for r in conn.execute(query).mappings()]
+        open_ = next((h for h in rows if h.is_open), None)
+        return open_, any(not h.is_open for h in rows)
+
     def needs_resume(self, conversation_id: str) -> bool:
         """True when a handoff of this conversation ended and Rasa's tracker is still paused."""
         query = sa.select(handoffs.c.id).where(

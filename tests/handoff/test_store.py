@@ -179,3 +179,15 @@ def test_two_replicas_opening_at_once_make_one_handoff(pg_url: str) -> None:
     finally:
         for d in dbs:
             d.dispose()
+
+
+def test_gate_answers_both_questions_in_one_query(store: HandoffStore) -> None:
+    assert store.gate("web:a") == (None, False)
+    h, _ = store.open("web:a", "web", "en")
+    assert store.gate("web:a") == (h, False)
+    store.end(h.id, "customer", "cancelled", holder=None)
+    assert store.gate("web:a") == (None, True)
+    again, _ = store.open("web:a", "web", "en")
+    assert store.gate("web:a") == (again, True)
+    store.resumed("web:a")
+    assert store.gate("web:a") == (again, False)
