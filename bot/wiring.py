@@ -32,6 +32,7 @@ from bot.faqdb.store import FaqStore
 from bot.handoff.api import staff_api_routes
 from bot.handoff.service import AgentChannel, HandoffService, SameVoice
 from bot.handoff.store import HandoffStore
+from bot.handoff.webhook import HandoffWebhook
 from bot.rasa.client import RasaClient
 from bot.services import AppServices, Background
 from bot.settings import Settings
@@ -165,6 +166,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         status,
         FaqReloader(faq, interval_s=settings.faq.poll_interval_s),
     ]
+    hook = settings.handoff
+    if hook.webhook_url and hook.webhook_secret:
+        background.append(
+            HandoffWebhook(handoffs.store, url=hook.webhook_url, secret=hook.webhook_secret)
+        )
     routes = [
         *status.routes,
         *admin_routes(

@@ -7,6 +7,7 @@ followed by a write.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +25,9 @@ from bot.handoff.tables import (
     WAITING,
     handoff_agents,
     handoff_audit,
+    handoff_events,
     handoff_messages,
+    handoff_webhook_state,
     handoffs,
 )
 
@@ -140,6 +143,7 @@ class HandoffStore:
                     )
                 )
                 (new_id,) = result.inserted_primary_key or (0,)
+                _event(conn, int(new_id), "requested", now)
                 for role, text, at in transcript:
                     if role in ROLES and text:
                         _add(conn, int(new_id), role, text, at)
@@ -244,6 +248,7 @@ class HandoffStore:
             won = result.rowcount == 1
             if won:
                 _audit(conn, agent, "claimed", handoff_id, "", now)
+                _event(conn, handoff_id, "claimed", now, agent=agent)
             return won
 
     def end(self, handoff_id: int, actor: str, outcome: str, *, holder: str | None) -> bool:
@@ -264,6 +269,7 @@ class HandoffStore:
             done = result.rowcount == 1
             if done:
                 _audit(conn, actor, outcome, handoff_id, "", now)
+                _event(conn, handoff_id, outcome, now, by=actor)
             return done
 
     # -- messages --------------------------------------------------------------
@@ -428,6 +434,89 @@ class HandoffStore:
         with self._begin() as conn:
             _audit(conn, actor, action, handoff_id, detail, utc_now())
 
+    # -- the outgoing webhook's queue ------------------------------------------
+
+    def hold_webhook(self, owner: str, *, lease_s: float) -> int | None:
+        """Take or renew the webhook lease; the last event id sent, None if another holds it."""
+        now = utc_now()
+        until = now + timedelta(seconds=lease_s)
+        with self._begin() as conn:
+            if conn.execute(sa.select(handoff_webhook_state.c.id)).first() is None:
+                try:
+                    with conn.begin_nested():
+                        start = conn.execute(sa.select(sa.func.max(handoff_events.c.id))).scalar()
+                        conn.execute(
+                            handoff_webhook_state.insert().values(
+                                id=1, last_event_id=int(start or 0), owner=None, lease_until=None
+                            )
+                        )
+                except sa.exc.IntegrityError:
+                    pass  # another replica created it
+            state = handoff_webhook_state.c
+            result = conn.execute(
+                handoff_webhook_state.update()
+                .where(
+                    state.id == 1,
+                    sa.or_(
+                        state.owner.is_(None),
+                        state.owner == owner,
+                        state.lease_until.is_(None),
+                        state.lease_until < now,
+                    ),
+                )
+                .values(owner=owner, lease_until=until)
+            )
+            if result.rowcount != 1:
+                return None
+            return int(conn.execute(sa.select(state.last_event_id)).scalar() or 0)
+
+    def webhook_sent(self, owner: str, event_id: int) -> None:
+        """The webhook delivered every event up to ``event_id``."""
+        with self._begin() as conn:
+            conn.execute(
+                handoff_webhook_state.update()
+                .where(handoff_webhook_state.c.owner == owner)
+                .values(last_event_id=event_id)
+            )
+
+    def release_webhook(self, owner: str) -> None:
+        """Give the webhook lease up (at stop)."""
+        with self._begin() as conn:
+            conn.execute(
+                handoff_webhook_state.update()
+                .where(handoff_webhook_state.c.owner == owner)
+                .values(owner=None, lease_until=None)
+            )
+
+    def events_after(self, event_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Events after ``event_id``, oldest first, as the webhook sends them."""
+        query = (
+            sa.select(
+                handoff_events, handoffs.c.conversation_id, handoffs.c.channel, handoffs.c.lang
+            )
+            .join(handoffs, handoffs.c.id == handoff_events.c.handoff_id)
+            .where(handoff_events.c.id > event_id)
+            .order_by(handoff_events.c.id)
+            .limit(limit)
+        )
+        with self._connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            {
+                "id": int(r["id"]),
+                "event": f"handoff.{r['kind']}",
+                "at": _iso(as_utc(r["at"])),
+                "handoff": {
+                    "id": int(r["handoff_id"]),
+                    "conversation_id": r["conversation_id"],
+                    "channel": r["channel"],
+                    "lang": r["lang"],
+                },
+                **json.loads(r["data"]),
+            }
+            for r in rows
+        ]
+
     @contextmanager
     def _begin(self) -> Iterator[sa.Connection]:
         try:
@@ -486,7 +575,17 @@ def _add(
         )
     )
     (new_id,) = result.inserted_primary_key or (0,)
-    return HandoffMessage(int(new_id), handoff_id, role, text, as_utc(at), author)
+    message = HandoffMessage(int(new_id), handoff_id, role, text, as_utc(at), author)
+    _event(conn, handoff_id, "message", at, message=message.to_json())
+    return message
+
+
+def _event(conn: sa.Connection, handoff_id: int, kind: str, at: datetime, **data: Any) -> None:
+    conn.execute(
+        handoff_events.insert().values(
+            handoff_id=handoff_id, kind=kind, at=at, data=json.dumps(data, ensure_ascii=False)
+        )
+    )
 
 
 def _audit(

@@ -79,3 +79,24 @@ handoff_audit = sa.Table(
     sa.Column("detail", sa.String(300), nullable=False, default=""),
     sa.Index("ix_handoff_audit_handoff_id", "handoff_id"),
 )
+
+# What happened to handoffs, in order, for the outgoing webhook (written with the change).
+handoff_events = sa.Table(
+    "handoff_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),  # JSON
+)
+
+# The webhook sender's cursor and lease (one row): one replica sends, in order.
+handoff_webhook_state = sa.Table(
+    "handoff_webhook_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("owner", sa.String(100)),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),
+)

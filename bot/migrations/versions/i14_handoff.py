@@ -86,7 +86,31 @@ def _tables(meta: sa.MetaData) -> list[sa.Table]:
         sa.Column("detail", sa.String(300), nullable=False, default=""),
         sa.Index("ix_handoff_audit_handoff_id", "handoff_id"),
     )
-    return [handoffs, handoff_messages, handoff_agents, handoff_audit]
+    handoff_events = sa.Table(
+        "handoff_events",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("handoff_id", sa.Integer, nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("at", tz, nullable=False),
+        sa.Column("data", sa.Text, nullable=False),
+    )
+    handoff_webhook_state = sa.Table(
+        "handoff_webhook_state",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("last_event_id", sa.Integer, nullable=False),
+        sa.Column("owner", sa.String(100)),
+        sa.Column("lease_until", tz),
+    )
+    return [
+        handoffs,
+        handoff_messages,
+        handoff_agents,
+        handoff_audit,
+        handoff_events,
+        handoff_webhook_state,
+    ]
 
 
 def upgrade() -> None:
