@@ -87,8 +87,14 @@ class RasaClient:
         await self._append_event(sender, {"event": "pause"})
 
     async def resume(self, sender: str) -> None:
-        """Resume a paused conversation: Rasa predicts and answers again."""
-        await self._append_event(sender, {"event": "resume"})
+        """Resume a paused conversation: Rasa predicts and answers again.
+
+        An ``action_listen`` follows the resume: the paused action never got one, and
+        without it Rasa's policies would read the next message as part of that turn.
+        """
+        await self._append_event(
+            sender, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        )
 
     async def parse(self, text: str) -> tuple[str | None, float]:
         """Rasa's NLU reading of ``text``: (intent name, confidence); nothing is logged."""
@@ -103,13 +109,20 @@ class RasaClient:
             float(confidence) if isinstance(confidence, int | float) else 0.0,
         )
 
-    async def _append_event(self, sender: str, event: dict[str, Any]) -> None:
+    async def _append_event(
+        self, sender: str, event: dict[str, Any] | list[dict[str, Any]]
+    ) -> None:
         path = "/conversations/" + quote(sender, safe="") + "/tracker/events"
         url = self.replica_for(sender) + path
         await self._api("POST", url, event, params={"include_events": "NONE"})
 
     async def _api(
-        self, method: str, url: str, body: dict[str, Any], *, params: dict[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | list[dict[str, Any]],
+        *,
+        params: dict[str, str] | None = None,
     ) -> Any:
         query = dict(params or {})
         if self._api_token:

@@ -131,6 +131,7 @@
         var text = ta.value.trim();
         if (!text) return;
         drafts[h.id] = "";
+        ta.value = "";  // sent: the transcript shows it (or why it was not delivered)
         act(h.id, "reply", { text: text });
       });
       ta.addEventListener("keydown", function (ev) {

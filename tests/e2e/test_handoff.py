@@ -290,6 +290,7 @@ def test_inbox_page_claims_replies_and_hands_back_live(rig: Rig, browser: Browse
 
     until(lambda: ("agent", "Hola, soy Marta. Lo reviso ahora mismo.") in history(), "reply")
     expect(page.locator(".transcript .m.agent")).to_contain_text("Lo reviso ahora mismo")
+    expect(page.locator("#reply-text")).to_have_value("")
     # the customer writes: the agent sees it live, the bot says nothing
     held = stack.chat("gracias, espero", session=session, lang="es")
     assert held["messages"] == []

@@ -43,8 +43,14 @@ class TinyRasa:
         if url.path.endswith("/tracker/events"):
             assert parse_qs(url.query)["token"] == [TOKEN]
             sender = unquote(url.path.split("/")[2])
-            event = request.json()["event"]
-            (self.paused.add if event == "pause" else self.paused.discard)(sender)
+            body = request.json()
+            events = body if isinstance(body, list) else [body]
+            for event in events:
+                if event["event"] == "pause":
+                    self.paused.add(sender)
+                elif event["event"] == "resume":
+                    self.paused.discard(sender)
+                    assert events[-1] == {"event": "action", "name": "action_listen"}
             return JSONResponse({"sender_id": sender})
         body = request.json()
         sender, message, lang = body["sender"], body["message"], body["metadata"]["lang"]
