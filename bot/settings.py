@@ -120,6 +120,10 @@ class HandoffSettings:
 
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    # the Chatwoot bridge (off unless all three are set)
+    chatwoot_url: str | None = None
+    chatwoot_inbox: str | None = field(default=None, repr=False)
+    chatwoot_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -388,7 +392,23 @@ def _handoff(env: Mapping[str, str]) -> HandoffSettings:
             "FARO_HANDOFF_WEBHOOK_SECRET: set it (receivers check the signature) "
             "or unset FARO_HANDOFF_WEBHOOK_URL"
         )
-    return HandoffSettings(webhook_url=url, webhook_secret=secret)
+    chatwoot = (
+        _http_url(env, "FARO_CHATWOOT_URL", None),
+        env.get("FARO_CHATWOOT_INBOX") or None,
+        env.get("FARO_CHATWOOT_WEBHOOK_TOKEN") or None,
+    )
+    if any(chatwoot) and not all(chatwoot):
+        raise SettingsError(
+            "FARO_CHATWOOT_URL, FARO_CHATWOOT_INBOX and FARO_CHATWOOT_WEBHOOK_TOKEN: "
+            "set all three to turn the Chatwoot bridge on, or none"
+        )
+    return HandoffSettings(
+        webhook_url=url,
+        webhook_secret=secret,
+        chatwoot_url=chatwoot[0],
+        chatwoot_inbox=chatwoot[1],
+        chatwoot_token=chatwoot[2],
+    )
 
 
 def _telegram_secret(value: str | None) -> str | None:

@@ -30,6 +30,7 @@ from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
 from bot.handoff.api import staff_api_routes
+from bot.handoff.chatwoot import ChatwootBridge, ChatwootClient
 from bot.handoff.service import AgentChannel, HandoffService, SameVoice
 from bot.handoff.store import HandoffStore
 from bot.handoff.webhook import HandoffWebhook
@@ -171,6 +172,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         background.append(
             HandoffWebhook(handoffs.store, url=hook.webhook_url, secret=hook.webhook_secret)
         )
+    bridge = None
+    if hook.chatwoot_url and hook.chatwoot_inbox and hook.chatwoot_token:
+        client = ChatwootClient(base_url=hook.chatwoot_url, inbox_identifier=hook.chatwoot_inbox)
+        bridge = ChatwootBridge(handoffs, client, webhook_token=hook.chatwoot_token)
+        background.append(bridge)
     routes = [
         *status.routes,
         *admin_routes(
@@ -185,6 +191,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             status=status.service,
         ),
         *staff_api_routes(service=handoffs, token=settings.admin.token),
+        *(bridge.routes() if bridge else []),
     ]
     return AppServices(
         settings=settings,

@@ -189,7 +189,8 @@ class HandoffService:
                 raise HandoffConflict(f"handoff {handoff_id} is already claimed by another agent")
             raise HandoffConflict(f"handoff {handoff_id} is closed")
         handoff = await asyncio.to_thread(self.get, handoff_id)
-        await self._notify(handoff, "handoff_claimed", agent=agent)
+        # an integration's agent ("chatwoot:Lucía") is shown by name
+        await self._notify(handoff, "handoff_claimed", agent=agent.rpartition(":")[2] or agent)
         return handoff
 
     async def reply(self, handoff_id: int, agent: str, text: object) -> ReplyOutcome:

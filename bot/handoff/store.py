@@ -115,6 +115,11 @@ class HandoffStore:
         self._engine = engine
         self.online_s = online_s
 
+    @property
+    def engine(self) -> sa.Engine:
+        """The app database's engine (for the Chatwoot bridge's tables)."""
+        return self._engine
+
     # -- the queue -------------------------------------------------------------
 
     def open(
@@ -436,27 +441,28 @@ class HandoffStore:
 
     # -- the outgoing webhook's queue ------------------------------------------
 
-    def hold_webhook(self, owner: str, *, lease_s: float) -> int | None:
-        """Take or renew the webhook lease; the last event id sent, None if another holds it."""
+    def hold_webhook(self, owner: str, *, lease_s: float, slot: int = 1) -> int | None:
+        """Take or renew an event consumer's lease (``slot`` 1: the webhook, 2: Chatwoot);
+        the last event id it handled, None if another replica holds it."""
         now = utc_now()
         until = now + timedelta(seconds=lease_s)
         with self._begin() as conn:
-            if conn.execute(sa.select(handoff_webhook_state.c.id)).first() is None:
+            state = handoff_webhook_state.c
+            if conn.execute(sa.select(state.id).where(state.id == slot)).first() is None:
                 try:
                     with conn.begin_nested():
                         start = conn.execute(sa.select(sa.func.max(handoff_events.c.id))).scalar()
                         conn.execute(
                             handoff_webhook_state.insert().values(
-                                id=1, last_event_id=int(start or 0), owner=None, lease_until=None
+                                id=slot, last_event_id=int(start or 0), owner=None, lease_until=None
                             )
                         )
                 except sa.exc.IntegrityError:
                     pass  # another replica created it
-            state = handoff_webhook_state.c
             result = conn.execute(
                 handoff_webhook_state.update()
                 .where(
-                    state.id == 1,
+                    state.id == slot,
                     sa.or_(
                         state.owner.is_(None),
                         state.owner == owner,
@@ -468,23 +474,24 @@ class HandoffStore:
             )
             if result.rowcount != 1:
                 return None
-            return int(conn.execute(sa.select(state.last_event_id)).scalar() or 0)
+            cursor = conn.execute(sa.select(state.last_event_id).where(state.id == slot))
+            return int(cursor.scalar() or 0)
 
-    def webhook_sent(self, owner: str, event_id: int) -> None:
-        """The webhook delivered every event up to ``event_id``."""
+    def webhook_sent(self, owner: str, event_id: int, *, slot: int = 1) -> None:
+        """The consumer handled every event up to ``event_id``."""
         with self._begin() as conn:
             conn.execute(
                 handoff_webhook_state.update()
-                .where(handoff_webhook_state.c.owner == owner)
+                .where(handoff_webhook_state.c.id == slot, handoff_webhook_state.c.owner == owner)
                 .values(last_event_id=event_id)
             )
 
-    def release_webhook(self, owner: str) -> None:
-        """Give the webhook lease up (at stop)."""
+    def release_webhook(self, owner: str, *, slot: int = 1) -> None:
+        """Give the consumer's lease up (at stop)."""
         with self._begin() as conn:
             conn.execute(
                 handoff_webhook_state.update()
-                .where(handoff_webhook_state.c.owner == owner)
+                .where(handoff_webhook_state.c.id == slot, handoff_webhook_state.c.owner == owner)
                 .values(owner=None, lease_until=None)
             )
 

@@ -91,7 +91,8 @@ handoff_events = sa.Table(
     sa.Column("data", sa.Text, nullable=False),  # JSON
 )
 
-# The webhook sender's cursor and lease (one row): one replica sends, in order.
+# The cursor and lease of each event consumer (1: the webhook, 2: the Chatwoot bridge):
+# one replica consumes, in order.
 handoff_webhook_state = sa.Table(
     "handoff_webhook_state",
     metadata,
@@ -99,4 +100,21 @@ handoff_webhook_state = sa.Table(
     sa.Column("last_event_id", sa.Integer, nullable=False),
     sa.Column("owner", sa.String(100)),
     sa.Column("lease_until", sa.DateTime(timezone=True)),
+)
+
+# The Chatwoot bridge: a handoff's conversation there, and agent replies already relayed.
+chatwoot_links = sa.Table(
+    "chatwoot_links",
+    metadata,
+    sa.Column("handoff_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("source_id", sa.String(200), nullable=False),
+    sa.Column("conversation_id", sa.Integer, nullable=False),
+    sa.UniqueConstraint("conversation_id", name="uq_chatwoot_links_conversation_id"),
+)
+
+chatwoot_replies = sa.Table(
+    "chatwoot_replies",
+    metadata,
+    sa.Column("message_id", sa.String(40), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )

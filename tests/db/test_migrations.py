@@ -34,6 +34,8 @@ HEAD = "i14_handoff"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
+    "chatwoot_links": 0,
+    "chatwoot_replies": 0,
     "faq_audit": 4,
     "faq_entries": 3,
     "faq_revision": 1,

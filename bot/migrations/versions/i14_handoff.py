@@ -103,6 +103,20 @@ def _tables(meta: sa.MetaData) -> list[sa.Table]:
         sa.Column("owner", sa.String(100)),
         sa.Column("lease_until", tz),
     )
+    chatwoot_links = sa.Table(
+        "chatwoot_links",
+        meta,
+        sa.Column("handoff_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("source_id", sa.String(200), nullable=False),
+        sa.Column("conversation_id", sa.Integer, nullable=False),
+        sa.UniqueConstraint("conversation_id", name="uq_chatwoot_links_conversation_id"),
+    )
+    chatwoot_replies = sa.Table(
+        "chatwoot_replies",
+        meta,
+        sa.Column("message_id", sa.String(40), primary_key=True),
+        sa.Column("at", tz, nullable=False),
+    )
     return [
         handoffs,
         handoff_messages,
@@ -110,6 +124,8 @@ def _tables(meta: sa.MetaData) -> list[sa.Table]:
         handoff_audit,
         handoff_events,
         handoff_webhook_state,
+        chatwoot_links,
+        chatwoot_replies,
     ]
 
 
