@@ -44,7 +44,12 @@ def admin_routes(
         routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster).routes())
     if handoffs is not None:
         inbox = InboxPages(
-            auth=auth, handoffs=handoffs, faq=faq, faq_store=faq_store, status=status
+            auth=auth,
+            handoffs=handoffs,
+            faq=faq,
+            faq_store=faq_store,
+            status=status,
+            subscriptions=broadcaster.subscriptions if broadcaster else None,
         )
         routes.extend(inbox.routes())
     return routes

@@ -111,6 +111,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "longest_wait": {"en": "Longest wait", "es": "Espera más larga"},
     "handled_today": {"en": "Handled today", "es": "Atendidas hoy"},
     "agents_online": {"en": "Agents online", "es": "Agentes conectados"},
+    "subscribed_all": {
+        "en": "Gets every incident update",
+        "es": "Recibe todos los avisos de incidencias",
+    },
+    "subscribed_to": {"en": "Gets incident updates about", "es": "Recibe avisos sobre"},
+    "not_subscribed": {"en": "No incident updates", "es": "Sin avisos de incidencias"},
     # -- broadcasts (issue 8) --
     "broadcasts": {"en": "Broadcasts", "es": "Avisos"},
     "deliveries": {"en": "Deliveries", "es": "Entregas"},

@@ -20,11 +20,13 @@ from starlette.routing import BaseRoute, Route
 from bot.admin.auth import AdminAuth
 from bot.admin.i18n import translator, ui_lang
 from bot.admin.routes import AdminBase
+from bot.broadcast.subscriptions import SubscriptionStore
 from bot.core.languages import LANGUAGES
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.handoff.api import handoff_json
 from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound, HandoffService
+from bot.handoff.store import Handoff, HandoffMessage
 from bot.handoff.tables import ACTIVE, WAITING
 from bot.status.service import LiveStatusService
 
@@ -37,7 +39,8 @@ SCRIPT_WORDS = (
     "claim", "release", "close_handoff", "send", "reply_placeholder", "role_user",
     "role_bot", "role_agent", "not_delivered", "waited", "claimed_by_label",
     "approved_answers", "search", "insert", "status_answer", "version", "changed",
-    "queue_length", "longest_wait", "handled_today", "agents_online",
+    "queue_length", "longest_wait", "handled_today", "agents_online", "subscribed_all",
+    "subscribed_to", "not_subscribed",
 )  # fmt: skip
 
 
@@ -52,8 +55,10 @@ class InboxPages(AdminBase):
         faq: FaqService | None = None,
         faq_store: FaqStore | None = None,
         status: LiveStatusService | None = None,
+        subscriptions: SubscriptionStore | None = None,
     ) -> None:
         super().__init__(auth=auth)
+        self._subscriptions = subscriptions
         self._handoffs = handoffs
         self._faq = faq
         self._faq_store = faq_store
@@ -101,11 +106,24 @@ class InboxPages(AdminBase):
                     "handled_today": figures.handled_today,
                     "agents_online": figures.agents_online,
                 },
-                "waiting": [handoff_json(h, t) for h, t in waiting],
-                "active": [handoff_json(h, t) for h, t in active],
+                "waiting": [await self._with_subscription(h, t) for h, t in waiting],
+                "active": [await self._with_subscription(h, t) for h, t in active],
             },
             headers={"Cache-Control": "no-store"},
         )
+
+    async def _with_subscription(
+        self, handoff: Handoff, transcript: list[HandoffMessage]
+    ) -> dict[str, Any]:
+        """The handoff as the staff API shows it, with the customer's incident updates."""
+        out = handoff_json(handoff, transcript)
+        found = None
+        if self._subscriptions is not None:
+            found = await asyncio.to_thread(self._subscriptions.get, handoff.conversation_id)
+        out["subscription"] = (
+            {"components": list(found.components)} if found is not None and found.active else None
+        )
+        return out
 
     async def act(self, request: Request) -> Response:
         """Claim, reply, release or close for the signed-in agent; errors as JSON."""

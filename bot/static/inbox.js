@@ -107,6 +107,9 @@
     if (h.state === "active" && h.claimed_by === me) { tool(W.release, "release"); tool(W.close_handoff, "close"); }
     head.appendChild(tools);
     box.appendChild(head);
+    var sub = h.subscription;
+    box.appendChild(el("p", "sub muted", !sub ? W.not_subscribed :
+      sub.components.length ? W.subscribed_to + ": " + sub.components.join(", ") : W.subscribed_all));
     var log = el("ol", "transcript");
     log.setAttribute("aria-label", h.conversation_id);
     h.transcript.forEach(function (m) {

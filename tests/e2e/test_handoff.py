@@ -259,8 +259,9 @@ def test_inbox_page_claims_replies_and_hands_back_live(rig: Rig, browser: Browse
     page = sign_in(browser, rig, "Marta")
     expect(page.locator("#fig-online")).not_to_have_text("–")
     # a customer asks while the inbox is open: it appears without a reload
-    first = stack.chat("quiero hablar con una persona", lang="es")
-    session = first["session"]
+    subscribed = stack.chat("avísame de las novedades", lang="es")
+    session = subscribed["session"]
+    first = stack.chat("quiero hablar con una persona", session=session, lang="es")
     sid = session.partition(".")[0]
     conversation = f"web:{sid}"
     stack.chat("me han cobrado dos veces <b>ayuda</b>", session=session, lang="es")
@@ -269,6 +270,7 @@ def test_inbox_page_claims_replies_and_hands_back_live(rig: Rig, browser: Browse
     expect(waiting).to_contain_text("web")
     waiting.click()
     expect(page.locator(".transcript")).to_contain_text("quiero hablar con una persona")
+    expect(page.locator(".conversation .sub")).to_contain_text("incident update")
     # the customer's HTML is shown as text
     expect(page.locator(".transcript .m.user").last).to_have_text(
         re.compile(r"me han cobrado dos veces <b>ayuda</b>")
