@@ -87,6 +87,14 @@ def until(predicate: Callable[[], Any], what: str, timeout_s: float = 30.0) -> A
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def rasa_tracker(stack: Stack, conversation_id: str) -> dict[str, Any]:
+    """The conversation's tracker, from Rasa's HTTP API (behind the action token)."""
+    url = f"{stack.rasa_urls[0]}/conversations/{conversation_id}/tracker"
+    response = stack.client.get(url, params={"token": stack.action_token})
+    response.raise_for_status()
+    return dict(response.json())
+
+
 def assert_queue_message(text: str, lang: str, figures: dict[str, Any]) -> None:
     """Nobody online: says so, with the contact options; else agents online, the place and
     the wait (estimated once three handoffs were picked up: seconds each here, so 1 min)."""
@@ -157,9 +165,15 @@ def test_web_chat_handoff(rig: Rig, ask: str, lang: str) -> None:
         reply = stack.chat(text, session=session, lang=lang)
         held.append(reply["messages"])
 
+    assert rasa_tracker(stack, f"web:{sid}")["paused"] is True  # Rasa's own pause
     held: list[list[dict[str, Any]]] = []
     agent_round(rig, f"web:{sid}", lang, say=say, seen=seen, said_to_person="¿sigues ahí?")
     assert held[0] == []  # no bot reply while with the person
+    tracker = rasa_tracker(stack, f"web:{sid}")
+    assert tracker["paused"] is False
+    # the tracker kept the turn the person got
+    said = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
+    assert "¿sigues ahí?" in said
     roles = {m["text"]: m["role"] for m in history()}
     assert roles["Hi <b>there</b> & hello"] == "agent"
 
@@ -262,6 +276,7 @@ def test_inbox_page_claims_replies_and_hands_back_live(rig: Rig, browser: Browse
     subscribed = stack.chat("avísame de las novedades", lang="es")
     session = subscribed["session"]
     first = stack.chat("quiero hablar con una persona", session=session, lang="es")
+    assert first["messages"][0]["buttons"][0]["payload"] == "/cancel_handoff"
     sid = session.partition(".")[0]
     conversation = f"web:{sid}"
     stack.chat("me han cobrado dos veces <b>ayuda</b>", session=session, lang="es")
