@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.handoff.events import EventLog
 from bot.handoff.service import HandoffConflict, HandoffError, HandoffService
 from bot.handoff.tables import WAITING, chatwoot_links, chatwoot_replies
 from bot.http import HttpError, read_json
@@ -116,7 +117,7 @@ class ChatwootBridge:
         max_backoff_s: float = 300.0,
     ) -> None:
         self._service = service
-        self._store = service.store
+        self._log = EventLog(service.store.engine)
         self._engine = service.store.engine
         self._client = client
         self._token = webhook_token.encode()
@@ -141,19 +142,19 @@ class ChatwootBridge:
                 await self._task
         await self._client.aclose()
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(self._store.release_webhook, self.owner, slot=SLOT)
+            await asyncio.to_thread(self._log.release, self.owner, slot=SLOT)
 
     async def sync(self) -> int:
         """Mirror the events due now (if this replica holds the lease); how many."""
         cursor = await asyncio.to_thread(
-            self._store.hold_webhook, self.owner, lease_s=self._lease_s, slot=SLOT
+            self._log.hold, self.owner, lease_s=self._lease_s, slot=SLOT
         )
         if cursor is None:
             return 0
-        events = await asyncio.to_thread(self._store.events_after, cursor)
+        events = await asyncio.to_thread(self._log.events_after, cursor)
         for event in events:
             await self._mirror(event)
-            await asyncio.to_thread(self._store.webhook_sent, self.owner, event["id"], slot=SLOT)
+            await asyncio.to_thread(self._log.handled, self.owner, event["id"], slot=SLOT)
         return len(events)
 
     async def _mirror(self, event: dict[str, Any]) -> None:

@@ -27,7 +27,6 @@ from bot.handoff.tables import (
     handoff_audit,
     handoff_events,
     handoff_messages,
-    handoff_webhook_state,
     handoffs,
 )
 
@@ -77,7 +76,7 @@ class HandoffMessage:
 
     def to_json(self) -> dict[str, Any]:
         """The transcript entry of the staff API (delivery fields only on agent replies)."""
-        out: dict[str, Any] = {"role": self.role, "text": self.text, "at": _iso(self.at)}
+        out: dict[str, Any] = {"role": self.role, "text": self.text, "at": iso(self.at)}
         if self.role == "agent":
             out.update(author=self.author, delivery=self.delivery, error=self.error)
         out["id"] = self.id
@@ -439,91 +438,6 @@ class HandoffStore:
         with self._begin() as conn:
             _audit(conn, actor, action, handoff_id, detail, utc_now())
 
-    # -- the outgoing webhook's queue ------------------------------------------
-
-    def hold_webhook(self, owner: str, *, lease_s: float, slot: int = 1) -> int | None:
-        """Take or renew an event consumer's lease (``slot`` 1: the webhook, 2: Chatwoot);
-        the last event id it handled, None if another replica holds it."""
-        now = utc_now()
-        until = now + timedelta(seconds=lease_s)
-        with self._begin() as conn:
-            state = handoff_webhook_state.c
-            if conn.execute(sa.select(state.id).where(state.id == slot)).first() is None:
-                try:
-                    with conn.begin_nested():
-                        start = conn.execute(sa.select(sa.func.max(handoff_events.c.id))).scalar()
-                        conn.execute(
-                            handoff_webhook_state.insert().values(
-                                id=slot, last_event_id=int(start or 0), owner=None, lease_until=None
-                            )
-                        )
-                except sa.exc.IntegrityError:
-                    pass  # another replica created it
-            result = conn.execute(
-                handoff_webhook_state.update()
-                .where(
-                    state.id == slot,
-                    sa.or_(
-                        state.owner.is_(None),
-                        state.owner == owner,
-                        state.lease_until.is_(None),
-                        state.lease_until < now,
-                    ),
-                )
-                .values(owner=owner, lease_until=until)
-            )
-            if result.rowcount != 1:
-                return None
-            cursor = conn.execute(sa.select(state.last_event_id).where(state.id == slot))
-            return int(cursor.scalar() or 0)
-
-    def webhook_sent(self, owner: str, event_id: int, *, slot: int = 1) -> None:
-        """The consumer handled every event up to ``event_id``."""
-        with self._begin() as conn:
-            conn.execute(
-                handoff_webhook_state.update()
-                .where(handoff_webhook_state.c.id == slot, handoff_webhook_state.c.owner == owner)
-                .values(last_event_id=event_id)
-            )
-
-    def release_webhook(self, owner: str, *, slot: int = 1) -> None:
-        """Give the consumer's lease up (at stop)."""
-        with self._begin() as conn:
-            conn.execute(
-                handoff_webhook_state.update()
-                .where(handoff_webhook_state.c.id == slot, handoff_webhook_state.c.owner == owner)
-                .values(owner=None, lease_until=None)
-            )
-
-    def events_after(self, event_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
-        """Events after ``event_id``, oldest first, as the webhook sends them."""
-        query = (
-            sa.select(
-                handoff_events, handoffs.c.conversation_id, handoffs.c.channel, handoffs.c.lang
-            )
-            .join(handoffs, handoffs.c.id == handoff_events.c.handoff_id)
-            .where(handoff_events.c.id > event_id)
-            .order_by(handoff_events.c.id)
-            .limit(limit)
-        )
-        with self._connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        return [
-            {
-                "id": int(r["id"]),
-                "event": f"handoff.{r['kind']}",
-                "at": _iso(as_utc(r["at"])),
-                "handoff": {
-                    "id": int(r["handoff_id"]),
-                    "conversation_id": r["conversation_id"],
-                    "channel": r["channel"],
-                    "lang": r["lang"],
-                },
-                **json.loads(r["data"]),
-            }
-            for r in rows
-        ]
-
     @contextmanager
     def _begin(self) -> Iterator[sa.Connection]:
         try:
@@ -638,5 +552,6 @@ def _message(row: Any) -> HandoffMessage:
     )
 
 
-def _iso(at: datetime) -> str:
+def iso(at: datetime) -> str:
+    """A UTC time as ISO 8601 with a Z."""
     return at.isoformat().replace("+00:00", "Z")

@@ -26,6 +26,7 @@ import uuid
 
 import httpx
 
+from bot.handoff.events import EventLog
 from bot.handoff.store import HandoffStore
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class HandoffWebhook:
         timeout_s: float = 10.0,
         max_backoff_s: float = 300.0,
     ) -> None:
-        self._store = store
+        self._log = EventLog(store.engine)
         self._url = url
         self._secret = secret
         self._transport = transport
@@ -78,23 +79,21 @@ class HandoffWebhook:
             await self._client.aclose()
             self._client = None
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(self._store.release_webhook, self.owner)
+            await asyncio.to_thread(self._log.release, self.owner)
 
     async def send_pending(self) -> int:
         """Send what is due now (if this replica holds the lease); how many were delivered.
 
         Raises ``httpx.HTTPError`` (or ``WebhookRefused``) when one is not accepted.
         """
-        cursor = await asyncio.to_thread(
-            self._store.hold_webhook, self.owner, lease_s=self._lease_s
-        )
+        cursor = await asyncio.to_thread(self._log.hold, self.owner, lease_s=self._lease_s)
         if cursor is None:
             return 0
         sent = 0
-        events = await asyncio.to_thread(self._store.events_after, cursor)
+        events = await asyncio.to_thread(self._log.events_after, cursor)
         for event in events:
             await self._post(event)
-            await asyncio.to_thread(self._store.webhook_sent, self.owner, event["id"])
+            await asyncio.to_thread(self._log.handled, self.owner, event["id"])
             sent += 1
         return sent
 
