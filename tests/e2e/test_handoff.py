@@ -313,6 +313,7 @@ def test_inbox_page_claims_replies_and_hands_back_live(rig: Rig, browser: Browse
     assert held["messages"] == []
     expect(page.locator(".transcript .m.user").last).to_have_text(re.compile("gracias, espero"))
     page.set_viewport_size({"width": 1200, "height": 900})
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "inbox-with-agent")
     page.locator("#do-release").click()
     expect(page.locator("#list-mine .pick")).to_have_count(0)
