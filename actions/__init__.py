@@ -8,10 +8,10 @@ from actions.chitchat import (
     ActionBotChallenge,
     ActionGoodbye,
     ActionGreet,
-    ActionRequestHuman,
     ActionThanks,
 )
 from actions.faq import ActionAnswerFaq
+from actions.handoff import ActionCancelHandoff, ActionRequestHuman
 from actions.status import ActionIncidentStatus
 from actions.subscriptions import ActionSubscribe, ActionUnsubscribe
 from bot.core.ports import ActionServices
@@ -27,7 +27,8 @@ def build_actions(services: ActionServices) -> list[Action]:
         ActionGoodbye(templates=templates),
         ActionThanks(templates=templates),
         ActionBotChallenge(templates=templates),
-        ActionRequestHuman(templates=templates),
+        ActionRequestHuman(templates=templates, handoffs=services.handoffs),
+        ActionCancelHandoff(templates=templates, handoffs=services.handoffs),
         ActionSubscribe(templates=templates, subscriptions=subscriptions),
         ActionUnsubscribe(templates=templates, subscriptions=subscriptions),
     ]
@@ -36,6 +37,7 @@ def build_actions(services: ActionServices) -> list[Action]:
 __all__ = [
     "ActionAnswerFaq",
     "ActionBotChallenge",
+    "ActionCancelHandoff",
     "ActionGoodbye",
     "ActionGreet",
     "ActionIncidentStatus",

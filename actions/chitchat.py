@@ -1,4 +1,4 @@
-"""Small talk and hand-over actions: each renders one staff-editable template."""
+"""Small talk actions: each renders one staff-editable template."""
 
 from __future__ import annotations
 
@@ -57,10 +57,3 @@ class ActionBotChallenge(_TemplateAction):
 
     action_name = "action_bot_challenge"
     template = "bot_challenge"
-
-
-class ActionRequestHuman(_TemplateAction):
-    """Tells the user how to reach a person."""
-
-    action_name = "action_request_human"
-    template = "request_human"

@@ -24,7 +24,13 @@ from bot.core.ports import ActionServices
 from bot.http import EXCEPTION_HANDLERS
 from bot.rasa.action_server import action_route
 from bot.services import AppServices, Background
-from bot.wiring import build_channels, build_conversation, build_web_push, delivery_worker
+from bot.wiring import (
+    build_channels,
+    build_conversation,
+    build_web_push,
+    connect_handoffs,
+    delivery_worker,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +40,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(services: AppServices) -> Starlette:
     """Wire the routes of one app process around ``services``."""
     settings = services.settings
-    conversation, rasa = build_conversation(settings, services.templates)
+    conversation, rasa = build_conversation(settings, services.templates, services.handoffs)
     action_services = ActionServices(
         faq=services.faq,
         status=services.status,
         templates=services.templates,
         subscriptions=services.subscriptions,
+        handoffs=services.handoffs,
     )
 
     async def health(request: Request) -> Response:
@@ -59,6 +66,7 @@ def create_app(services: AppServices) -> Starlette:
         settings=settings, conversation=conversation, services=services, web_push=web_push
     )
     channels = build_channels(context)
+    connect_handoffs(services, channels)
     background: list[Background] = [
         *services.background,
         *(task for c in channels for task in c.background),

@@ -6,6 +6,7 @@ syntax and reply dicts are handled by the edge (:mod:`bot.rasa`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import unicodedata
@@ -13,6 +14,9 @@ from collections import OrderedDict
 
 from bot.core.languages import LANGUAGES
 from bot.core.messages import BotMessage, Turn
+from bot.handoff.service import HandoffService
+from bot.handoff.store import Handoff
+from bot.handoff.tables import WAITING
 from bot.language import guess_language
 from bot.rasa import payloads
 from bot.rasa.client import DialogueError, RasaClient
@@ -22,6 +26,8 @@ from bot.templates import TemplateStore
 logger = logging.getLogger(__name__)
 
 _LANG_MEMORY = 50_000
+# How sure Rasa's NLU must be that a message in the queue means "never mind".
+CANCEL_CONFIDENCE = 0.6
 
 
 def clean_text(text: str) -> str:
@@ -52,8 +58,10 @@ class RasaConversation:
         templates: TemplateStore,
         max_chars: int = 1000,
         default_lang: str = "en",
+        handoffs: HandoffService | None = None,
     ) -> None:
         self._rasa = rasa
+        self._handoffs = handoffs
         self._templates = templates
         self._max_chars = max_chars
         self._default_lang = default_lang
@@ -77,6 +85,16 @@ class RasaConversation:
                 ]
         message = payload or text
         metadata = {"lang": lang, "channel": turn.channel}
+        if self._handoffs is not None:
+            store = self._handoffs.store
+            handoff, paused = await asyncio.to_thread(store.gate, turn.conversation_id)
+            if handoff is not None:
+                if not await self._cancels(handoff, payload, text):
+                    await self._hold(handoff, turn, text or message, message, metadata)
+                    return []
+                message = payloads.CANCEL_HANDOFF
+            if handoff is not None or paused:
+                await self._resume(turn.conversation_id)
         try:
             replies = await self._rasa.send(
                 sender=turn.conversation_id, message=message, metadata=metadata
@@ -85,6 +103,54 @@ class RasaConversation:
             logger.error("turn for %s failed: %s", turn.channel, exc)
             return [BotMessage(self._templates.render("dialogue_unavailable", lang))]
         return from_rest(replies)
+
+    async def _cancels(self, handoff: Handoff, payload: str | None, text: str) -> bool:
+        """True when a customer waiting for a person says "never mind" (button or words)."""
+        if handoff.state != WAITING:
+            return False  # with a person, "never mind" is said to the person
+        if payload is not None:
+            return payload == payloads.CANCEL_HANDOFF
+        try:
+            intent, confidence = await self._rasa.parse(text)
+        except DialogueError as exc:
+            logger.warning("cannot read a queued message with Rasa: %s", exc)
+            return False
+        return intent == "cancel_handoff" and confidence >= CANCEL_CONFIDENCE
+
+    async def _hold(
+        self, handoff: Handoff, turn: Turn, said: str, message: str, metadata: dict[str, str]
+    ) -> None:
+        """A turn while a person has the conversation: to the agent, and to Rasa's tracker."""
+        assert self._handoffs is not None
+        await asyncio.to_thread(self._handoffs.customer_said, handoff, said)
+        try:
+            replies = await self._rasa.send(
+                sender=turn.conversation_id, message=message, metadata=metadata
+            )
+        except DialogueError as exc:  # the agent has the message; the tracker misses a turn
+            logger.warning("turn held for a person not logged in Rasa: %s", exc)
+            return
+        if replies:
+            # Rasa answered, so its tracker is not paused (a new session resets the
+            # pause): hold the replies back and pause it again.
+            logger.info("handoff %d: %d bot replies held back", handoff.id, len(replies))
+            await self._pause(turn.conversation_id)
+
+    async def _pause(self, conversation_id: str) -> None:
+        try:
+            await self._rasa.pause(conversation_id)
+        except DialogueError as exc:
+            logger.warning("cannot pause the conversation in Rasa: %s", exc)
+
+    async def _resume(self, conversation_id: str) -> None:
+        """Resume Rasa's tracker (a handoff ended, or the customer left the queue)."""
+        assert self._handoffs is not None
+        try:
+            await self._rasa.resume(conversation_id)
+        except DialogueError as exc:
+            logger.warning("cannot resume the conversation in Rasa: %s", exc)
+            return
+        await asyncio.to_thread(self._handoffs.store.resumed, conversation_id)
 
     def _language(self, turn: Turn, text: str) -> str:
         """The channel's language if known, else a guess that sticks to the conversation."""

@@ -117,7 +117,8 @@ class RasaProject:
     def start_rasa(
         self, *, model: Path, port: int, action_url: str, action_token: str, replica: int = 0
     ) -> subprocess.Popen[bytes]:
-        """Start one Rasa server on 127.0.0.1:``port`` (REST channel, no HTTP API)."""
+        """Start one Rasa server on 127.0.0.1:``port`` (REST channel; its HTTP API behind the
+        action token, for pausing conversations a person has)."""
         self.check_rasa()
         (self.data_dir / "rasa").mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +134,7 @@ class RasaProject:
             "--model", str(model),
             "--interface", "127.0.0.1", "--port", str(port),
             "--endpoints", self.endpoints, "--credentials", "credentials.yml",
+            "--enable-api", f"--auth-token={action_token}",  # may start with "-"
         ]  # fmt: skip
         log = (self.logs_dir / f"rasa-{replica}.log").open("ab")
         return subprocess.Popen(cmd, cwd=self.root, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -119,6 +119,18 @@ class AdminSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HandoffSettings:
+    """Handoffs to a person: the outgoing webhook on handoff events (off when unset)."""
+
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    # the Chatwoot bridge (off unless all three are set)
+    chatwoot_url: str | None = None
+    chatwoot_inbox: str | None = field(default=None, repr=False)
+    chatwoot_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class SlackSettings:
     """Slack (off unless a bot token and a signing secret or app token are set)."""
 
@@ -154,6 +166,7 @@ class Settings:
     admin: AdminSettings
     slack: SlackSettings
     telegram: TelegramSettings
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
     # names of shared secrets this process generated (embedded default only)
     generated_secrets: tuple[str, ...] = ()
 
@@ -252,6 +265,7 @@ class Settings:
                 api_url=_http_url(env, "FARO_TELEGRAM_API_URL", "https://api.telegram.org")
                 or "https://api.telegram.org",
             ),
+            handoff=_handoff(env),
             generated_secrets=generated,
         )
 
@@ -374,6 +388,33 @@ def _http_url(
     if not value.startswith(("https://", "http://")):
         raise SettingsError(f"{name}: expected an http(s) URL, got {value!r}")
     return value.rstrip("/") + ("/" if slash else "")
+
+
+def _handoff(env: Mapping[str, str]) -> HandoffSettings:
+    url = _http_url(env, "FARO_HANDOFF_WEBHOOK_URL", None)
+    secret = env.get("FARO_HANDOFF_WEBHOOK_SECRET") or None
+    if url and not secret:
+        raise SettingsError(
+            "FARO_HANDOFF_WEBHOOK_SECRET: set it (receivers check the signature) "
+            "or unset FARO_HANDOFF_WEBHOOK_URL"
+        )
+    chatwoot = (
+        _http_url(env, "FARO_CHATWOOT_URL", None),
+        env.get("FARO_CHATWOOT_INBOX") or None,
+        env.get("FARO_CHATWOOT_WEBHOOK_TOKEN") or None,
+    )
+    if any(chatwoot) and not all(chatwoot):
+        raise SettingsError(
+            "FARO_CHATWOOT_URL, FARO_CHATWOOT_INBOX and FARO_CHATWOOT_WEBHOOK_TOKEN: "
+            "set all three to turn the Chatwoot bridge on, or none"
+        )
+    return HandoffSettings(
+        webhook_url=url,
+        webhook_secret=secret,
+        chatwoot_url=chatwoot[0],
+        chatwoot_inbox=chatwoot[1],
+        chatwoot_token=chatwoot[2],
+    )
 
 
 def _telegram_secret(value: str | None) -> str | None:

@@ -29,6 +29,11 @@ from bot.db import Database
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
+from bot.handoff.api import staff_api_routes
+from bot.handoff.chatwoot import ChatwootBridge, ChatwootClient
+from bot.handoff.service import AgentChannel, HandoffService, SameVoice
+from bot.handoff.store import HandoffStore
+from bot.handoff.webhook import HandoffWebhook
 from bot.rasa.client import RasaClient
 from bot.services import AppServices, Background
 from bot.settings import Settings
@@ -125,15 +130,20 @@ def build_broadcaster(
 
 
 def build_conversation(
-    settings: Settings, templates: TemplateStore
+    settings: Settings, templates: TemplateStore, handoffs: HandoffService | None = None
 ) -> tuple[RasaConversation, RasaClient]:
     """The dialogue core every channel talks to, and the Rasa client it uses."""
-    rasa = RasaClient(urls=settings.rasa.urls, timeout_s=settings.rasa.timeout_s)
+    rasa = RasaClient(
+        urls=settings.rasa.urls,
+        timeout_s=settings.rasa.timeout_s,
+        api_token=settings.rasa.action_token,
+    )
     conversation = RasaConversation(
         rasa=rasa,
         templates=templates,
         max_chars=settings.server.max_message_chars,
         default_lang=settings.server.default_lang,
+        handoffs=handoffs,
     )
     return conversation, rasa
 
@@ -159,10 +169,21 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
     )
     status = build_status(settings, templates)
     broadcaster = build_broadcaster(settings, store, templates, status.live)
+    handoffs = HandoffService(HandoffStore(store.engine), templates)
     background: list[Background] = [
         status,
         FaqReloader(faq, interval_s=settings.faq.poll_interval_s),
     ]
+    hook = settings.handoff
+    if hook.webhook_url and hook.webhook_secret:
+        background.append(
+            HandoffWebhook(handoffs.store, url=hook.webhook_url, secret=hook.webhook_secret)
+        )
+    bridge = None
+    if hook.chatwoot_url and hook.chatwoot_inbox and hook.chatwoot_token:
+        client = ChatwootClient(base_url=hook.chatwoot_url, inbox_identifier=hook.chatwoot_inbox)
+        bridge = ChatwootBridge(handoffs, client, webhook_token=hook.chatwoot_token)
+        background.append(bridge)
     routes = [
         *status.routes,
         *admin_routes(
@@ -173,7 +194,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             faq=faq,
             app_store=store,
             broadcaster=broadcaster,
+            handoffs=handoffs,
+            status=status.service,
         ),
+        *staff_api_routes(service=handoffs, token=settings.admin.token),
+        *(bridge.routes() if bridge else []),
     ]
     return AppServices(
         settings=settings,
@@ -188,6 +213,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             matcher=status.service.matcher,
         ),
         broadcaster=broadcaster,
+        handoffs=handoffs,
         background=background,
         routes=routes,
     )
@@ -212,6 +238,19 @@ def delivery_worker(services: AppServices, channels: list[ChannelParts]) -> Deli
     return worker
 
 
+def connect_handoffs(services: AppServices, channels: list[ChannelParts]) -> None:
+    """Agent replies and notices go out through each running channel's sender."""
+    if services.handoffs is None:
+        return
+    senders: dict[str, AgentChannel] = {}
+    for parts in channels:
+        if parts.agent is not None and parts.deliverer is not None:
+            senders[parts.deliverer.channel] = parts.agent
+        elif parts.deliverer is not None:
+            senders[parts.deliverer.channel] = SameVoice(parts.deliverer)
+    services.handoffs.use_channels(senders)
+
+
 __all__ = [
     "CHANNELS",
     "build_broadcaster",
@@ -221,6 +260,7 @@ __all__ = [
     "build_services",
     "build_status",
     "configure_process",
+    "connect_handoffs",
     "delivery_worker",
     "load_templates",
     "open_database",

@@ -8,10 +8,13 @@ from starlette.routing import BaseRoute
 
 from bot.admin.auth import AdminAuth
 from bot.admin.broadcasts import BroadcastPages
+from bot.admin.inbox import InboxPages
 from bot.admin.routes import AdminPages, admin_off_routes
 from bot.broadcast.watcher import Broadcaster
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
+from bot.handoff.service import HandoffService
+from bot.status.service import LiveStatusService
 from bot.store import AppStore
 
 logger = logging.getLogger(__name__)
@@ -26,6 +29,8 @@ def admin_routes(
     faq: FaqService,
     app_store: AppStore,
     broadcaster: Broadcaster | None = None,
+    handoffs: HandoffService | None = None,
+    status: LiveStatusService | None = None,
 ) -> list[BaseRoute]:
     """The /admin routes (broadcast pages too, given a broadcaster); off without a secret."""
     allowed = tuple(s for s in (password, token) if s)
@@ -37,6 +42,16 @@ def admin_routes(
     routes = pages.routes()
     if broadcaster is not None:
         routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster).routes())
+    if handoffs is not None:
+        inbox = InboxPages(
+            auth=auth,
+            handoffs=handoffs,
+            faq=faq,
+            faq_store=faq_store,
+            status=status,
+            subscriptions=broadcaster.subscriptions if broadcaster else None,
+        )
+        routes.extend(inbox.routes())
     return routes
 
 

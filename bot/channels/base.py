@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 from bot.broadcast.delivery import Deliverer
 from bot.channels.web_push import PushHub
 from bot.core.messages import Conversation
+from bot.handoff.service import AgentChannel
 from bot.services import AppServices, Background
 from bot.settings import Settings
 
@@ -37,8 +38,10 @@ class ChannelParts:
 
     routes: list[BaseRoute] = field(default_factory=list)
     background: list[Background] = field(default_factory=list)
-    # sends broadcast messages (and, later, agent replies) on this channel
+    # sends broadcast messages (and agent replies, unless ``agent`` is set) on this channel
     deliverer: Deliverer | None = None
+    # sends agent replies and handoff notices, when they differ from broadcasts (web roles)
+    agent: AgentChannel | None = None
 
 
 # A broadcast text as the channel sends it (Telegram HTML parts, Slack mrkdwn blocks, ...).

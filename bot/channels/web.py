@@ -30,7 +30,7 @@ from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
 from bot.channels.web_banner import StatusBanner
 from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_origin
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
-from bot.channels.web_push import PushHub, WebDeliverer, event_stream
+from bot.channels.web_push import PushHub, WebAgentChannel, WebDeliverer, event_stream
 from bot.core.messages import BotMessage, Conversation, Turn
 from bot.db import Database
 from bot.http import HttpError, error_response, read_json
@@ -232,7 +232,12 @@ def web_channel(ctx: ChannelContext) -> ChannelParts:
         banner=banner,
         options=WebOptions(push_poll_s=settings.web.push_poll_s),
     )
-    return ChannelParts(routes=list(routes), background=[hub], deliverer=WebDeliverer(hub))
+    return ChannelParts(
+        routes=list(routes),
+        background=[hub],
+        deliverer=WebDeliverer(hub),
+        agent=WebAgentChannel(hub),
+    )
 
 
 def render_broadcast(text: str) -> tuple[str, ...]:

@@ -23,7 +23,9 @@ from bot.db import StorageError, as_utc, metadata, storage_error
 logger = logging.getLogger(__name__)
 
 BROADCAST = "*"
-ROLES = ("user", "bot", "push")
+ROLES = ("user", "bot", "push", "agent", "notice")
+# Roles the event stream pushes: broadcasts, agents' replies, handoff notices.
+PUSHED_ROLES = ("push", "agent", "notice")
 
 web_sessions = sa.Table(
     "web_sessions",
@@ -156,7 +158,7 @@ class WebHistory:
             sa.select(web_messages)
             .where(
                 web_messages.c.id > after,
-                web_messages.c.role == "push",
+                web_messages.c.role.in_(PUSHED_ROLES),
                 _visible(conversation_id, start_id),
             )
             .order_by(web_messages.c.id)

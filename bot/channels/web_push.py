@@ -53,10 +53,15 @@ class PushHub:
         self._closed = False
         self._chained: dict[signal.Signals, tuple[Any, Any]] = {}
 
-    def publish(self, conversation_id: str | None, message: BotMessage) -> StoredMessage:
-        """Store ``message`` for one conversation (``web:<sid>``) or all (None); wake streams."""
+    def publish(
+        self, conversation_id: str | None, message: BotMessage, *, role: str = "push"
+    ) -> StoredMessage:
+        """Store ``message`` for one conversation (``web:<sid>``) or all (None); wake streams.
+
+        ``role``: ``push`` (a broadcast), ``agent`` (a person's reply), ``notice``.
+        """
         target = BROADCAST if conversation_id is None else conversation_id
-        [stored] = self.history.append(target, "push", [message])
+        [stored] = self.history.append(target, role, [message])
         for sub in list(self._subs):
             if target in (BROADCAST, sub.conversation_id):
                 sub.wake()
@@ -182,3 +187,18 @@ class WebDeliverer:
     async def deliver(self, address: str, text: str, lang: str) -> None:
         """Store ``text`` for conversation ``address`` (``web:<session>``) and wake its streams."""
         await run_in_threadpool(self.hub.publish, address, BotMessage(text))
+
+
+class WebAgentChannel:
+    """Agent replies and handoff notices to widgets: stored in the history, pushed live."""
+
+    def __init__(self, hub: PushHub) -> None:
+        self.hub = hub
+
+    async def deliver(self, address: str, text: str, lang: str) -> None:
+        """Store an agent's reply (role ``agent``) for ``address`` (``web:<session>``)."""
+        await run_in_threadpool(self.hub.publish, address, BotMessage(text), role="agent")
+
+    async def notice(self, address: str, text: str, lang: str) -> None:
+        """Store a handoff notice (role ``notice``) for ``address``."""
+        await run_in_threadpool(self.hub.publish, address, BotMessage(text), role="notice")

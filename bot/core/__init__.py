@@ -7,6 +7,7 @@ from bot.core.messages import BotMessage, Button, Conversation, Phase, StatusCar
 from bot.core.ports import (
     ActionServices,
     FaqAnswerer,
+    HandoffDesk,
     StatusService,
     SubscriptionService,
     Templates,
@@ -18,6 +19,7 @@ __all__ = [
     "Button",
     "Conversation",
     "FaqAnswerer",
+    "HandoffDesk",
     "Phase",
     "StatusCard",
     "StatusService",

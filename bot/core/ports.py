@@ -6,7 +6,9 @@ the app stores FAQ entries, reads the status feed or keeps templates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.messages import BotMessage
@@ -63,6 +65,25 @@ class SubscriptionService(Protocol):
         ...
 
 
+class HandoffDesk(Protocol):
+    """Handing a conversation to a person, as a conversation asks for it."""
+
+    def request(
+        self,
+        conversation_id: str,
+        channel: str,
+        lang: str,
+        transcript: Sequence[tuple[str, str, datetime]] = (),
+    ) -> BotMessage:
+        """Queue the conversation (with its transcript: role, text, time) for a person;
+        the honest queue message."""
+        ...
+
+    def cancel(self, conversation_id: str, lang: str) -> BotMessage:
+        """Take the conversation out of the queue; what to tell the customer."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ActionServices:
     """The ports the custom actions are built with (subscriptions are optional)."""
@@ -71,3 +92,4 @@ class ActionServices:
     status: StatusService
     templates: Templates
     subscriptions: SubscriptionService | None = None
+    handoffs: HandoffDesk | None = None

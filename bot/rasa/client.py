@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -32,11 +33,18 @@ class RasaClient:
     """Sends user turns to Rasa's REST channel; one pooled HTTP session per process."""
 
     def __init__(
-        self, *, urls: tuple[str, ...], timeout_s: float = 10.0, connect_timeout_s: float = 2.0
+        self,
+        *,
+        urls: tuple[str, ...],
+        timeout_s: float = 10.0,
+        connect_timeout_s: float = 2.0,
+        api_token: str | None = None,
     ) -> None:
         if not urls:
             raise ValueError("at least one Rasa URL is required")
         self._urls = urls
+        # Rasa's HTTP API (``rasa run --enable-api --auth-token``): pause, resume, parse
+        self._api_token = api_token
         # As before with httpx: connecting may take connect_timeout_s, waiting
         # for a pooled connection or for the answer timeout_s each.
         self._timeout = aiohttp.ClientTimeout(
@@ -73,6 +81,72 @@ class RasaClient:
         if not isinstance(replies, list) or not all(isinstance(r, dict) for r in replies):
             raise DialogueError("Rasa answered with an unexpected shape")
         return replies
+
+    async def pause(self, sender: str) -> None:
+        """Pause the conversation in Rasa: it keeps logging the turns but runs no actions."""
+        await self._append_event(sender, {"event": "pause"})
+
+    async def resume(self, sender: str) -> None:
+        """Resume a paused conversation: Rasa predicts and answers again.
+
+        An ``action_listen`` follows the resume: the paused action never got one, and
+        without it Rasa's policies would read the next message as part of that turn.
+        """
+        await self._append_event(
+            sender, [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        )
+
+    async def parse(self, text: str) -> tuple[str | None, float]:
+        """Rasa's NLU reading of ``text``: (intent name, confidence); nothing is logged."""
+        url = self._urls[0] + "/model/parse"
+        result = await self._api("POST", url, {"text": text})
+        intent = result.get("intent") if isinstance(result, dict) else None
+        if not isinstance(intent, dict):
+            return None, 0.0
+        name, confidence = intent.get("name"), intent.get("confidence")
+        return (
+            str(name) if name else None,
+            float(confidence) if isinstance(confidence, int | float) else 0.0,
+        )
+
+    async def _append_event(
+        self, sender: str, event: dict[str, Any] | list[dict[str, Any]]
+    ) -> None:
+        path = "/conversations/" + quote(sender, safe="") + "/tracker/events"
+        url = self.replica_for(sender) + path
+        await self._api("POST", url, event, params={"include_events": "NONE"})
+
+    async def _api(
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | list[dict[str, Any]],
+        *,
+        params: dict[str, str] | None = None,
+    ) -> Any:
+        query = dict(params or {})
+        if self._api_token:
+            query["token"] = self._api_token
+        session = self._session_for_loop()
+        try:
+            async with session.request(
+                method, url, data=json.dumps(body).encode(), headers=_JSON_HEADERS, params=query
+            ) as response:
+                status = response.status
+                content = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DialogueError(f"Rasa unreachable: {type(exc).__name__}") from exc
+        if status != 200:
+            hint = (
+                " (is Rasa's HTTP API on: --enable-api --auth-token?)"
+                if status in (401, 403, 404)
+                else ""
+            )
+            raise DialogueError(f"Rasa's HTTP API answered HTTP {status}{hint}")
+        try:
+            return json.loads(content)
+        except ValueError as exc:
+            raise DialogueError("Rasa answered with invalid JSON") from exc
 
     async def healthy(self) -> bool:
         """True when every replica answers its root URL."""

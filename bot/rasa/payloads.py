@@ -13,6 +13,8 @@ SUBSCRIBE = "/subscribe"
 UNSUBSCRIBE = "/unsubscribe"
 ASK_STATUS = "/ask_status"
 ASK_ETA = "/ask_eta"
+# "Never mind" on the queue message: out of the queue for a person, back to the bot.
+CANCEL_HANDOFF = "/cancel_handoff"
 
 CHOOSE_FAQ_INTENT = "choose_faq"
 FAQ_ID_ENTITY = "faq_id"
@@ -24,7 +26,7 @@ _CHOOSE_FAQ = re.compile(r'^/choose_faq\{"faq_id":\s?"(' + _FAQ_ID + r')"\}\Z')
 _BOT_PAYLOAD = re.compile(
     r'^/(?:choose_faq\{"faq_id":\s?"'
     + _FAQ_ID
-    + r'"\}|request_human|ask_status|ask_eta|subscribe|unsubscribe)\Z'
+    + r'"\}|request_human|cancel_handoff|ask_status|ask_eta|subscribe|unsubscribe)\Z'
 )
 
 

@@ -19,7 +19,7 @@
       incident: "Service incident", more: "More", less: "Less", you: "You", bot: "Assistant",
       online: "Online", offline: "Reconnecting…", tooFast: "You are sending messages too fast. Please wait {s} s.",
       failed: "The assistant can't be reached right now. Please try again.", welcome: "Hi! Ask me about our services. You can write in English or Spanish.",
-      log: "Conversation", update: "Update"
+      log: "Conversation", update: "Update", agent: "Our team"
     },
     es: {
       open: "Abrir chat", close: "Cerrar chat", title: "Ayuda", send: "Enviar",
@@ -28,7 +28,7 @@
       incident: "Incidencia en el servicio", more: "Más", less: "Menos", you: "Tú", bot: "Asistente",
       online: "En línea", offline: "Reconectando…", tooFast: "Estás enviando mensajes demasiado rápido. Espera {s} s.",
       failed: "Ahora mismo no podemos contactar con el asistente. Inténtalo de nuevo.", welcome: "¡Hola! Pregúntame por nuestros servicios. Puedes escribir en español o en inglés.",
-      log: "Conversación", update: "Aviso"
+      log: "Conversación", update: "Aviso", agent: "Nuestro equipo"
     }
   }[lang];
   var KEY = "faro.session:" + server, OPEN_KEY = "faro.open:" + server;
@@ -136,7 +136,8 @@
     if (m.id) { if (seen[m.id]) return null; seen[m.id] = true; lastId = Math.max(lastId, m.id); }
     var role = m.role || "bot", row = el("div", "msg " + role);
     if (role === "push") row.appendChild(el("span", "tag", T.update));
-    row.appendChild(el("span", "sr", (role === "user" ? T.you : T.bot) + ": "));
+    if (role === "agent") row.appendChild(el("span", "tag agent", T.agent));
+    row.appendChild(el("span", "sr", (role === "user" ? T.you : role === "agent" ? T.agent : T.bot) + ": "));
     var bubble = row.appendChild(el("div", "bubble"));
     markdown(bubble, String(m.text || ""));
     row.appendChild(time(m.at));

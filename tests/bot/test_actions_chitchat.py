@@ -73,6 +73,7 @@ def test_every_action_is_registered_once_with_a_distinct_name(
         "action_incident_status",
         "action_subscribe",
         "action_unsubscribe",
+        "action_cancel_handoff",
     }
     assert {c[0] for c in CASES} | others == set(names)
 

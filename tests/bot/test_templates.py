@@ -13,6 +13,9 @@ from bot.templates import TemplateError, TemplateStore
 REQUIRED = (
     "greet", "goodbye", "thanks", "bot_challenge", "request_human", "faq_choose",
     "faq_decline", "button_human", "empty_message", "message_too_long", "dialogue_unavailable",
+    "handoff_queued", "handoff_wait_minutes", "handoff_wait_unknown", "handoff_queued_offline",
+    "handoff_with_agent", "handoff_claimed", "handoff_released", "handoff_closed",
+    "handoff_cancelled", "handoff_not_queued", "button_cancel_handoff",
 )  # fmt: skip
 
 

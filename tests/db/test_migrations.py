@@ -17,6 +17,7 @@ import bot.broadcast.tables
 import bot.channels.telegram.store
 import bot.channels.web_history
 import bot.faqdb.store
+import bot.handoff.tables
 import bot.store  # noqa: F401 - every table on bot.db.metadata
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import Recipient, SubscriptionStore
@@ -29,13 +30,21 @@ from bot.store import AppStore
 from tests.faq_store.builders import POSTGRES_ADMIN_URL, postgres_schema
 
 FIXTURES = Path(__file__).with_name("fixtures")
-HEAD = "0001"
+HEAD = "i14_handoff"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
+    "chatwoot_links": 0,
+    "chatwoot_replies": 0,
     "faq_audit": 4,
     "faq_entries": 3,
     "faq_revision": 1,
+    "handoff_agents": 0,
+    "handoff_audit": 0,
+    "handoff_events": 0,
+    "handoff_messages": 0,
+    "handoff_webhook_state": 0,
+    "handoffs": 0,
     "incident_askers": 1,
     "outbox": 2,
     "subscription_offers": 1,
@@ -227,13 +236,14 @@ def test_revision_0001_makes_what_the_table_definitions_make(
 def test_a_newer_revision_upgrades_from_0001_keeping_rows(
     previous_release: str, tmp_path: Path
 ) -> None:
-    Database.open(previous_release).dispose()  # at 0001
+    Database.open(previous_release).dispose()  # at the previous head
     versions = tmp_path / "versions"
     versions.mkdir()
     (versions / "0002_web_sessions_note.py").write_text(
         '"""Throwaway: a column on web_sessions."""\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f'revision = "0002"\ndown_revision = "{HEAD}"\n'
+        "branch_labels = None\ndepends_on = None\n\n\n"
         "def upgrade() -> None:\n"
         '    with op.batch_alter_table("web_sessions") as batch:\n'
         '        batch.add_column(sa.Column("note", sa.String(20), nullable=False,'

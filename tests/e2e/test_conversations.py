@@ -101,8 +101,9 @@ def test_greeting(stack: Stack, greeting: str, lang: str) -> None:
     ("question", "lang"),
     [("I want to talk to a person", "en"), ("quiero hablar con una persona", "es")],
 )
-def test_human_request_says_how_to_reach_one(stack: Stack, question: str, lang: str) -> None:
-    assert texts(stack.chat(question)) == [TEMPLATES.render("request_human", lang)]
+def test_human_request_queues_for_a_person(stack: Stack, question: str, lang: str) -> None:
+    # nobody has the inbox open: the queue message says so, with the contact options
+    assert texts(stack.chat(question)) == [TEMPLATES.render("handoff_queued_offline", lang)]
 
 
 def test_unanswerable_question_is_declined_offers_a_person_and_is_recorded(stack: Stack) -> None:
@@ -117,7 +118,7 @@ def test_unanswerable_question_is_declined_offers_a_person_and_is_recorded(stack
     assert ("what's the capital of France?", "en") in rows
     # pressing the offered button reaches a person
     human = stack.chat("Talk to a person", session=reply["session"], payload="/request_human")
-    assert texts(human) == [TEMPLATES.render("request_human", "en")]
+    assert texts(human) == [TEMPLATES.render("handoff_queued_offline", "en")]
 
 
 def test_choice_button_round_trip_answers_the_chosen_entry(stack: Stack) -> None:

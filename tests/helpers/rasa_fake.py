@@ -137,9 +137,10 @@ class FakeRasa(LoopbackServer):
                 if not message.get("more_body"):
                     break
             host, port = scope["server"]
+            query = scope.get("query_string", b"").decode("latin-1")
             request = RasaRequest(
                 method=scope["method"],
-                url=f"http://{host}:{port}{scope['path']}",
+                url=f"http://{host}:{port}{scope['path']}" + (f"?{query}" if query else ""),
                 headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
                 content=content,
             )

@@ -95,7 +95,7 @@ def test_sample_site_widget_with_the_real_bot(
     ask(page, "what's the capital of France?")
     person = page.get_by_role("button", name=TEMPLATES.render("button_human", "en"))
     person.click(timeout=30_000)
-    human = squash(TEMPLATES.render("request_human", "en"))
+    human = squash(TEMPLATES.render("handoff_queued_offline", "en"))
     page.wait_for_function(
         f"() => [...{SHADOW}.querySelectorAll('.msg.bot .bubble')].some("
         "b => b.textContent.includes('0800 123 456'))",

@@ -83,7 +83,7 @@ def test_decline_button_round_trip_and_secret_check(stack: Stack, api: FakeBotAp
 
     deliver(stack, callback_update(9101, offer, data, lang="en"))
     api.wait_for(lambda: len(api.shown(chat)) >= 2, timeout_s=30)
-    assert api.shown(chat)[1] == TEMPLATES.render("request_human", "en")
+    assert api.shown(chat)[1] == TEMPLATES.render("handoff_queued_offline", "en")
     assert [c.params["callback_query_id"] for c in api.calls_of("answerCallbackQuery")] == [
         "cq9101"
     ]

@@ -1,0 +1,264 @@
+"""The OpenAPI 3.1 description of the staff API (served at ``/api/staff/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _ok(ref: str, description: str = "OK") -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+_AGENT_BODY = {
+    "required": False,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "agent": {
+                        "type": "string",
+                        "maxLength": 60,
+                        "description": "who acts (for claims and the audit); default 'admin'",
+                    }
+                },
+            }
+        }
+    },
+}
+
+_ID = {"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _action(summary: str, *, conflict: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": [_ID],
+            "requestBody": _AGENT_BODY,
+            "responses": {
+                "200": _ok("Handoff"),
+                "401": _error("no or wrong bearer token"),
+                "404": _error("unknown handoff id"),
+                "409": _error(conflict),
+            },
+        }
+    }
+
+
+def openapi_schema() -> dict[str, Any]:
+    """The schema document."""
+    message = {
+        "type": "object",
+        "required": ["role", "text", "at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "role": {"type": "string", "enum": ["user", "bot", "agent"]},
+            "text": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"},
+            "author": {"type": ["string", "null"], "description": "agent replies: who wrote it"},
+            "delivery": {
+                "type": ["string", "null"],
+                "enum": ["sent", "failed", None],
+                "description": "agent replies: whether the customer's channel accepted it",
+            },
+            "error": {"type": ["string", "null"], "description": "why a reply was not delivered"},
+        },
+    }
+    handoff = {
+        "type": "object",
+        "required": [
+            "id",
+            "conversation_id",
+            "channel",
+            "lang",
+            "state",
+            "opened_at",
+            "claimed_by",
+            "transcript",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "conversation_id": {
+                "type": "string",
+                "examples": ["web:Zq3...", "telegram:123456", "slack:T01:U02"],
+            },
+            "channel": {"type": "string", "examples": ["web", "telegram", "slack"]},
+            "lang": {"type": "string", "examples": ["en", "es"]},
+            "state": {"type": "string", "enum": ["waiting", "active", "closed"]},
+            "opened_at": {"type": "string", "format": "date-time"},
+            "claimed_by": {"type": ["string", "null"]},
+            "claimed_at": {"type": ["string", "null"], "format": "date-time"},
+            "closed_at": {"type": ["string", "null"], "format": "date-time"},
+            "outcome": {
+                "type": ["string", "null"],
+                "enum": ["released", "closed", "cancelled", None],
+                "description": "how a closed handoff ended",
+            },
+            "transcript": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Faro staff API",
+            "version": "1",
+            "description": (
+                "Hand conversations to people: list the queue, claim, reply, hand back to "
+                "the bot, close. Authenticate with Authorization: Bearer <FARO_ADMIN_TOKEN>."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/staff/handoffs": {
+                "get": {
+                    "summary": "Handoffs in one state (waiting and active oldest first)",
+                    "parameters": [
+                        {
+                            "name": "state",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "string",
+                                "enum": ["waiting", "active", "closed"],
+                                "default": "waiting",
+                            },
+                        }
+                    ],
+                    "responses": {
+                        "200": _ok("HandoffList"),
+                        "400": _error("unknown state"),
+                        "401": _error("no or wrong bearer token"),
+                    },
+                }
+            },
+            "/api/staff/handoffs/{handoff_id}": {
+                "get": {
+                    "summary": "One handoff with its transcript",
+                    "parameters": [_ID],
+                    "responses": {
+                        "200": _ok("Handoff"),
+                        "401": _error("no or wrong bearer token"),
+                        "404": _error("unknown handoff id"),
+                    },
+                }
+            },
+            "/api/staff/handoffs/{handoff_id}/claim": _action(
+                "Claim a waiting handoff (atomic: of two agents, one wins)",
+                conflict="claimed by someone else, or closed",
+            ),
+            "/api/staff/handoffs/{handoff_id}/reply": {
+                "post": {
+                    "summary": "Reply to the customer on their channel (HTML is sent as text)",
+                    "parameters": [_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["text"],
+                                    "properties": {
+                                        "text": {
+                                            "type": "string",
+                                            "minLength": 1,
+                                            "maxLength": 4000,
+                                        },
+                                        "agent": {"type": "string", "maxLength": 60},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _ok("Reply", "delivered"),
+                        "400": _error("empty text or invalid JSON"),
+                        "401": _error("no or wrong bearer token"),
+                        "404": _error("unknown handoff id"),
+                        "409": _error("not claimed by this agent, or closed"),
+                        "413": _error("text longer than 4000 characters"),
+                        "502": {
+                            "description": "stored but not delivered: the reason is in error",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/NotDelivered"}
+                                }
+                            },
+                        },
+                    },
+                }
+            },
+            "/api/staff/handoffs/{handoff_id}/release": _action(
+                "Hand the conversation back to the bot",
+                conflict="held by another agent, or closed",
+            ),
+            "/api/staff/handoffs/{handoff_id}/close": _action(
+                "Close the handoff", conflict="held by another agent, or closed"
+            ),
+            "/api/staff/figures": {
+                "get": {
+                    "summary": "Queue length, longest wait, handled today, agents online",
+                    "responses": {
+                        "200": _ok("Figures"),
+                        "401": _error("no or wrong bearer token"),
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}},
+                },
+                "Message": message,
+                "Handoff": handoff,
+                "HandoffList": {
+                    "type": "object",
+                    "required": ["handoffs"],
+                    "properties": {
+                        "handoffs": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Handoff"},
+                        }
+                    },
+                },
+                "Reply": {
+                    "type": "object",
+                    "required": ["message"],
+                    "properties": {"message": {"$ref": "#/components/schemas/Message"}},
+                },
+                "NotDelivered": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "message": {"$ref": "#/components/schemas/Message"},
+                    },
+                },
+                "Figures": {
+                    "type": "object",
+                    "properties": {
+                        "waiting": {"type": "integer"},
+                        "active": {"type": "integer"},
+                        "longest_wait_s": {"type": ["number", "null"]},
+                        "handled_today": {"type": "integer"},
+                        "agents_online": {"type": "integer"},
+                    },
+                },
+            },
+        },
+    }
