@@ -29,7 +29,7 @@ from bot.store import AppStore
 from tests.faq_store.builders import POSTGRES_ADMIN_URL, postgres_schema
 
 FIXTURES = Path(__file__).with_name("fixtures")
-HEAD = "0001"
+HEAD = "i19_security"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
@@ -45,6 +45,10 @@ ROWS = {
     "unanswered_questions": 2,
     "web_messages": 3,
     "web_sessions": 1,
+    # issue 19 (i19_security): empty after an upgrade
+    "admin_sessions": 0,
+    "signin_failures": 0,
+    "slack_events": 0,
 }
 
 
@@ -233,7 +237,8 @@ def test_a_newer_revision_upgrades_from_0001_keeping_rows(
     (versions / "0002_web_sessions_note.py").write_text(
         '"""Throwaway: a column on web_sessions."""\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f'revision = "0002"\ndown_revision = "{HEAD}"\n'
+        "branch_labels = None\ndepends_on = None\n\n\n"
         "def upgrade() -> None:\n"
         '    with op.batch_alter_table("web_sessions") as batch:\n'
         '        batch.add_column(sa.Column("note", sa.String(20), nullable=False,'
