@@ -13,7 +13,8 @@ from urllib.parse import quote, urlencode
 import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from bot.admin.auth import COOKIE, SESSION_SECONDS, AdminAuth, Session, clean_name
 from bot.admin.forms import BadForm, entry_to_form, form_to_dict, read_form
@@ -35,6 +36,7 @@ _env = jinja2.Environment(
 )
 _env.filters["pretty"] = lambda value: json.dumps(value, ensure_ascii=False, indent=1)
 Handler = Callable[[Request], Awaitable[Response]]
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 class AdminBase:
@@ -135,6 +137,7 @@ class AdminPages(AdminBase):
         return [
             Route("/admin", self._page(self.entries)),
             Route("/admin/login", self.login, methods=["GET", "POST"]),
+            Mount("/admin/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
             Route("/admin/logout", self._page(self.logout), methods=["POST"]),
             Route("/admin/entries/new", self._page(self.new_entry), methods=["GET", "POST"]),
             Route("/admin/entries/{faq_id}", self._page(self.edit_entry), methods=["GET", "POST"]),

@@ -19,6 +19,7 @@ from bot.faqdb.store import FaqStore
 from bot.store import AppStore
 from faq_index import Encoder, load_encoder
 from tests.faq_store.builders import sqlite_url, write_seed
+from tests.widget.conftest import browser, playwright, watch  # noqa: F401 - browser fixtures
 
 PASSWORD = "correct horse battery staple"
 TOKEN = "tok-4f1c2a"
@@ -84,6 +85,13 @@ def make_admin(
     )
     client = TestClient(Starlette(routes=routes), base_url="https://testserver")
     return Admin(client, faq_store, faq, app_store)
+
+
+def admin_app(admin: Admin) -> Starlette:
+    """The ASGI app behind ``admin``'s test client (to serve it to a real browser)."""
+    app = admin.client.app
+    assert isinstance(app, Starlette)
+    return app
 
 
 @pytest.fixture
