@@ -12,6 +12,7 @@ never logged or shown in ``repr``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -48,6 +49,11 @@ class ServerSettings:
     port: int = 8000
     max_message_chars: int = 1000
     default_lang: str = "en"
+    # The origin visitors use (https://help.example.com); unset: the request's own
+    # scheme and Host (fine on one machine; set it in production).
+    public_origin: str | None = None
+    # Reverse proxies (IPs or networks) whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +202,8 @@ class Settings:
                 port=_int(env, "FARO_PORT", 8000, lo=0, hi=65535),
                 max_message_chars=_int(env, "FARO_MAX_MESSAGE_CHARS", 1000, lo=10, hi=100_000),
                 default_lang=_lang(env.get("FARO_DEFAULT_LANG", "en")),
+                public_origin=_public_origin(env.get("FARO_PUBLIC_ORIGIN")),
+                trusted_proxies=_networks(env.get("FARO_TRUSTED_PROXIES")),
             ),
             rasa=RasaSettings(
                 urls=_rasa_urls(env.get("FARO_RASA_URL", "http://127.0.0.1:5005")),
@@ -355,6 +363,35 @@ def _origins(value: str | None) -> tuple[str, ...] | None:
             raise SettingsError(
                 f"FARO_WEB_ALLOWED_ORIGINS: {item!r} is not an origin like https://www.example.com"
             )
+        out.append(item)
+    return tuple(out)
+
+
+def _public_origin(value: str | None) -> str | None:
+    """``FARO_PUBLIC_ORIGIN``: one ``http(s)://host[:port]`` without a path."""
+    if not value or not value.strip():
+        return None
+    item = value.strip().rstrip("/")
+    scheme, sep, host = item.partition("://")
+    if scheme not in ("http", "https") or not sep or not host or "/" in host:
+        raise SettingsError(
+            f"FARO_PUBLIC_ORIGIN: {item!r} is not an origin like https://help.example.com"
+        )
+    return item
+
+
+def _networks(value: str | None) -> tuple[str, ...]:
+    """``FARO_TRUSTED_PROXIES``: comma-separated IP addresses or networks (CIDR)."""
+    out: list[str] = []
+    for item in (v.strip() for v in (value or "").split(",")):
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"FARO_TRUSTED_PROXIES: {item!r} is not an IP address or network like 10.0.0.0/8"
+            ) from None
         out.append(item)
     return tuple(out)
 

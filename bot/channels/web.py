@@ -228,7 +228,9 @@ def web_channel(ctx: ChannelContext) -> ChannelParts:
             session_per_minute=settings.web.rate_per_session,
             ip_per_minute=settings.web.rate_per_ip,
         ),
-        origins=OriginPolicy(settings.web.allowed_origins),
+        origins=OriginPolicy(
+            settings.web.allowed_origins, public_origin=settings.server.public_origin
+        ),
         banner=banner,
         options=WebOptions(push_poll_s=settings.web.push_poll_s),
     )
