@@ -92,7 +92,7 @@ def create_app(services: AppServices) -> Starlette:
         # limits, the sign-in throttle and the Secure cookie flag all read request.client
         # and request.url.scheme. (uvicorn's own proxy handling is off: see run_uvicorn.)
         app.add_middleware(
-            ProxyHeadersMiddleware,  # type: ignore[arg-type]
+            ProxyHeadersMiddleware,
             trusted_hosts=list(settings.server.trusted_proxies),
         )
     app.state.services = services
