@@ -110,6 +110,8 @@ class WebSettings:
     rate_per_session: int = 20  # messages per minute
     rate_per_ip: int = 120  # requests per minute
     push_poll_s: float = 5.0  # streams re-read the history this often
+    max_streams: int = 2000  # open live streams per app process, all visitors together
+    session_idle_days: int = 30  # a widget session unused this long has ended (rolling)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -234,6 +236,8 @@ class Settings:
                 rate_per_session=_int(env, "FARO_WEB_RATE_PER_SESSION", 20, lo=1, hi=100_000),
                 rate_per_ip=_int(env, "FARO_WEB_RATE_PER_IP", 120, lo=1, hi=1_000_000),
                 push_poll_s=_float(env, "FARO_WEB_PUSH_POLL", 5.0),
+                max_streams=_int(env, "FARO_WEB_MAX_STREAMS", 2000, lo=1, hi=1_000_000),
+                session_idle_days=_int(env, "FARO_WEB_SESSION_IDLE_DAYS", 30, lo=1, hi=3650),
             ),
             admin=AdminSettings(
                 password=env.get("FARO_ADMIN_PASSWORD") or None,

@@ -132,7 +132,10 @@ def test_naming_another_session_does_not_join_its_conversation(
 
 def test_event_stream_refuses_a_forged_session(client: TestClient) -> None:
     victim = new_session(client)
-    r = client.get("/api/events", params={"session": victim.split(".")[0]})
+    sid = victim.split(".")[0]
+    r = client.get("/api/events", params={"ticket": f"{sid}.9999999999.forged"})
+    assert r.status_code == 401
+    r = client.post("/api/stream-ticket", json={"session": sid})
     assert r.status_code == 401
 
 

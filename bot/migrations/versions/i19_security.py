@@ -8,7 +8,9 @@ Revises: 0001
 - ``admin_sessions``: signed-in admin sessions, kept server-side so signing
   out revokes them;
 - ``signin_failures``: failed admin sign-ins per account and per address, for
-  a growing delay shared by every replica.
+  a growing delay shared by every replica;
+- ``web_sessions.last_seen_at``: a widget session's last use (rolling expiry;
+  NULL for sessions of earlier releases, which count from ``created_at``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the three tables."""
+    """Create the three tables and the column."""
     tz = sa.DateTime(timezone=True)
     op.create_table(
         "slack_events",
@@ -50,9 +52,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name="pk_signin_failures"),
     )
     op.create_index("ix_signin_failures_last_at", "signin_failures", ["last_at"])
+    with op.batch_alter_table("web_sessions") as batch:
+        batch.add_column(sa.Column("last_seen_at", tz, nullable=True))
 
 
 def downgrade() -> None:
     """Drop them."""
+    with op.batch_alter_table("web_sessions") as batch:
+        batch.drop_column("last_seen_at")
     for table in ("signin_failures", "admin_sessions", "slack_events"):
         op.drop_table(table)
