@@ -170,8 +170,10 @@ def not_staff_reply(user: str) -> str:
 
 def _from_a_person(event: dict[str, Any]) -> bool:
     """A message a person wrote (not a bot, not an edit, deletion or join notice)."""
+    subtype = event.get("subtype")
     return (
-        event.get("subtype") in _PERSON_SUBTYPES
+        (subtype is None or isinstance(subtype, str))  # a list here crashed (tests/fuzz)
+        and subtype in _PERSON_SUBTYPES
         and not event.get("bot_id")
         and not event.get("bot_profile")
         and isinstance(event.get("user"), str)
