@@ -134,6 +134,19 @@ class SlackSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PrivacySettings:
+    """How long customers' data is kept, and where Rasa keeps its conversations."""
+
+    conversations_days: int = 90  # web chat, Rasa's tracker, who asked about what
+    unanswered_days: int = 180  # questions the FAQ could not answer
+    deliveries_days: int = 90  # the delivery audit (outbox rows sent, failed or retired)
+    left_subscribers_days: int = 30  # subscriptions ended
+    purge_interval_s: float = 3600.0
+    # Rasa's tracker store when it is not the embedded SQLite files (e.g. PostgreSQL)
+    tracker_url: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class TelegramSettings:
     """Telegram (off unless a bot token is set)."""
 
@@ -158,6 +171,7 @@ class Settings:
     admin: AdminSettings
     slack: SlackSettings
     telegram: TelegramSettings
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # names of shared secrets this process generated (embedded default only)
     generated_secrets: tuple[str, ...] = ()
 
@@ -258,6 +272,20 @@ class Settings:
                 api_url=_http_url(env, "FARO_TELEGRAM_API_URL", "https://api.telegram.org")
                 or "https://api.telegram.org",
             ),
+            privacy=PrivacySettings(
+                conversations_days=_int(env, "FARO_RETAIN_CONVERSATIONS_DAYS", 90, lo=1, hi=36500),
+                unanswered_days=_int(env, "FARO_RETAIN_UNANSWERED_DAYS", 180, lo=1, hi=36500),
+                deliveries_days=_int(env, "FARO_RETAIN_DELIVERIES_DAYS", 90, lo=1, hi=36500),
+                left_subscribers_days=_int(
+                    env, "FARO_RETAIN_LEFT_SUBSCRIBERS_DAYS", 30, lo=1, hi=36500
+                ),
+                purge_interval_s=_float(env, "FARO_PRIVACY_PURGE_INTERVAL", 3600.0),
+                tracker_url=(
+                    _database_url(env["FARO_RASA_TRACKER_URL"], "FARO_RASA_TRACKER_URL")
+                    if env.get("FARO_RASA_TRACKER_URL")
+                    else None
+                ),
+            ),
             generated_secrets=generated,
         )
 
@@ -332,12 +360,12 @@ def _lang(value: str) -> str:
     return value
 
 
-def _database_url(value: str) -> str:
+def _database_url(value: str, name: str = "FARO_DATABASE_URL") -> str:
     try:
         make_url(value)
     except ArgumentError:
         raise SettingsError(
-            "FARO_DATABASE_URL: not a database URL (e.g. sqlite:///path/faro.db or "
+            f"{name}: not a database URL (e.g. sqlite:///path/faro.db or "
             "postgresql+psycopg://user:pass@host/db)"
         ) from None
     return value

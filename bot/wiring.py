@@ -29,6 +29,7 @@ from bot.db import Database
 from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
+from bot.privacy import PersonalData, PurgeWorker, retention_of, tracker_urls
 from bot.rasa.client import RasaClient
 from bot.services import AppServices, Background
 from bot.settings import Settings
@@ -155,6 +156,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
     background: list[Background] = [
         status,
         FaqReloader(faq, interval_s=settings.faq.poll_interval_s),
+        PurgeWorker(
+            personal_data(settings, store),
+            retention_of(settings),
+            interval_s=settings.privacy.purge_interval_s,
+        ),
     ]
     routes = [
         *status.routes,
@@ -184,6 +190,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         background=background,
         routes=routes,
     )
+
+
+def personal_data(settings: Settings, store: AppStore) -> PersonalData:
+    """Customers' data across the app database and Rasa's tracker stores (every table defined)."""
+    return PersonalData(store.engine, tracker_urls=tracker_urls(settings))
 
 
 def build_web_push(services: AppServices) -> PushHub:

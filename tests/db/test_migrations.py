@@ -47,6 +47,7 @@ ROWS = {
     "web_sessions": 1,
     # issue 19 (i19_security): empty after an upgrade
     "admin_sessions": 0,
+    "privacy_audit": 0,
     "signin_failures": 0,
     "slack_events": 0,
 }

@@ -9,6 +9,8 @@ Revises: 0001
   out revokes them;
 - ``signin_failures``: failed admin sign-ins per account and per address, for
   a growing delay shared by every replica;
+- ``privacy_audit``: every export, erase and purge of customers' data (who,
+  when, how many rows; the subject only as a digest);
 - ``web_sessions.last_seen_at``: a widget session's last use (rolling expiry;
   NULL for sessions of earlier releases, which count from ``created_at``).
 """
@@ -25,7 +27,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the three tables and the column."""
+    """Create the four tables and the column."""
     tz = sa.DateTime(timezone=True)
     op.create_table(
         "slack_events",
@@ -52,6 +54,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name="pk_signin_failures"),
     )
     op.create_index("ix_signin_failures_last_at", "signin_failures", ["last_at"])
+    op.create_table(
+        "privacy_audit",
+        sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
+        sa.Column("at", tz, nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("action", sa.String(20), nullable=False),
+        sa.Column("subject_digest", sa.String(64), nullable=True),
+        sa.Column("counts", sa.Text, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_privacy_audit"),
+    )
+    op.create_index("ix_privacy_audit_at", "privacy_audit", ["at"])
     with op.batch_alter_table("web_sessions") as batch:
         batch.add_column(sa.Column("last_seen_at", tz, nullable=True))
 
@@ -60,5 +73,5 @@ def downgrade() -> None:
     """Drop them."""
     with op.batch_alter_table("web_sessions") as batch:
         batch.drop_column("last_seen_at")
-    for table in ("signin_failures", "admin_sessions", "slack_events"):
+    for table in ("privacy_audit", "signin_failures", "admin_sessions", "slack_events"):
         op.drop_table(table)
