@@ -19,7 +19,6 @@ from bot.faqdb.store import FaqStore
 from bot.store import AppStore
 from faq_index import Encoder, load_encoder
 from tests.faq_store.builders import sqlite_url, write_seed
-from tests.widget.conftest import browser, playwright, watch  # noqa: F401 - browser fixtures
 
 PASSWORD = "correct horse battery staple"
 TOKEN = "tok-4f1c2a"

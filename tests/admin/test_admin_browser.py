@@ -5,11 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.admin.conftest import PASSWORD, Admin, admin_app
 from tests.helpers.live_server import live_server
-from tests.widget.conftest import Watch, new_page, screenshot
+from tests.widget.conftest import CHROMIUM_ARGS, Watch, chromium_path, new_page, screenshot
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # Module-scoped (not the widget tests' session-wide one): Playwright's sync API keeps an
+    # event loop running while it is open, which would break the async tests that run later.
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def watch() -> Watch:
+    return Watch()
 
 
 @pytest.fixture
