@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.channels.base import ChannelContext
 from bot.core.ports import ActionServices
@@ -94,6 +95,14 @@ def create_app(services: AppServices) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
+    if settings.server.trusted_proxies:
+        # The visitor's address and scheme, believed only from these proxies: the rate
+        # limits, the sign-in throttle and the Secure cookie flag all read request.client
+        # and request.url.scheme. (uvicorn's own proxy handling is off: see run_uvicorn.)
+        app.add_middleware(
+            ProxyHeadersMiddleware,
+            trusted_hosts=list(settings.server.trusted_proxies),
+        )
     app.state.services = services
     app.state.conversation = conversation
     app.state.web_push = web_push

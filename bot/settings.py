@@ -12,6 +12,7 @@ never logged or shown in ``repr``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -48,6 +49,11 @@ class ServerSettings:
     port: int = 8000
     max_message_chars: int = 1000
     default_lang: str = "en"
+    # The origin visitors use (https://help.example.com); unset: the request's own
+    # scheme and Host (fine on one machine; set it in production).
+    public_origin: str | None = None
+    # Reverse proxies (IPs or networks) whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +114,8 @@ class WebSettings:
     rate_per_session: int = 20  # messages per minute
     rate_per_ip: int = 120  # requests per minute
     push_poll_s: float = 5.0  # streams re-read the history this often
+    max_streams: int = 2000  # open live streams per app process, all visitors together
+    session_idle_days: int = 30  # a widget session unused this long has ended (rolling)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +150,19 @@ class SlackSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PrivacySettings:
+    """How long customers' data is kept, and where Rasa keeps its conversations."""
+
+    conversations_days: int = 90  # web chat, Rasa's tracker, who asked about what
+    unanswered_days: int = 180  # questions the FAQ could not answer
+    deliveries_days: int = 90  # the delivery audit (outbox rows sent, failed or retired)
+    left_subscribers_days: int = 30  # subscriptions ended
+    purge_interval_s: float = 3600.0
+    # Rasa's tracker store when it is not the embedded SQLite files (e.g. PostgreSQL)
+    tracker_url: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class TelegramSettings:
     """Telegram (off unless a bot token is set)."""
 
@@ -167,6 +188,7 @@ class Settings:
     slack: SlackSettings
     telegram: TelegramSettings
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # names of shared secrets this process generated (embedded default only)
     generated_secrets: tuple[str, ...] = ()
 
@@ -213,6 +235,8 @@ class Settings:
                 port=_int(env, "FARO_PORT", 8000, lo=0, hi=65535),
                 max_message_chars=_int(env, "FARO_MAX_MESSAGE_CHARS", 1000, lo=10, hi=100_000),
                 default_lang=_lang(env.get("FARO_DEFAULT_LANG", "en")),
+                public_origin=_public_origin(env.get("FARO_PUBLIC_ORIGIN")),
+                trusted_proxies=_networks(env.get("FARO_TRUSTED_PROXIES")),
             ),
             rasa=RasaSettings(
                 urls=_rasa_urls(env.get("FARO_RASA_URL", "http://127.0.0.1:5005")),
@@ -245,6 +269,8 @@ class Settings:
                 rate_per_session=_int(env, "FARO_WEB_RATE_PER_SESSION", 20, lo=1, hi=100_000),
                 rate_per_ip=_int(env, "FARO_WEB_RATE_PER_IP", 120, lo=1, hi=1_000_000),
                 push_poll_s=_float(env, "FARO_WEB_PUSH_POLL", 5.0),
+                max_streams=_int(env, "FARO_WEB_MAX_STREAMS", 2000, lo=1, hi=1_000_000),
+                session_idle_days=_int(env, "FARO_WEB_SESSION_IDLE_DAYS", 30, lo=1, hi=3650),
             ),
             admin=AdminSettings(
                 password=env.get("FARO_ADMIN_PASSWORD") or None,
@@ -266,6 +292,20 @@ class Settings:
                 or "https://api.telegram.org",
             ),
             handoff=_handoff(env),
+            privacy=PrivacySettings(
+                conversations_days=_int(env, "FARO_RETAIN_CONVERSATIONS_DAYS", 90, lo=1, hi=36500),
+                unanswered_days=_int(env, "FARO_RETAIN_UNANSWERED_DAYS", 180, lo=1, hi=36500),
+                deliveries_days=_int(env, "FARO_RETAIN_DELIVERIES_DAYS", 90, lo=1, hi=36500),
+                left_subscribers_days=_int(
+                    env, "FARO_RETAIN_LEFT_SUBSCRIBERS_DAYS", 30, lo=1, hi=36500
+                ),
+                purge_interval_s=_float(env, "FARO_PRIVACY_PURGE_INTERVAL", 3600.0),
+                tracker_url=(
+                    _database_url(env["FARO_RASA_TRACKER_URL"], "FARO_RASA_TRACKER_URL")
+                    if env.get("FARO_RASA_TRACKER_URL")
+                    else None
+                ),
+            ),
             generated_secrets=generated,
         )
 
@@ -340,12 +380,12 @@ def _lang(value: str) -> str:
     return value
 
 
-def _database_url(value: str) -> str:
+def _database_url(value: str, name: str = "FARO_DATABASE_URL") -> str:
     try:
         make_url(value)
     except ArgumentError:
         raise SettingsError(
-            "FARO_DATABASE_URL: not a database URL (e.g. sqlite:///path/faro.db or "
+            f"{name}: not a database URL (e.g. sqlite:///path/faro.db or "
             "postgresql+psycopg://user:pass@host/db)"
         ) from None
     return value
@@ -375,6 +415,35 @@ def _origins(value: str | None) -> tuple[str, ...] | None:
             raise SettingsError(
                 f"FARO_WEB_ALLOWED_ORIGINS: {item!r} is not an origin like https://www.example.com"
             )
+        out.append(item)
+    return tuple(out)
+
+
+def _public_origin(value: str | None) -> str | None:
+    """``FARO_PUBLIC_ORIGIN``: one ``http(s)://host[:port]`` without a path."""
+    if not value or not value.strip():
+        return None
+    item = value.strip().rstrip("/")
+    scheme, sep, host = item.partition("://")
+    if scheme not in ("http", "https") or not sep or not host or "/" in host:
+        raise SettingsError(
+            f"FARO_PUBLIC_ORIGIN: {item!r} is not an origin like https://help.example.com"
+        )
+    return item
+
+
+def _networks(value: str | None) -> tuple[str, ...]:
+    """``FARO_TRUSTED_PROXIES``: comma-separated IP addresses or networks (CIDR)."""
+    out: list[str] = []
+    for item in (v.strip() for v in (value or "").split(",")):
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"FARO_TRUSTED_PROXIES: {item!r} is not an IP address or network like 10.0.0.0/8"
+            ) from None
         out.append(item)
     return tuple(out)
 

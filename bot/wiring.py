@@ -34,6 +34,7 @@ from bot.handoff.chatwoot import ChatwootBridge, ChatwootClient
 from bot.handoff.service import AgentChannel, HandoffService, SameVoice
 from bot.handoff.store import HandoffStore
 from bot.handoff.webhook import HandoffWebhook
+from bot.privacy import PersonalData, PurgeWorker, retention_of, tracker_urls
 from bot.rasa.client import RasaClient
 from bot.services import AppServices, Background
 from bot.settings import Settings
@@ -173,6 +174,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
     background: list[Background] = [
         status,
         FaqReloader(faq, interval_s=settings.faq.poll_interval_s),
+        PurgeWorker(
+            personal_data(settings, store),
+            retention_of(settings),
+            interval_s=settings.privacy.purge_interval_s,
+        ),
     ]
     hook = settings.handoff
     if hook.webhook_url and hook.webhook_secret:
@@ -217,6 +223,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         background=background,
         routes=routes,
     )
+
+
+def personal_data(settings: Settings, store: AppStore) -> PersonalData:
+    """Customers' data across the app database and Rasa's tracker stores (every table defined)."""
+    return PersonalData(store.engine, tracker_urls=tracker_urls(settings))
 
 
 def build_web_push(services: AppServices) -> PushHub:

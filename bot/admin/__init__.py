@@ -10,6 +10,7 @@ from bot.admin.auth import AdminAuth
 from bot.admin.broadcasts import BroadcastPages
 from bot.admin.inbox import InboxPages
 from bot.admin.routes import AdminPages, admin_off_routes
+from bot.admin.sessions import AdminSessions, SignInThrottle
 from bot.broadcast.watcher import Broadcaster
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
@@ -37,8 +38,18 @@ def admin_routes(
     if not allowed:
         logger.warning("admin is off: set FARO_ADMIN_PASSWORD or FARO_ADMIN_TOKEN to turn it on")
         return admin_off_routes()
-    auth = AdminAuth(secrets_allowed=allowed, session_secret=session_secret)
-    pages = AdminPages(auth=auth, faq_store=faq_store, faq=faq, app_store=app_store)
+    auth = AdminAuth(
+        secrets_allowed=allowed,
+        session_secret=session_secret,
+        sessions=AdminSessions(app_store.engine),
+    )
+    pages = AdminPages(
+        auth=auth,
+        faq_store=faq_store,
+        faq=faq,
+        app_store=app_store,
+        throttle=SignInThrottle(app_store.engine),
+    )
     routes = pages.routes()
     if broadcaster is not None:
         routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster).routes())

@@ -2,7 +2,9 @@
 
 The cookie holds ``base64(json).mac``: the staff name (for the audit), a
 random nonce and an expiry. The CSRF token is a MAC of the nonce, so it is
-bound to the session; a new nonce is issued at login.
+bound to the session; a new nonce is issued at login. A signed-in session is
+also recorded server-side (:class:`bot.admin.sessions.AdminSessions`): signing
+out deletes it, and a cookie without its record is refused.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.admin.sessions import AdminSessions
 
 COOKIE = "faro_admin"
 SESSION_SECONDS = 8 * 3600
@@ -32,13 +37,16 @@ class Session:
 class AdminAuth:
     """Checks the admin secret and signs, reads and protects admin sessions."""
 
-    def __init__(self, *, secrets_allowed: tuple[str, ...], session_secret: str) -> None:
+    def __init__(
+        self, *, secrets_allowed: tuple[str, ...], session_secret: str, sessions: AdminSessions
+    ) -> None:
         if not secrets_allowed:
             raise ValueError("the admin needs at least one secret")
         self._allowed = tuple(s.encode() for s in secrets_allowed)
         # Changing the admin secret signs everyone out.
         material = b"\0".join((b"faro-admin", session_secret.encode(), *self._allowed))
         self._key = hashlib.sha256(material).digest()
+        self._sessions = sessions
 
     def check_secret(self, given: str) -> bool:
         """True when ``given`` is the admin password or token (constant time)."""
@@ -48,6 +56,23 @@ class AdminAuth:
     def new_session(self, user: str | None) -> Session:
         """A fresh session with a new nonce."""
         return Session(user, secrets.token_urlsafe(18), int(time.time()) + SESSION_SECONDS)
+
+    def sign_in(self, user: str) -> Session:
+        """A new signed-in session for ``user``, recorded server-side (blocking I/O)."""
+        session = self.new_session(user)
+        self._sessions.start(session.nonce, user=user, lifetime=timedelta(seconds=SESSION_SECONDS))
+        return session
+
+    def sign_out(self, session: Session) -> None:
+        """Revoke ``session`` everywhere: its cookie is refused from now on (blocking I/O)."""
+        self._sessions.revoke(session.nonce)
+
+    def current(self, value: str | None) -> Session | None:
+        """The session of a cookie value; a signed-in one only while not signed out (I/O)."""
+        session = self.decode(value)
+        if session is None or session.user is None:
+            return session
+        return session if self._sessions.alive(session.nonce) else None
 
     def encode(self, session: Session) -> str:
         """The cookie value for ``session``."""

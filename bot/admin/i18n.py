@@ -26,6 +26,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Wrong password or token, or no name given.",
         "es": "Contraseña o token incorrectos, o falta el nombre.",
     },
+    "too_many": {
+        "en": "Too many failed sign-ins. Wait a little and try again.",
+        "es": "Demasiados intentos fallidos. Espere un poco y vuelva a intentarlo.",
+    },
+    "unavailable": {
+        "en": "The admin cannot reach its database right now. Try again in a minute.",
+        "es": "El panel no puede acceder a su base de datos ahora. Inténtelo en un minuto.",
+    },
     "csrf": {
         "en": "This form expired or did not come from this site. Nothing was changed.",
         "es": "Este formulario caducó o no viene de este sitio. No se cambió nada.",

@@ -13,12 +13,15 @@ from urllib.parse import quote, urlencode
 import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from bot.admin.auth import COOKIE, SESSION_SECONDS, AdminAuth, Session, clean_name
 from bot.admin.forms import BadForm, entry_to_form, form_to_dict, read_form
 from bot.admin.i18n import UI_COOKIE, UI_LANGS, translator, ui_lang
+from bot.admin.sessions import SignInThrottle
 from bot.core.languages import DEFAULT_LANG, LANGUAGES
+from bot.db import StorageError
 from bot.faq_service import FaqService
 from bot.faqdb.codec import validate_edit
 from bot.faqdb.errors import FaqStoreError, UnknownEntry
@@ -33,6 +36,7 @@ _env = jinja2.Environment(
 )
 _env.filters["pretty"] = lambda value: json.dumps(value, ensure_ascii=False, indent=1)
 Handler = Callable[[Request], Awaitable[Response]]
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 class AdminBase:
@@ -47,7 +51,11 @@ class AdminBase:
         """Require a signed-in session; on POST, a valid CSRF token before anything else."""
 
         async def guarded(request: Request) -> Response:
-            session = self._auth.decode(request.cookies.get(COOKIE))
+            try:
+                session = await asyncio.to_thread(self._auth.current, request.cookies.get(COOKIE))
+            except StorageError as exc:
+                logger.error("admin: database failure: %s", exc)
+                return self._render(request, "message.html", {"message": "unavailable"}, 503)
             if session is None or session.user is None:
                 return RedirectResponse("/admin/login", status_code=303)
             request.state.session = session
@@ -116,8 +124,10 @@ class AdminPages(AdminBase):
         faq_store: FaqStore,
         faq: FaqService,
         app_store: AppStore,
+        throttle: SignInThrottle,
     ) -> None:
         super().__init__(auth=auth)
+        self._throttle = throttle
         self._faq_store = faq_store
         self._faq = faq
         self._app_store = app_store
@@ -127,6 +137,7 @@ class AdminPages(AdminBase):
         return [
             Route("/admin", self._page(self.entries)),
             Route("/admin/login", self.login, methods=["GET", "POST"]),
+            Mount("/admin/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
             Route("/admin/logout", self._page(self.logout), methods=["POST"]),
             Route("/admin/entries/new", self._page(self.new_entry), methods=["GET", "POST"]),
             Route("/admin/entries/{faq_id}", self._page(self.edit_entry), methods=["GET", "POST"]),
@@ -151,7 +162,11 @@ class AdminPages(AdminBase):
 
     async def login(self, request: Request) -> Response:
         """Show the login form, or check the secret and start a session."""
-        session = self._auth.decode(request.cookies.get(COOKIE))
+        try:
+            session = await asyncio.to_thread(self._auth.current, request.cookies.get(COOKIE))
+        except StorageError as exc:
+            logger.error("admin: database failure: %s", exc)
+            return self._render(request, "message.html", {"message": "unavailable"}, 503)
         if request.method == "GET":
             if session is None:
                 session = self._auth.new_session(None)
@@ -167,17 +182,36 @@ class AdminPages(AdminBase):
         if not self._auth.csrf_ok(session, form.get("csrf")):
             return self._render(request, "message.html", {"message": "csrf"}, 403)
         name = clean_name(form.get("name", ""))
-        if not name or not self._auth.check_secret(form.get("password", "")):
+        keys = (f"account:{name.casefold()}", f"address:{client_address(request)}")
+        try:
+            return await self._check_sign_in(request, name, form.get("password", ""), keys)
+        except StorageError as exc:
+            logger.error("admin: database failure at sign-in: %s", exc)
+            return self._render(request, "login.html", {"message": "unavailable"}, 503)
+
+    async def _check_sign_in(
+        self, request: Request, name: str, password: str, keys: tuple[str, str]
+    ) -> Response:
+        wait = await asyncio.to_thread(self._throttle.wait_s, keys)
+        if wait > 0:  # the secret is not even checked while throttled
+            logger.warning("admin: sign-in refused for %d s after repeated failures", wait)
+            response = self._render(request, "login.html", {"message": "too_many"}, 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if not name or not self._auth.check_secret(password):
             logger.warning("admin: failed sign-in")
-            await asyncio.sleep(0.2)  # slows guessing
+            await asyncio.to_thread(self._throttle.failed, keys)
             return self._render(request, "login.html", {"message": "bad_login"}, 401)
+        await asyncio.to_thread(self._throttle.succeeded, keys)
         logger.info("admin: %s signed in", name)
         redirect = RedirectResponse("/admin", status_code=303)
-        self._set_session(request, redirect, self._auth.new_session(name))
+        session = await asyncio.to_thread(self._auth.sign_in, name)
+        self._set_session(request, redirect, session)
         return redirect
 
     async def logout(self, request: Request) -> Response:
-        """End the session."""
+        """End the session, here and on every replica (the old cookie is refused afterwards)."""
+        await asyncio.to_thread(self._auth.sign_out, request.state.session)
         response = RedirectResponse("/admin/login", status_code=303)
         response.delete_cookie(COOKIE, path="/admin")
         return response
@@ -331,6 +365,11 @@ def admin_off_routes() -> list[BaseRoute]:
         return HTMLResponse(page, status_code=404)
 
     return [Route("/admin", off), Route("/admin/{rest:path}", off, methods=["GET", "POST"])]
+
+
+def client_address(request: Request) -> str:
+    """The address sign-in failures are counted against."""
+    return request.client.host if request.client else "unknown"
 
 
 def _new_link(text: str, lang: str) -> str:

@@ -5,8 +5,15 @@ another visitor's conversation (or read its history) by naming its id.
 Every route checks the page's ``Origin`` against the allow-list and answers
 CORS for allowed sites; turns are rate-limited per session and per IP.
 
-Routes: ``POST /api/session``, ``POST /api/chat``, ``GET /api/history``,
-``GET /api/events`` (server-sent events), ``GET /api/status-banner``.
+Routes: ``POST /api/session``, ``POST /api/chat``, ``POST /api/history`` (``GET``
+with ``?session=`` still answers, for widgets loaded before), ``POST
+/api/stream-ticket``, ``GET /api/events?ticket=`` (server-sent events),
+``GET /api/status-banner``.
+
+Sessions end after :attr:`WebOptions.session_idle` without use (rolling). The
+session token never travels in a URL: the event stream (which ``EventSource``
+can only open by URL) takes a ticket that names the session for a minute.
+The app holds at most :attr:`WebOptions.max_streams` open streams.
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -59,6 +67,21 @@ class SessionSigner:
             return None
         return sid if hmac.compare_digest(mac, self._mac(sid)) else None
 
+    def ticket(self, sid: str, *, ttl: timedelta) -> str:
+        """A stream ticket for ``sid``, good for ``ttl`` (not a session token: other MAC)."""
+        expires = int(time.time() + ttl.total_seconds())
+        body = f"{sid}.{expires}"
+        return f"{body}.{self._mac('ticket:' + body)}"
+
+    def redeem(self, ticket: str) -> str | None:
+        """The session id of a ticket issued here and not expired, else None."""
+        if len(ticket) > 200 or not ticket.isascii() or ticket.count(".") != 2:
+            return None
+        sid, expires, mac = ticket.split(".")
+        if not hmac.compare_digest(mac, self._mac(f"ticket:{sid}.{expires}")):
+            return None
+        return sid if expires.isdigit() and int(expires) >= time.time() else None
+
     def _mac(self, sid: str) -> str:
         digest = hmac.new(self._key, sid.encode(), hashlib.sha256).digest()[:16]
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
@@ -70,6 +93,9 @@ class WebOptions:
 
     max_streams_per_session: int = 4
     push_poll_s: float = 5.0
+    max_streams: int = 2000  # open event streams in this process, all sessions together
+    session_idle: timedelta = timedelta(days=30)  # a session unused this long has ended
+    ticket_ttl: timedelta = timedelta(seconds=60)  # how long a stream ticket opens a stream
 
 
 def chat_routes(
@@ -96,6 +122,21 @@ def chat_routes(
     async def start(sid: str) -> int:
         return int(await run_in_threadpool(history.start_session, sid))
 
+    async def resume(sid: str) -> int | None:
+        """The session's start id, or None when it has expired (idle too long)."""
+        found = await run_in_threadpool(history.resume_session, sid, idle=options.session_idle)
+        return None if found is None else int(found)
+
+    async def live_session(token: object) -> tuple[str, int]:
+        """A session that exists and has not expired: ``(sid, start_id)``; else 401."""
+        sid = session_of(token)
+        if sid is None:
+            raise HttpError(401, "unknown session: start a new one with POST /api/session")
+        start_id = await resume(sid)
+        if start_id is None:
+            raise HttpError(401, "session expired: start a new one with POST /api/session")
+        return sid, start_id
+
     async def new_session() -> tuple[str, str]:
         token = signer.issue()
         sid = signer.verify(token)
@@ -113,11 +154,10 @@ def chat_routes(
         limit(request)
         data = await read_json(request, max_bytes=MAX_BODY_BYTES, required=False)
         sid = session_of(data.get("session"))
-        if sid is None:
+        if sid is None or await resume(sid) is None:
             token, sid = await new_session()
         else:
             token = str(data["session"])
-            await start(sid)
         return JSONResponse({"session": token})
 
     async def chat(request: Request) -> Response:
@@ -127,7 +167,7 @@ def chat_routes(
         if not all(v is None or isinstance(v, str) for v in (text, payload, lang, token)):
             raise HttpError(400, "text, payload, lang and session must be strings")
         sid = session_of(token)
-        if sid is None:
+        if sid is None or await resume(sid) is None:
             token, sid = await new_session()
         limit(request, sid)
         conversation_id = f"web:{sid}"
@@ -154,10 +194,11 @@ def chat_routes(
 
     async def read_history(request: Request) -> Response:
         limit(request)
-        sid = session_of(request.query_params.get("session"))
-        if sid is None:
-            raise HttpError(401, "unknown session: start a new one with POST /api/session")
-        start_id = await start(sid)
+        if request.method == "POST":
+            data = await read_json(request, max_bytes=MAX_BODY_BYTES)
+            sid, start_id = await live_session(data.get("session"))
+        else:  # widgets loaded before stream tickets: the token in the query string
+            sid, start_id = await live_session(request.query_params.get("session"))
         try:
             rows = await run_in_threadpool(history.history, f"web:{sid}", start_id=start_id)
         except HistoryError as exc:
@@ -166,18 +207,39 @@ def chat_routes(
         last = max((r.id for r in rows), default=start_id)
         return JSONResponse({"messages": [r.to_json() for r in rows], "last_id": last})
 
+    async def stream_ticket(request: Request) -> Response:
+        limit(request)
+        data = await read_json(request, max_bytes=MAX_BODY_BYTES)
+        sid, _ = await live_session(data.get("session"))
+        ttl = options.ticket_ttl
+        return JSONResponse(
+            {"ticket": signer.ticket(sid, ttl=ttl), "expires_in": int(ttl.total_seconds())}
+        )
+
     async def events(request: Request) -> Response:
         limit(request)
-        sid = session_of(request.query_params.get("session"))
+        if "session" in request.query_params:
+            raise HttpError(
+                400, "open the stream with a ticket from POST /api/stream-ticket, not the session"
+            )
+        sid = signer.redeem(request.query_params.get("ticket") or "")
         if sid is None:
-            raise HttpError(401, "unknown session: start a new one with POST /api/session")
+            raise HttpError(
+                401, "stream ticket unknown or expired: get one from /api/stream-ticket"
+            )
         conversation_id = f"web:{sid}"
+        if hub.streams() >= options.max_streams:
+            logger.warning("web: refused a live stream: %d open (the cap)", options.max_streams)
+            message = "too many people are connected right now: live updates resume shortly"
+            raise _refused(Refusal(503, message, 30))
         if hub.streams(conversation_id) >= options.max_streams_per_session:
             raise _refused(Refusal(429, "too many open chat windows for this session", 10))
         after = _cursor(request)
         if after is None:
             raise HttpError(400, "after and Last-Event-ID must be whole numbers")
-        start_id = await start(sid)
+        start_id = await resume(sid)
+        if start_id is None:
+            raise HttpError(401, "session expired: start a new one with POST /api/session")
         lang = request.query_params.get("lang")
         sub = hub.subscribe(conversation_id)
         stream = event_stream(
@@ -202,7 +264,9 @@ def chat_routes(
     return [
         route("/api/session", session, "POST"),
         route("/api/chat", chat, "POST"),
+        route("/api/history", read_history, "POST"),
         route("/api/history", read_history, "GET"),
+        route("/api/stream-ticket", stream_ticket, "POST"),
         route("/api/events", events, "GET"),
         route("/api/status-banner", status_banner, "GET"),
     ]
@@ -228,9 +292,15 @@ def web_channel(ctx: ChannelContext) -> ChannelParts:
             session_per_minute=settings.web.rate_per_session,
             ip_per_minute=settings.web.rate_per_ip,
         ),
-        origins=OriginPolicy(settings.web.allowed_origins),
+        origins=OriginPolicy(
+            settings.web.allowed_origins, public_origin=settings.server.public_origin
+        ),
         banner=banner,
-        options=WebOptions(push_poll_s=settings.web.push_poll_s),
+        options=WebOptions(
+            push_poll_s=settings.web.push_poll_s,
+            max_streams=settings.web.max_streams,
+            session_idle=timedelta(days=settings.web.session_idle_days),
+        ),
     )
     return ChannelParts(
         routes=list(routes),

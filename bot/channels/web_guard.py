@@ -7,34 +7,33 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
-# Loopback origins are allowed by default (any port) so the demo works out of the box.
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
 
 class OriginPolicy:
-    """Which web pages may talk to the chat API (checked on the ``Origin`` header)."""
+    """Which web pages may talk to the chat API (checked on the ``Origin`` header).
 
-    def __init__(self, allowed: Iterable[str] | None = None) -> None:
+    Always the app's own origin: ``public_origin`` when configured (the ``Host``
+    header is then never trusted for it), else the request's scheme and host.
+    Other origins only when listed (``*``: any). Loopback pages are not special.
+    """
+
+    def __init__(
+        self, allowed: Iterable[str] | None = None, *, public_origin: str | None = None
+    ) -> None:
         items = tuple(allowed) if allowed is not None else ()
         self.any = "*" in items
         self.allowed = frozenset(normalize_origin(o) for o in items if o != "*")
-        self.local = allowed is None  # the default: own origin + loopback pages
+        self.public_origin = normalize_origin(public_origin) if public_origin else None
 
     def allows(self, origin: str | None, *, own: str) -> bool:
-        """True when a request with ``Origin: origin`` may use the API served at ``own``."""
+        """True when a request with ``Origin: origin`` may use the API (``own``: the request's)."""
         if origin is None:  # not sent by a browser (curl, server-side clients) or same-origin GET
             return True
         origin = normalize_origin(origin)
-        if self.any or origin == normalize_origin(own) or origin in self.allowed:
-            return True
-        if self.local:
-            parts = urlsplit(origin)
-            return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOCAL_HOSTS
-        return False
+        own = self.public_origin or normalize_origin(own)
+        return self.any or origin == own or origin in self.allowed
 
 
 def normalize_origin(origin: str) -> str:

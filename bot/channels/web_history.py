@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +34,12 @@ web_sessions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     # broadcasts with a larger id than this are shown to the session
     sa.Column("start_id", sa.Integer, nullable=False),
+    # the last request of the session (rolling expiry); NULL: not used since release 0.1
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+# a session's last use is written at most this often (every request would be a write)
+_TOUCH_EVERY = timedelta(minutes=1)
 
 web_messages = sa.Table(
     "web_messages",
@@ -102,14 +107,45 @@ class WebHistory:
                 if row is not None:
                     return int(row[0])
                 start = conn.execute(sa.select(sa.func.max(web_messages.c.id))).scalar() or 0
+                now = datetime.now(UTC)
                 conn.execute(
                     web_sessions.insert().values(
-                        sid=sid, created_at=datetime.now(UTC), start_id=int(start)
+                        sid=sid, created_at=now, start_id=int(start), last_seen_at=now
                     )
                 )
                 return int(start)
         except sa.exc.SQLAlchemyError as exc:
             raise storage_error("cannot record the session", exc, HistoryError) from exc
+
+    def resume_session(self, sid: str, *, idle: timedelta) -> int | None:
+        """Like :meth:`start_session`, but None when the session was idle longer than ``idle``.
+
+        Each use moves the session's expiry on (rolling): it ends ``idle`` after its last use.
+        """
+        now = datetime.now(UTC)
+        try:
+            with self._write_lock, self._engine.begin() as conn:
+                row = conn.execute(
+                    sa.select(
+                        web_sessions.c.start_id,
+                        web_sessions.c.created_at,
+                        web_sessions.c.last_seen_at,
+                    ).where(web_sessions.c.sid == sid)
+                ).first()
+                if row is not None:
+                    seen = as_utc(row.last_seen_at or row.created_at)
+                    if seen < now - idle:
+                        return None
+                    if seen < now - _TOUCH_EVERY:
+                        conn.execute(
+                            web_sessions.update()
+                            .where(web_sessions.c.sid == sid)
+                            .values(last_seen_at=now)
+                        )
+                    return int(row.start_id)
+        except sa.exc.SQLAlchemyError as exc:
+            raise storage_error("cannot record the session", exc, HistoryError) from exc
+        return self.start_session(sid)
 
     def append(
         self, conversation_id: str, role: str, messages: list[BotMessage]

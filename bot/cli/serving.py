@@ -100,6 +100,9 @@ def run_uvicorn(app: Any, *, host: str, port: int, on_started: Callable[[], None
         access_log=False,
         log_level="warning",
         lifespan="on",
+        # X-Forwarded-* are believed only from FARO_TRUSTED_PROXIES (bot.app), never from
+        # uvicorn's default of any local process
+        proxy_headers=False,
         # open widgets hold event streams: end them on Ctrl-C instead of waiting for them
         timeout_graceful_shutdown=5,
     )

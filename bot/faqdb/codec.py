@@ -37,10 +37,12 @@ def entries_from_dicts(raws: list[dict[str, Any]], source: str) -> list[FaqEntry
 
 def validate_edit(raw: dict[str, Any]) -> FaqEntry:
     """Validate an entry from an editor; raises :class:`InvalidEntry` with one clear sentence."""
-    if not any(str(t).strip() for t in (raw.get("answer") or {}).values()):
-        raise InvalidEntry("the answer is empty: write it in at least one language")
-    if not any(str(t).strip() for t in (raw.get("question") or {}).values()):
-        raise InvalidEntry("the question is empty: write it in at least one language")
+    for field in ("answer", "question"):
+        texts = raw.get(field) or {}
+        if not isinstance(texts, dict):  # found by the property tests (tests/fuzz)
+            raise InvalidEntry(f"the {field} must map languages to text, like {{en: ...}}")
+        if not any(str(t).strip() for t in texts.values()):
+            raise InvalidEntry(f"the {field} is empty: write it in at least one language")
     try:
         return entry_from_dict(raw, "entry")
     except FaqFileError as exc:

@@ -183,7 +183,7 @@
   }
   function loadHistory() {
     return ensureSession().then(function () {
-      return api("/api/history?session=" + encodeURIComponent(token));
+      return post("/api/history", { session: token });
     }).then(function (b) {
       b.messages.forEach(function (m) { add(m, { quiet: true }); });
       lastId = Math.max(lastId, b.last_id || 0);
@@ -221,10 +221,19 @@
   function fitBanner() { // "More" only when the text is cut
     bannerMore.hidden = !banner.classList.contains("expanded") && bannerText.scrollHeight <= bannerText.clientHeight + 1;
   }
-  function connect() {
+  function connect() { // the session token stays out of URLs: the stream takes a short-lived ticket
     if (!token || !window.EventSource) return;
-    if (source) source.close();
-    var url = server + "/api/events?session=" + encodeURIComponent(token) + "&lang=" + lang + "&after=" + lastId;
+    if (source) { source.close(); source = null; }
+    post("/api/stream-ticket", { session: token }).then(function (b) {
+      openStream(server + "/api/events?ticket=" + encodeURIComponent(b.ticket) + "&lang=" + lang + "&after=" + lastId);
+    }, function (err) {
+      state.textContent = T.offline; state.className = "state off";
+      if (err.status === 401) { token = null; store("set", KEY, null); }
+      setTimeout(function () { loadHistory().then(connect, connect); }, retryMs);
+      retryMs = Math.min(retryMs * 2, 60000);
+    });
+  }
+  function openStream(url) {
     source = new EventSource(url);
     source.onopen = function () { retryMs = 1000; state.textContent = T.online; state.className = "state"; };
     source.addEventListener("message", function (e) { add(JSON.parse(e.data)); });

@@ -155,6 +155,7 @@ def _component(c: Component) -> dict[str, Any]:
         "group": c.is_group,
         "position": c.position,
         "description": c.description,
+        "updated_at": _iso(c.updated_at),
     }
 
 
@@ -167,6 +168,7 @@ def _component_from(d: Mapping[str, Any]) -> Component:
         is_group=bool(d.get("group")),
         position=int(d.get("position") or 0),
         description=d.get("description"),
+        updated_at=parse_time(d.get("updated_at")),
     )
 
 

@@ -102,6 +102,8 @@ class Component:
     is_group: bool = False
     position: int = 0
     description: str | None = None
+    # when the page last changed it (orders late webhook deliveries; not part of equality)
+    updated_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,7 @@ class _HttpReader:
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(
-                headers={"User-Agent": USER_AGENT}, follow_redirects=True
+                headers={"User-Agent": USER_AGENT}, follow_redirects=False
             )
         return self._client
 
@@ -124,24 +124,51 @@ class _HttpReader:
             headers["If-Modified-Since"] = seen.last_modified
         where = redact(url)
         try:
-            response = await self._http().get(url, headers=headers, timeout=self.timeout)
+            # Redirects are not followed (a feed URL must not send the poller elsewhere), and
+            # the body is read in chunks, stopping at the cap instead of buffering it all.
+            request = self._http().build_request("GET", url, headers=headers, timeout=self.timeout)
+            response = await self._http().send(request, stream=True, follow_redirects=False)
+            try:
+                body = await self._checked_body(response, where)
+            finally:
+                await response.aclose()
         except httpx.TimeoutException as exc:
             raise FeedUnavailable(f"{where}: timed out after {self.timeout:g}s") from exc
         except httpx.HTTPError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise FeedUnavailable(f"{where}: cannot connect ({reason})") from exc
-        if response.status_code == 304:
+        if body is None:
             return None
-        if response.status_code >= 400:
-            raise FeedUnavailable(f"{where}: HTTP {response.status_code}")
-        if len(response.content) > MAX_BODY_BYTES:
-            raise FeedFormatError(f"{where}: larger than {MAX_BODY_BYTES} bytes")
-        if "html" in response.headers.get("content-type", "").lower():
-            raise FeedFormatError(f"{where}: the feed sent an HTML page, not a status document")
         self._validators[url] = _Validators(
             etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified")
         )
-        return response.content
+        return body
+
+    @staticmethod
+    async def _checked_body(response: httpx.Response, where: str) -> bytes | None:
+        if response.status_code == 304:
+            return None
+        if response.is_redirect:
+            target = redact(response.headers.get("location", "") or "nowhere")
+            raise FeedUnavailable(
+                f"{where}: HTTP {response.status_code} redirect to {target} (not followed: "
+                "configure the final URL)"
+            )
+        if response.status_code >= 400:
+            raise FeedUnavailable(f"{where}: HTTP {response.status_code}")
+        if "html" in response.headers.get("content-type", "").lower():
+            raise FeedFormatError(f"{where}: the feed sent an HTML page, not a status document")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise FeedFormatError(f"{where}: larger than {MAX_BODY_BYTES} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise FeedFormatError(f"{where}: larger than {MAX_BODY_BYTES} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def get_full(self, url: str) -> bytes:
         """The body at ``url``, fetched unconditionally."""

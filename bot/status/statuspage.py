@@ -125,6 +125,7 @@ def parse_component(raw: Mapping[str, Any]) -> Component:
         is_group=bool(raw.get("group")),
         position=int(raw.get("position") or 0),
         description=_text_or_none(raw.get("description")),
+        updated_at=parse_time(raw.get("updated_at")),
     )
 
 

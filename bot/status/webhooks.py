@@ -62,8 +62,19 @@ def apply_webhook(
 
 
 def _apply(base: StatusSnapshot, payload: Mapping[str, Any]) -> StatusSnapshot:
+    """Apply what is not older than the state it would replace (Statuspage may deliver late).
+
+    Each part is ordered by the payload's own timestamps: the page indicator by
+    ``meta.generated_at`` against the snapshot's ``as_of``, an incident by its
+    ``updated_at``, a component by its ``updated_at`` (or the update's ``created_at``).
+    """
     snapshot = base
     page = payload.get("page")
+    meta = payload.get("meta")
+    generated = parse_time(meta.get("generated_at")) if isinstance(meta, Mapping) else None
+    if _older(generated, base.as_of):
+        logger.info("status webhook: page indicator of an older delivery ignored")
+        page = None
     if isinstance(page, Mapping) and page.get("status_indicator") is not None:
         snapshot = replace(
             snapshot,
@@ -73,6 +84,13 @@ def _apply(base: StatusSnapshot, payload: Mapping[str, Any]) -> StatusSnapshot:
     incident_raw = payload.get("incident")
     if isinstance(incident_raw, Mapping):
         incident = parse_incident(incident_raw)
+        known = next(
+            (i for i in (*base.incidents, *base.maintenances) if i.id == incident.id), None
+        )
+        if known is not None and _older(incident.updated_at, known.updated_at):
+            logger.info("status webhook: older delivery of incident %s ignored", incident.id)
+            incident_raw = None
+    if isinstance(incident_raw, Mapping):
         snapshot = _upsert_incident(snapshot, incident)
         snapshot = _upsert_components(snapshot, incident.components)
         logger.info("status webhook: incident %s is now %s", incident.id, incident.status.value)
@@ -83,6 +101,9 @@ def _apply(base: StatusSnapshot, payload: Mapping[str, Any]) -> StatusSnapshot:
         if isinstance(change, Mapping) and change.get("new_status"):
             status = coerce(ComponentStatus, change["new_status"], what="component status")
             component = replace(component, status=status)
+        if isinstance(change, Mapping):
+            moments = (component.updated_at, parse_time(change.get("created_at")))
+            component = replace(component, updated_at=max(filter(None, moments), default=None))
         snapshot = _upsert_components(snapshot, (component,))
         logger.info("status webhook: component %r is now %s", component.name, component.status)
     return snapshot
@@ -100,6 +121,15 @@ def _upsert_components(snapshot: StatusSnapshot, changed: tuple[Component, ...])
     if not changed:
         return snapshot
     by_id = {c.id: c for c in changed}
+    for known in snapshot.components:
+        if known.id in by_id and _older(by_id[known.id].updated_at, known.updated_at):
+            logger.info("status webhook: older delivery of component %r ignored", known.name)
+            by_id[known.id] = known
     merged = [by_id.pop(c.id, c) for c in snapshot.components]
     merged.extend(by_id.values())
     return replace(snapshot, components=tuple(merged))
+
+
+def _older(moment: datetime | None, than: datetime | None) -> bool:
+    """True when both are known and ``moment`` is strictly earlier (unknown never blocks)."""
+    return moment is not None and than is not None and moment < than

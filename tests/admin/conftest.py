@@ -86,6 +86,13 @@ def make_admin(
     return Admin(client, faq_store, faq, app_store)
 
 
+def admin_app(admin: Admin) -> Starlette:
+    """The ASGI app behind ``admin``'s test client (to serve it to a real browser)."""
+    app = admin.client.app
+    assert isinstance(app, Starlette)
+    return app
+
+
 @pytest.fixture
 def admin(tmp_path: Path, encoder: Encoder) -> Iterator[Admin]:
     """Signed out."""

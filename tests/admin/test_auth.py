@@ -144,3 +144,48 @@ def test_logout_ends_the_session(signed_in: Admin) -> None:
     response = signed_in.post("/admin/logout", {})
     assert response.status_code == 303
     assert signed_in.client.get("/admin", follow_redirects=False).status_code == 303
+
+
+# --- issue 19: sessions revoked on sign-out; sign-in throttled --------------------------
+
+
+def test_signing_out_revokes_the_session_so_the_old_cookie_is_refused(signed_in: Admin) -> None:
+    # The attack: the cookie kept working for 8 h after signing out.
+    stolen = signed_in.client.cookies[COOKIE]
+    assert signed_in.post("/admin/logout", {}).status_code == 303
+    signed_in.client.cookies.set(COOKIE, stolen, domain="testserver.local", path="/admin")
+    assert signed_in.client.get("/admin", follow_redirects=False).status_code == 303
+    before = signed_in.state()
+    response = signed_in.client.post(
+        "/admin/entries/when-fixed/retire", data={"csrf": "x"}, follow_redirects=False
+    )
+    assert response.status_code == 303 and signed_in.state() == before
+
+
+def test_a_session_survives_a_restart_of_the_admin(
+    signed_in: Admin, tmp_path: Path, encoder: Encoder
+) -> None:
+    # sessions are in the database: another replica (same database, same secret) accepts them
+    other = make_admin(tmp_path, encoder, token=TOKEN)
+    other.client.cookies.set(
+        COOKIE, signed_in.client.cookies[COOKIE], domain="testserver.local", path="/admin"
+    )
+    assert other.client.get("/admin", follow_redirects=False).status_code == 200
+    other.client.close()
+    other.app_store.dispose()
+
+
+def test_wrong_passwords_for_one_account_are_throttled(admin: Admin) -> None:
+    # The attack: 30 wrong passwords in 1.1 s, all answered 401.
+    statuses = [admin.login(name="Ana", password=f"guess{i}").status_code for i in range(5)]
+    assert statuses[:3] == [401, 401, 401] and 429 in statuses
+    refused = admin.login(name="Ana", password=PASSWORD)  # even the right one, while locked
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert "Too many failed sign-ins" in refused.text
+    assert admin.client.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_wrong_passwords_from_one_address_are_throttled_across_names(admin: Admin) -> None:
+    statuses = [admin.login(name=f"user{i}", password="guess").status_code for i in range(12)]
+    assert statuses[:10] == [401] * 10 and statuses[-1] == 429
+    assert admin.login(name="Fresh", password=PASSWORD).status_code == 429

@@ -80,9 +80,10 @@ def test_normalize_origin(raw: str, normal: str) -> None:
     [
         (None, True),  # not a browser, or a same-origin GET
         ("http://app.example:8000", True),  # the app's own origin
-        ("http://localhost", True),
-        ("https://localhost:8443", True),
-        ("http://[::1]:3000", True),
+        # loopback pages are no longer special (issue 19)
+        ("http://localhost", False),
+        ("https://localhost:8443", False),
+        ("http://[::1]:3000", False),
         ("http://127.0.0.1.evil.example", False),
         ("http://localhost.evil.example", False),
         ("null", False),

@@ -46,13 +46,18 @@ def new_session(http: httpx.Client) -> str:
     return str(http.post("/api/session").json()["session"])
 
 
+def ticket(http: httpx.Client, token: str) -> str:
+    """A stream ticket for the session ``token``."""
+    return str(http.post("/api/stream-ticket", json={"session": token}).json()["ticket"])
+
+
 @contextmanager
 def stream(
     http: httpx.Client, token: str, *, last_event_id: int | None = None, after: int | None = None
 ) -> Iterator[Iterator[Event]]:
     """Open /api/events and iterate over parsed events (a read timeout fails the test)."""
     headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
-    params: dict[str, Any] = {"session": token, "lang": "en"}
+    params: dict[str, Any] = {"ticket": ticket(http, token), "lang": "en"}
     if after is not None:
         params["after"] = after
     with http.stream("GET", "/api/events", params=params, headers=headers, timeout=8) as r:
@@ -198,7 +203,7 @@ def test_too_many_streams_for_one_session_are_refused(
     ):
         for s in (a, b, c, d):
             next(s)
-        r = http.get("/api/events", params={"session": token})
+        r = http.get("/api/events", params={"ticket": ticket(http, token)})
         assert r.status_code == 429
         assert "too many open chat windows" in r.json()["error"]
 
@@ -206,7 +211,9 @@ def test_too_many_streams_for_one_session_are_refused(
 @pytest.mark.parametrize("bad", ["abc", "-1", "1e3", "99999999999999999999"])
 def test_a_bad_resume_cursor_is_400(server: WidgetServer, http: httpx.Client, bad: str) -> None:
     token = new_session(http)
-    r = http.get("/api/events", params={"session": token}, headers={"Last-Event-ID": bad})
+    r = http.get(
+        "/api/events", params={"ticket": ticket(http, token)}, headers={"Last-Event-ID": bad}
+    )
     assert r.status_code == 400
 
 

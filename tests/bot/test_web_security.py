@@ -132,19 +132,42 @@ def test_naming_another_session_does_not_join_its_conversation(
 
 def test_event_stream_refuses_a_forged_session(client: TestClient) -> None:
     victim = new_session(client)
-    r = client.get("/api/events", params={"session": victim.split(".")[0]})
+    sid = victim.split(".")[0]
+    r = client.get("/api/events", params={"ticket": f"{sid}.9999999999.forged"})
+    assert r.status_code == 401
+    r = client.post("/api/stream-ticket", json={"session": sid})
     assert r.status_code == 401
 
 
 # --- Origin and CORS ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("origin", [OWN, "http://localhost:3000", "http://127.0.0.1:8080"])
-def test_default_policy_allows_own_origin_and_localhost(client: TestClient, origin: str) -> None:
-    r = client.post("/api/chat", json={"text": "hi"}, headers={"Origin": origin})
+def test_default_policy_allows_the_own_origin(client: TestClient) -> None:
+    r = client.post("/api/chat", json={"text": "hi"}, headers={"Origin": OWN})
     assert r.status_code == 200
-    assert r.headers["access-control-allow-origin"] == origin
+    assert r.headers["access-control-allow-origin"] == OWN
     assert r.headers["vary"] == "Origin"
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:3000", "http://127.0.0.1:8080"])
+def test_default_policy_no_longer_admits_any_localhost_origin(
+    client: TestClient, fake: FakeConversation, origin: str
+) -> None:
+    # issue 19: any local page (another app, a rebinding attack) could use the chat
+    r = client.post("/api/chat", json={"text": "hi"}, headers={"Origin": origin})
+    assert r.status_code == 403 and fake.turns == []
+
+
+def test_a_public_origin_replaces_the_host_header(
+    fake: FakeConversation, history: WebHistory
+) -> None:
+    policy = OriginPolicy(public_origin="https://help.northwind.example:443/")
+    with make_client(fake, history, origins=policy) as c:
+        public = c.post(
+            "/api/chat", json={"text": "hi"}, headers={"Origin": "https://help.northwind.example"}
+        )
+        by_host = c.post("/api/chat", json={"text": "hi"}, headers={"Origin": OWN})
+    assert (public.status_code, by_host.status_code) == (200, 403)
 
 
 @pytest.mark.parametrize(
@@ -193,13 +216,13 @@ def test_preflight_answers_cors_for_an_allowed_origin(client: TestClient) -> Non
     r = client.options(
         "/api/chat",
         headers={
-            "Origin": "http://localhost:3000",
+            "Origin": OWN,
             "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": "content-type",
         },
     )
     assert r.status_code == 204
-    assert r.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert r.headers["access-control-allow-origin"] == OWN
     assert "POST" in r.headers["access-control-allow-methods"]
     assert "Content-Type" in r.headers["access-control-allow-headers"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 from bot.status.errors import FeedFormatError, FeedUnavailable
 from bot.status.model import IncidentStatus
 from bot.status.sources import (
+    MAX_BODY_BYTES,
     AtomSource,
     FileSource,
     StatuspageSource,
@@ -229,3 +230,55 @@ def test_source_for_picks_the_adapter(tmp_path: Path) -> None:
     assert isinstance(source_for("https://health.example/feed"), AtomSource)
     assert isinstance(source_for("https://health.example/rss.xml"), AtomSource)
     assert isinstance(source_for(str(tmp_path / "x.json")), FileSource)
+
+
+# --- issue 19: bounded streaming reads, redirects not followed ---------------------------
+
+
+class Endless(httpx.AsyncByteStream):
+    """A body that never ends (no Content-Length), counting the chunks it was asked for."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.served < 10_000:  # 640 MB: far past any cap, finite so a bug cannot hang
+            self.served += 1
+            yield b" " * 65_536
+
+
+async def test_an_oversized_feed_is_refused_without_reading_it_all() -> None:
+    # The finding: the poller read whole bodies before the size check.
+    body = Endless()
+    source = AtomSource(
+        PAGE + "/history.atom", client=client(lambda r: httpx.Response(200, stream=body))
+    )
+    with pytest.raises(FeedFormatError, match="larger than"):
+        await source.fetch()
+    assert body.served * 65_536 <= MAX_BODY_BYTES + 2 * 65_536, f"read {body.served} chunks"
+
+
+async def test_a_lying_content_length_is_refused_before_reading() -> None:
+    body = Endless()
+    big = httpx.Response(200, stream=body, headers={"Content-Length": str(MAX_BODY_BYTES + 1)})
+    source = AtomSource(PAGE + "/history.atom", client=client(lambda r: big))
+    with pytest.raises(FeedFormatError, match="larger than"):
+        await source.fetch()
+    assert body.served == 0
+
+
+async def test_redirects_are_not_followed() -> None:
+    # The finding: redirects were followed (a feed URL could send the poller anywhere).
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "http://169.254.169.254/latest/meta-data"})
+
+    source = StatuspageSource(PAGE, client=client(handler))
+    with pytest.raises(FeedUnavailable, match="redirect"):
+        await source.fetch()
+    assert all("169.254" not in url for url in seen)
+    own = StatuspageSource(PAGE)  # the client it makes itself does not follow either
+    assert own._reader._http().follow_redirects is False
+    await own.aclose()

@@ -86,3 +86,74 @@ def test_loads_accepts_recorded_deliveries() -> None:
     for name in ("incident_created.json", "incident_update.json", "component_status_update.json"):
         payload = loads_webhook(json.dumps(fixture("webhooks", name)).encode())
         assert "page" in payload
+
+
+# --- issue 19: ordering by the payload's own timestamps ---------------------------------
+
+
+def _incident(status: str, updated_at: str, *, indicator: str, generated_at: str) -> dict:
+    return {
+        "meta": {"generated_at": generated_at},
+        "page": {"id": "p", "status_indicator": indicator, "status_description": indicator},
+        "incident": {
+            "id": "inc-late-1",
+            "name": "Card payments failing",
+            "status": status,
+            "impact": "major",
+            "created_at": "2026-12-05T09:00:00Z",
+            "updated_at": updated_at,
+            "incident_updates": [
+                {
+                    "id": f"u-{status}",
+                    "status": status,
+                    "body": f"now {status}",
+                    "created_at": updated_at,
+                    "updated_at": updated_at,
+                }
+            ],
+            "components": [
+                {
+                    "id": "cards",
+                    "name": "Cards",
+                    "status": "operational" if status == "resolved" else "major_outage",
+                    "updated_at": updated_at,
+                }
+            ],
+        },
+    }
+
+
+def _component(status: str, at: str) -> dict:
+    return {
+        "component": {"id": "atm", "name": "ATMs", "status": status, "updated_at": at},
+        "component_update": {"created_at": at, "new_status": status},
+    }
+
+
+def test_a_late_older_incident_delivery_does_not_overwrite_newer_state() -> None:
+    # The finding: a webhook delivered late overwrote newer state.
+    newer = _incident(
+        "resolved", "2026-12-05T10:30:00Z", indicator="none", generated_at="2026-12-05T10:30:01Z"
+    )
+    older = _incident(
+        "identified", "2026-12-05T10:00:00Z", indicator="major", generated_at="2026-12-05T10:00:01Z"
+    )
+    snap = apply_webhook(None, newer, received_at=NOW)
+    late = apply_webhook(snap, older, received_at=NOW)
+    (inc,) = late.incidents
+    assert inc.status is IncidentStatus.RESOLVED
+    assert late.component("Cards").status is ComponentStatus.OPERATIONAL  # type: ignore[union-attr]
+    assert late.indicator is PageIndicator.NONE
+    # in order, both apply
+    in_order = apply_webhook(apply_webhook(None, older, received_at=NOW), newer, received_at=NOW)
+    assert in_order.incidents[0].status is IncidentStatus.RESOLVED
+
+
+def test_a_late_older_component_delivery_does_not_overwrite_newer_state() -> None:
+    snap = apply_webhook(None, _component("operational", "2026-12-05T10:30:00Z"), received_at=NOW)
+    late = apply_webhook(snap, _component("major_outage", "2026-12-05T10:00:00Z"), received_at=NOW)
+    assert late.component("ATMs").status is ComponentStatus.OPERATIONAL  # type: ignore[union-attr]
+    newer = apply_webhook(
+        late, _component("partial_outage", "2026-12-05T10:31:00Z"), received_at=NOW
+    )
+    assert newer.component("ATMs").status is ComponentStatus.PARTIAL_OUTAGE  # type: ignore[union-attr]

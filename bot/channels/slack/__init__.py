@@ -13,6 +13,7 @@ from bot.channels.slack.markup import render
 from bot.channels.slack.push import SlackDeliverer
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.staff import StaffTools
+from bot.channels.slack.store import SeenEvents
 from bot.channels.slack.transport import SocketModeRunner, events_route
 from bot.channels.turns import TurnDispatcher
 from bot.core.messages import BotMessage
@@ -36,6 +37,11 @@ def slack_channel(context: ChannelContext) -> ChannelParts | None:
         else:
             logger.info("Slack is off (FARO_SLACK_BOT_TOKEN and FARO_SLACK_SIGNING_SECRET unset)")
         return None
+    if not settings.staff_users:
+        logger.warning(
+            "Slack: /faro is refused to everyone: list staff member ids in FARO_SLACK_STAFF_USERS "
+            "(or * for the whole workspace)"
+        )
     sender = SlackSender(make_client(token=token, base_url=settings.api_url))
     queue = TurnDispatcher(name="Slack", concurrency=4)
     services = context.services
@@ -49,6 +55,7 @@ def slack_channel(context: ChannelContext) -> ChannelParts | None:
             store=services.store,
             default_lang=context.settings.server.default_lang,
         ),
+        seen=SeenEvents(services.store.engine),
         staff_users=frozenset(settings.staff_users),
     )
     if app_token:

@@ -8,12 +8,10 @@ HTTP answer goes out when the listener returns, which is at once).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-import time
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -31,6 +29,7 @@ from bot.channels.slack.markup import (
 )
 from bot.channels.slack.sender import SlackSender
 from bot.channels.slack.staff import COMMAND, USAGE, StaffTools, parse
+from bot.channels.slack.store import SeenEvents, SlackStoreUnavailable
 from bot.channels.turns import TurnDispatcher
 from bot.core.messages import Conversation, Turn
 
@@ -38,38 +37,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "slack"
 _PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
-
-
-class SeenEvents:
-    """Event ids accepted recently; Slack retries after ~1 s, 1 min and 5 min."""
-
-    def __init__(
-        self,
-        *,
-        ttl_s: float = 3600.0,
-        capacity: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._ttl = ttl_s
-        self._capacity = capacity
-        self._clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def claim(self, event_id: str) -> bool:
-        """True the first time ``event_id`` is seen (within the TTL), False for a retry."""
-        now = self._clock()
-        while self._seen and (
-            len(self._seen) >= self._capacity or next(iter(self._seen.values())) < now - self._ttl
-        ):
-            self._seen.popitem(last=False)
-        if event_id in self._seen:
-            return False
-        self._seen[event_id] = now
-        return True
-
-    def release(self, event_id: str) -> None:
-        """Forget ``event_id`` (its work could not be queued, so a retry must run it)."""
-        self._seen.pop(event_id, None)
 
 
 @dataclass(kw_only=True)
@@ -80,19 +47,23 @@ class SlackHandlers:
     sender: SlackSender
     queue: TurnDispatcher
     staff: StaffTools
+    seen: SeenEvents
     staff_users: frozenset[str] = frozenset()
-    seen: SeenEvents = field(default_factory=SeenEvents)
 
-    def accept_message(
+    async def accept_message(
         self, body: dict[str, Any], event: dict[str, Any], *, bot_user_id: str | None
     ) -> BoltResponse | None:
         """Queue a person's DM or mention; None (200) when done or ignored, 503 when full."""
         if not _from_a_person(event):
             return None
         event_id = str(body.get("event_id") or "")
-        if event_id and not self.seen.claim(event_id):
-            logger.info("Slack retried event %s; already handled", event_id)
-            return None
+        try:
+            if event_id and not await asyncio.to_thread(self.seen.claim, event_id):
+                logger.info("Slack retried event %s; already handled", event_id)
+                return None
+        except SlackStoreUnavailable as exc:  # unsure whether it ran: let Slack retry later
+            logger.error("Slack event %s not taken: %s", event_id, exc)
+            return BoltResponse(status=503, body="busy")
         team = str(body.get("team_id") or event.get("team") or "")
         user, channel = str(event["user"]), str(event["channel"])
         turn = Turn(
@@ -110,7 +81,10 @@ class SlackHandlers:
         if self.queue.submit(turn.conversation_id, job):
             return None
         if event_id:
-            self.seen.release(event_id)
+            try:
+                await asyncio.to_thread(self.seen.release, event_id)
+            except SlackStoreUnavailable as exc:
+                logger.error("Slack event %s could not be released: %s", event_id, exc)
         return BoltResponse(status=503, body="busy")
 
     def accept_choice(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -148,8 +122,10 @@ class SlackHandlers:
 
     async def command(self, command: dict[str, Any], ack: AsyncAck, respond: AsyncRespond) -> None:
         """``/faro``: ack at once (usage errors in the ack), answer through ``response_url``."""
-        if self.staff_users and command.get("user_id") not in self.staff_users:
-            await ack(text="Sorry, `/faro` is for staff.", response_type="ephemeral")
+        user = str(command.get("user_id") or "")
+        if not staff_may(self.staff_users, user):
+            logger.info("refused /faro to a Slack user not listed as staff")
+            await ack(text=not_staff_reply(user), response_type="ephemeral")
             return
         parsed = parse(str(command.get("text") or ""))
         if parsed is None:
@@ -175,10 +151,29 @@ class SlackHandlers:
             logger.error("could not reply on Slack: %s", exc)
 
 
+def staff_may(staff_users: frozenset[str], user: str) -> bool:
+    """Whether ``user`` may run ``/faro``: listed, or everyone when the list is ``*``.
+
+    Nobody may when the list is empty: the staff commands show customers' questions.
+    """
+    return "*" in staff_users or (bool(user) and user in staff_users)
+
+
+def not_staff_reply(user: str) -> str:
+    """What a Slack user who may not run ``/faro`` is told, with how to be allowed."""
+    return (
+        "Sorry, `/faro` is for staff. To allow you, whoever runs Faro adds your Slack "
+        f"member id (`{escape(user[:30]) or 'unknown'}`) to FARO_SLACK_STAFF_USERS "
+        "(comma-separated) and restarts it."
+    )
+
+
 def _from_a_person(event: dict[str, Any]) -> bool:
     """A message a person wrote (not a bot, not an edit, deletion or join notice)."""
+    subtype = event.get("subtype")
     return (
-        event.get("subtype") in _PERSON_SUBTYPES
+        (subtype is None or isinstance(subtype, str))  # a list here crashed (tests/fuzz)
+        and subtype in _PERSON_SUBTYPES
         and not event.get("bot_id")
         and not event.get("bot_profile")
         and isinstance(event.get("user"), str)
@@ -204,13 +199,13 @@ def build_bolt_app(
     ) -> BoltResponse | None:
         if event.get("channel_type") != "im":
             return None
-        return handlers.accept_message(body, event, bot_user_id=context.bot_user_id)
+        return await handlers.accept_message(body, event, bot_user_id=context.bot_user_id)
 
     @app.event("app_mention")
     async def on_mention(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> BoltResponse | None:
-        return handlers.accept_message(body, event, bot_user_id=context.bot_user_id)
+        return await handlers.accept_message(body, event, bot_user_id=context.bot_user_id)
 
     @app.action(re.compile("^" + re.escape(CHOICE_ACTION_PREFIX) + r"\d+$"))
     async def on_choice(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -58,6 +58,7 @@ def settings(tmp_path: Path, slack_api: MockSlackApi) -> Settings:
             "FARO_SLACK_BOT_TOKEN": BOT_TOKEN,
             "FARO_SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "FARO_SLACK_API_URL": slack_api.url,
+            "FARO_SLACK_STAFF_USERS": "U0STAFF,U0BOSS",
         }
     )
 

@@ -44,6 +44,7 @@ def slack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Moc
             "FARO_SLACK_BOT_TOKEN": BOT_TOKEN,
             "FARO_SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "FARO_SLACK_API_URL": api.url,
+            "FARO_SLACK_STAFF_USERS": "U0STAFF",  # /faro is refused to everyone by default
         }
         with running_stack(data_dir, extra_env=extra) as stack:
             yield stack, api

@@ -14,6 +14,7 @@ from bot.channels.base import ChannelParts
 from bot.channels.slack.events import SlackHandlers, build_bolt_app
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.staff import StaffTools
+from bot.channels.slack.store import SeenEvents
 from bot.channels.slack.transport import events_route
 from bot.channels.turns import TurnDispatcher
 from bot.core.messages import BotMessage, Button, Turn
@@ -154,6 +155,24 @@ def test_a_retried_event_is_handled_once(
     assert len(slack_api.of("chat.postMessage")) == 2
 
 
+def test_a_retry_after_a_restart_or_on_another_replica_is_handled_once(
+    make_client: SlackClientFactory, conversation: FakeConversation, slack_api: MockSlackApi
+) -> None:
+    # The attack: seen event ids lived in memory, so a retry reaching a restarted process or
+    # another replica (same app database) was answered twice.
+    first, restarted = make_client(), make_client()
+    body = dm("hello")
+    assert post_signed(first, body).status_code == 200
+    slack_api.wait_for("chat.postMessage")
+    for retry in (1, 2):
+        assert post_signed(restarted, body, retry_num=retry).status_code == 200
+    post_signed(restarted, dm("second message"))
+    slack_api.wait_for("chat.postMessage", 2)
+    time.sleep(0.3)
+    assert [t.text for t in conversation.turns] == ["hello", "second message"]
+    assert len(slack_api.of("chat.postMessage")) == 2
+
+
 def test_bots_edits_and_notices_are_ignored(
     client: TestClient, conversation: FakeConversation, slack_api: MockSlackApi
 ) -> None:
@@ -219,6 +238,7 @@ def test_a_full_queue_answers_503_and_the_retry_is_handled(
         sender=sender,
         queue=queue,
         staff=StaffTools(status=services.status, faq=services.faq, store=services.store),
+        seen=SeenEvents(services.store.engine),
     )
     app = build_bolt_app(client=sender.client, signing_secret=SIGNING_SECRET, handlers=handlers)
     parts = ChannelParts(routes=[events_route(app)], background=[queue])

@@ -122,6 +122,31 @@ def test_only_staff_may_use_it_when_staff_are_listed(
     assert response.body["response_type"] == "ephemeral"
 
 
+def test_nobody_may_use_it_when_no_staff_are_listed(
+    make_client: SlackClientFactory, slack_api: MockSlackApi, store: AppStore, status: FakeStatus
+) -> None:
+    # The attack: FARO_SLACK_STAFF_USERS unset let any workspace member read customers' questions.
+    store.record_unanswered("my account 12345 is locked", "en", conversation_id="web:victim")
+    client = make_client(slack_staff_users=())
+    for text in ("unanswered", "status", "ask why"):
+        body = slash_command(text, response_url=slack_api.response_url(), user="U0ANYONE")
+        ack = post_signed(client, body, form=True)
+        assert ack.status_code == 200
+        reply = ack.json()["text"]
+        assert "for staff" in reply and "FARO_SLACK_STAFF_USERS" in reply and "U0ANYONE" in reply
+        assert "12345" not in json.dumps(ack.json())
+    time.sleep(0.3)
+    assert slack_api.of("response_url") == [] and status.calls == []
+
+
+def test_a_star_opens_it_to_the_whole_workspace_on_purpose(
+    make_client: SlackClientFactory, slack_api: MockSlackApi, status: FakeStatus
+) -> None:
+    client = make_client(slack_staff_users=("*",))
+    _, [response] = run(client, slack_api, "status", user="U0ANYONE")
+    assert status.calls == [("status", "en", False)]
+
+
 def test_parse() -> None:
     assert parse("status") == ("status", "")
     assert parse("  ASK  why   no pay ") == ("ask", "why no pay")

@@ -110,6 +110,18 @@ def test_half_a_configuration_is_a_warning_naming_what_is_missing(
     assert BOT_TOKEN not in caplog.text and SIGNING_SECRET not in caplog.text
 
 
+@pytest.mark.parametrize(("staff", "warned"), [((), True), (("U0STAFF",), False)])
+def test_slack_on_without_staff_says_once_that_faro_is_refused_to_everyone(
+    services: AppServices, caplog: pytest.LogCaptureFixture, staff: tuple[str, ...], warned: bool
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.channels.slack")
+    assert slack_channel(context(services, slack_staff_users=staff)) is not None
+    said = [r for r in caplog.records if "FARO_SLACK_STAFF_USERS" in r.getMessage()]
+    assert len(said) == (1 if warned else 0)
+    if warned:
+        assert said[0].levelno == logging.WARNING and "refused to everyone" in said[0].getMessage()
+
+
 def test_events_api_is_the_default(services: AppServices) -> None:
     parts = slack_channel(context(services))
     assert parts is not None

@@ -1,6 +1,6 @@
 """Handoffs to a person: the queue and claims, their messages, agents' presence, the audit.
 
-Revision ID: i14_handoff
+Revision ID: 0002_handoff
 Revises: 0001
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "i14_handoff"
+revision = "0002_handoff"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
