@@ -5,8 +5,10 @@ A subject is a conversation id (``web:<session>``, ``telegram:<chat>``,
 ``slack:<team>:<user>``, ...), an email address or a phone number. Personal
 data is found by column, so tables added later are covered when they follow
 the convention: every table on :data:`bot.db.metadata` with a
-``conversation_id`` or an ``address`` column, web sessions by their id, and
-Rasa's tracker stores (``events.sender_id``). The audit keeps a digest of the
+``conversation_id`` or an ``address`` column (a column named so must hold
+Faro's ids: another system's id gets another name), tables keyed by such a
+row's id (``handoff_id``: a handoff's messages, audit and events), web
+sessions by their id, and Rasa's tracker stores (``events.sender_id``). The audit keeps a digest of the
 subject, never the subject itself.
 
 The tables must be defined (their modules imported) before use: the CLI and the
@@ -191,6 +193,22 @@ class PersonalData:
                 for name, column, kept in _EXPIRED
             ),
         ]
+        # handoffs closed before the horizon, their messages, audit and events first
+        old_handoffs = metadata.tables.get("handoffs")
+        if old_handoffs is not None:
+            ended = sa.select(old_handoffs.c.id).where(
+                old_handoffs.c.state == "closed", old_handoffs.c.closed_at < conv
+            )
+            children = [
+                (t.name, lambda t, c=column: t.c[c].in_(ended))
+                for t in metadata.sorted_tables
+                if (parent := _parent_of(t)) is not None and (column := parent[0])
+            ]
+            plans = [
+                *children,
+                ("handoffs", lambda t: sa.and_(t.c.state == "closed", t.c.closed_at < conv)),
+                *plans,
+            ]
         counts: dict[str, int] = {}
         with self._transaction("purge old personal data") as conn:
             for name, condition in plans:
@@ -220,8 +238,18 @@ class PersonalData:
 
     def _selections(self, subject: Subject) -> list[tuple[sa.Table, Any]]:
         """(table, where) for every table holding rows about ``subject``, children first."""
+        children: list[tuple[sa.Table, Any]] = []
         out: list[tuple[sa.Table, Any]] = []
         for table in reversed(metadata.sorted_tables):  # outbox before broadcasts, etc.
+            if "conversation_id" not in table.c:
+                parent = _parent_of(table)
+                if parent is not None and subject.conversation_ids:
+                    column, parent_table = parent
+                    # rows keyed by a parent's id (a handoff's messages, audit, events)
+                    owned = sa.select(parent_table.c.id).where(
+                        parent_table.c.conversation_id.in_(subject.conversation_ids)
+                    )
+                    children.append((table, table.c[column].in_(owned)))
             conditions = []
             if "conversation_id" in table.c and subject.conversation_ids:
                 conditions.append(table.c.conversation_id.in_(subject.conversation_ids))
@@ -235,7 +263,7 @@ class PersonalData:
                     conditions.append(table.c.sid.in_(sids))
             if conditions:
                 out.append((table, sa.or_(*conditions)))
-        return out
+        return children + out  # children go while their parents' rows still say whose
 
     def _tracker_rows(self, subject: Subject) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -332,6 +360,18 @@ def _tracker(url: str, what: str) -> Iterator[sa.Connection | None]:
 
 def _events_table(conn: sa.Connection) -> sa.Table:
     return sa.Table("events", sa.MetaData(), autoload_with=conn)
+
+
+# Columns that hold the id of a row about a conversation: ``handoff_id`` -> handoffs.
+_PARENT_COLUMNS = {"handoff_id": "handoffs"}
+
+
+def _parent_of(table: sa.Table) -> tuple[str, sa.Table] | None:
+    """(column, parent table) when ``table``'s rows belong to a conversation's parent row."""
+    for column, parent in _PARENT_COLUMNS.items():
+        if column in table.c and parent in metadata.tables and table.name != parent:
+            return column, metadata.tables[parent]
+    return None
 
 
 def _is_conversation(given: str) -> bool:

@@ -190,16 +190,18 @@ class ChatwootBridge:
         with self._engine.begin() as conn:
             conn.execute(
                 chatwoot_links.insert().values(
-                    handoff_id=handoff_id, source_id=source_id, conversation_id=conversation_id
+                    handoff_id=handoff_id,
+                    source_id=source_id,
+                    chatwoot_conversation_id=conversation_id,
                 )
             )
 
     def _link_of(self, handoff_id: int) -> tuple[str, int] | None:
         with self._engine.connect() as conn:
             row = conn.execute(
-                sa.select(chatwoot_links.c.source_id, chatwoot_links.c.conversation_id).where(
-                    chatwoot_links.c.handoff_id == handoff_id
-                )
+                sa.select(
+                    chatwoot_links.c.source_id, chatwoot_links.c.chatwoot_conversation_id
+                ).where(chatwoot_links.c.handoff_id == handoff_id)
             ).first()
         return (str(row[0]), int(row[1])) if row else None
 
@@ -269,7 +271,7 @@ class ChatwootBridge:
         with self._engine.connect() as conn:
             value = conn.execute(
                 sa.select(chatwoot_links.c.handoff_id).where(
-                    chatwoot_links.c.conversation_id == conversation_id
+                    chatwoot_links.c.chatwoot_conversation_id == conversation_id
                 )
             ).scalar()
         return int(value) if value is not None else None

@@ -25,6 +25,8 @@ from bot.channels.web_history import WebHistory, web_messages, web_sessions
 from bot.cli.main import cli
 from bot.core.messages import BotMessage
 from bot.db import Database, metadata
+from bot.handoff.store import HandoffStore
+from bot.handoff.tables import chatwoot_links, handoffs
 from bot.privacy import PersonalData, Retention, privacy_audit
 from bot.store import AppStore
 from tests.faq_store.builders import postgres_schema
@@ -94,13 +96,30 @@ def fill(engine: sa.Engine, who: str, address: str, *, at: datetime = NOW) -> No
                 text="update", state="sent", attempts=1, due_at=at, sent_at=at, interrupted=0,
             )
         )  # fmt: skip
+    # a handoff to a person: its messages, audit and events, and its Chatwoot link
+    desk = HandoffStore(engine)
+    handoff, _ = desk.open(who, "web", "en", transcript=[("user", f"{who}: help", at)])
+    assert desk.claim(handoff.id, "agent-ana")
+    desk.add_message(handoff.id, "agent", f"hello {who}", author="agent-ana")
+    with engine.begin() as conn:
+        conn.execute(
+            chatwoot_links.insert().values(
+                handoff_id=handoff.id, source_id=f"src-{who}",
+                chatwoot_conversation_id=abs(hash(who)) % 100_000,
+            )
+        )  # fmt: skip
 
 
 def personal_tables() -> set[str]:
     return {
         t.name
         for t in metadata.sorted_tables
-        if ("conversation_id" in t.c or "address" in t.c or t.name == "web_sessions")
+        if (
+            "conversation_id" in t.c
+            or "address" in t.c
+            or "handoff_id" in t.c
+            or t.name == "web_sessions"
+        )
     }
 
 
@@ -177,6 +196,11 @@ def test_retention_purges_only_what_is_past_its_horizon(engine: sa.Engine, tmp_p
             .where(subscriptions.c.conversation_id == ALICE)
             .values(active=False, retired_at=old)
         )
+        conn.execute(
+            handoffs.update()
+            .where(handoffs.c.conversation_id == ALICE)
+            .values(state="closed", outcome="closed", closed_at=old)
+        )
     tracker = tracker_file(
         tmp_path / "tracker-0.db", [(ALICE, old.timestamp()), (BOB, NOW.timestamp())]
     )
@@ -207,7 +231,10 @@ def test_the_cli_erases_with_counts_and_says_one_line_on_mistakes(tmp_path: Path
     erased = runner.invoke(cli, ["privacy", "erase", ALICE, "--yes"], env=env)
     assert erased.exit_code == 0, erased.output
     result: dict[str, Any] = json.loads(erased.output.splitlines()[-1])
-    assert result["erased"]["rasa_tracker"] == 1 and result["total"] == 8  # 7 tables + Rasa
+    assert result["erased"]["rasa_tracker"] == 1
+    assert result["erased"]["handoff_messages"] == 2  # the transcript's line and the agent's
+    assert {k for k, v in result["erased"].items() if v} == personal_tables() | {"rasa_tracker"}
+    assert result["total"] == sum(result["erased"].values())
     again = runner.invoke(cli, ["privacy", "erase", ALICE, "--yes"], env=env)
     assert again.exit_code == 0 and "nothing found" in again.output
     audit = runner.invoke(cli, ["privacy", "audit"], env=env)

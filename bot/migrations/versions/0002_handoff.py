@@ -108,8 +108,10 @@ def _tables(meta: sa.MetaData) -> list[sa.Table]:
         meta,
         sa.Column("handoff_id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("source_id", sa.String(200), nullable=False),
-        sa.Column("conversation_id", sa.Integer, nullable=False),
-        sa.UniqueConstraint("conversation_id", name="uq_chatwoot_links_conversation_id"),
+        sa.Column("chatwoot_conversation_id", sa.Integer, nullable=False),
+        sa.UniqueConstraint(
+            "chatwoot_conversation_id", name="uq_chatwoot_links_chatwoot_conversation_id"
+        ),
     )
     chatwoot_replies = sa.Table(
         "chatwoot_replies",
