@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 import bot.broadcast.tables
+import bot.channels.contact.tables
 import bot.channels.telegram.store
 import bot.channels.web_history
 import bot.faqdb.store
@@ -29,10 +30,12 @@ from bot.store import AppStore
 from tests.faq_store.builders import POSTGRES_ADMIN_URL, postgres_schema
 
 FIXTURES = Path(__file__).with_name("fixtures")
-HEAD = "0001"
+HEAD = "i18_contacts"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
+    "contact_events": 0,
+    "contact_requests": 0,
     "faq_audit": 4,
     "faq_entries": 3,
     "faq_revision": 1,
@@ -233,7 +236,9 @@ def test_a_newer_revision_upgrades_from_0001_keeping_rows(
     (versions / "0002_web_sessions_note.py").write_text(
         '"""Throwaway: a column on web_sessions."""\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        'revision = "0002"\ndown_revision = "'
+        + HEAD
+        + '"\nbranch_labels = None\ndepends_on = None\n\n\n'
         "def upgrade() -> None:\n"
         '    with op.batch_alter_table("web_sessions") as batch:\n'
         '        batch.add_column(sa.Column("note", sa.String(20), nullable=False,'
