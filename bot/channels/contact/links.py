@@ -57,7 +57,8 @@ class Links:
 
     def unsubscribe_url(self, channel: str, address: str) -> str:
         """The one-click unsubscribe link of an address (RFC 8058)."""
-        return f"{self.public_url}{UNSUBSCRIBE_PATH}?t={quote(self.unsubscribe_token(channel, address))}"
+        token = quote(self.unsubscribe_token(channel, address))
+        return f"{self.public_url}{UNSUBSCRIBE_PATH}?t={token}"
 
     def read_unsubscribe(self, token: str) -> tuple[str, str]:
         """(channel, address) of an unsubscribe token; raises :class:`LinkError`."""

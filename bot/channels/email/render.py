@@ -96,7 +96,6 @@ def render_email(
     message["To"] = Address(addr_spec=to)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = message_id(ref, to, sender)
-    message["Content-Language"] = lang
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
@@ -112,6 +111,7 @@ def render_email(
         unsubscribe_label=unsubscribe_label,
     )
     message.add_alternative(html, subtype="html", charset="utf-8")
+    message["Content-Language"] = lang  # (set_content drops Content-* headers set before)
     return message
 
 
