@@ -3,6 +3,7 @@ the Twilio fake on loopback, a real SQLite database, the delivery worker running
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -106,15 +107,23 @@ def settings_for(tmp_path: Path, smtp: SmtpServer, twilio: FakeTwilio, **extra: 
     return Settings.from_env(env)
 
 
-@pytest.fixture
-def world(tmp_path: Path, encoder: Encoder) -> Iterator[World]:
+@contextlib.contextmanager
+def running_world(tmp_path: Path, encoder: Encoder, **extra: str) -> Iterator[World]:
+    """The app with email and SMS on, its SMTP server and Twilio fake."""
     with SmtpServer().running() as smtp, FakeTwilio(max_per_s=20).running() as twilio:
-        services = build_services(settings_for(tmp_path, smtp, twilio), encoder=encoder)
+        settings = settings_for(tmp_path, smtp, twilio, **extra)
+        services = build_services(settings, encoder=encoder)
         try:
             with TestClient(create_app(services), base_url=PUBLIC) as client:
                 yield World(client, services, smtp, twilio)
         finally:
             services.store.dispose()
+
+
+@pytest.fixture
+def world(tmp_path: Path, encoder: Encoder) -> Iterator[World]:
+    with running_world(tmp_path, encoder, FARO_SUBSCRIBE_RATE_PER_IP="200") as running:
+        yield running
 
 
 def only(messages: list[EmailMessage]) -> EmailMessage:
