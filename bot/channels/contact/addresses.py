@@ -21,7 +21,12 @@ class AddressError(ValueError):
 
 
 def normalize_email(value: str) -> str:
-    """``value`` as one deliverable-looking address (domain in lower case); raises AddressError."""
+    """``value`` as one address, in lower case; raises AddressError.
+
+    The local part is case-sensitive by the letter of RFC 5321 but not at any
+    provider customers use; one spelling per mailbox is what makes the
+    per-address limit and "already subscribed" hold.
+    """
     if not isinstance(value, str) or not value.strip():
         raise AddressError("give an email address, like name@example.com")
     if _CONTROL.search(value):
@@ -33,7 +38,7 @@ def normalize_email(value: str) -> str:
         checked = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise AddressError(f"not a valid email address: {exc}") from None
-    return f"{checked.local_part}@{checked.domain.lower()}"
+    return f"{checked.local_part}@{checked.domain}".lower()
 
 
 def normalize_phone(value: str) -> str:

@@ -14,17 +14,21 @@ class Pacer:
             raise ValueError("rate_per_s must be positive")
         self.interval = 1.0 / rate_per_s
         self._next = 0.0
+        self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
-        """Return when the next send may start."""
-        async with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
+        """Return when the next send may start (a pause that came meanwhile is waited out)."""
+        while True:
+            async with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next, self._paused_until)
+                self._next = start + self.interval
+            if start > now:
+                await asyncio.sleep(start - now)
+            if self._paused_until <= start:
+                return
 
     def pause(self, seconds: float) -> None:
         """No send starts for ``seconds`` (the provider said slow down)."""
-        self._next = max(self._next, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
