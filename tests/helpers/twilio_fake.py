@@ -96,11 +96,15 @@ class FakeTwilio(LoopbackServer):
     async def _messages(self, request: Request) -> Response:
         sid = request.path_params["sid"]
         auth = request.headers.get("authorization", "")
-        expected = "Basic " + base64.b64encode(
-            f"{self.account_sid}:{self.auth_token}".encode()
-        ).decode()
+        expected = (
+            "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        )
         form = dict(parse_qsl((await request.body()).decode("utf-8")))
-        call = {"to": form.get("To", ""), "sender": form.get("From", ""), "body": form.get("Body", "")}
+        call: dict[str, Any] = {
+            "to": form.get("To", ""),
+            "sender": form.get("From", ""),
+            "body": form.get("Body", ""),
+        }
         if sid != self.account_sid or auth != expected:
             return self._error(401, 20003, "Authentication Error - invalid username", call)
         if request.headers.get("content-type", "").split(";")[0] != (
@@ -117,9 +121,7 @@ class FakeTwilio(LoopbackServer):
             self.fail_next_429 = max(0, self.fail_next_429 - 1)
             return self._error(429, 20429, "Too Many Requests", call)
         if call["to"] in self.stopped:
-            return self._error(
-                400, 21610, "Attempt to send to unsubscribed recipient", call
-            )
+            return self._error(400, 21610, "Attempt to send to unsubscribed recipient", call)
         self._last_ok = now
         self.calls.append(SmsCall(now, 201, **call))
         return JSONResponse(

@@ -73,7 +73,8 @@ def test_a_reply_without_a_valid_signature_changes_nothing(world: World) -> None
     subscribe_sms(world, "+34622222222", "en")
     assert reply(world, "+34622222222", "STOP", token="wrong-token") == 403
     response = world.client.post(
-        INBOUND_PATH, content="From=%2B34622222222&Body=STOP",
+        INBOUND_PATH,
+        content="From=%2B34622222222&Body=STOP",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 403
