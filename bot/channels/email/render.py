@@ -105,7 +105,7 @@ def render_email(
         lang=lang,
         org=brand.org,
         color=brand.color,
-        headline=headline,
+        headline=_LEADING_SYMBOLS.sub("", headline).strip() or headline,
         paragraphs=[_linkify(p) for p in body],
         unsubscribe_url=unsubscribe_url,
         unsubscribe_label=unsubscribe_label,
