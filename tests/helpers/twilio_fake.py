@@ -5,14 +5,15 @@
 a message resource; errors as Twilio sends them: ``{"code", "message",
 "more_info", "status"}`` (401 code 20003 bad credentials, 400 code 21211
 invalid To, 400 code 21610 unsubscribed recipient, 429 code 20429 too many
-requests). It can enforce a rate (``max_per_s``: a 429 when a request comes
-sooner than ``1/max_per_s`` after the previous accepted one).
+requests). It can enforce a rate (``max_per_s``: a 429 for a request that would
+make more than ``max_per_s`` accepted in the last second).
 """
 
 from __future__ import annotations
 
 import base64
 import time
+from collections import deque
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ class FakeTwilio(LoopbackServer):
         self.calls: list[SmsCall] = []
         self.stopped: set[str] = set()  # numbers that replied STOP (21610)
         self.fail_next_429 = 0
-        self._last_ok = 0.0
+        self._recent: deque[float] = deque()  # times of the last second's accepted requests
 
     @property
     def url(self) -> str:
@@ -116,13 +117,15 @@ class FakeTwilio(LoopbackServer):
         if not call["to"].startswith("+") or not call["to"][1:].isdigit():
             return self._error(400, 21211, f"The 'To' number {call['to']} is not valid.", call)
         now = time.monotonic()
-        too_soon = self.max_per_s is not None and now - self._last_ok < 1.0 / self.max_per_s
+        while self._recent and self._recent[0] <= now - 1.0:
+            self._recent.popleft()
+        too_soon = self.max_per_s is not None and len(self._recent) >= self.max_per_s
         if self.fail_next_429 > 0 or too_soon:
             self.fail_next_429 = max(0, self.fail_next_429 - 1)
             return self._error(429, 20429, "Too Many Requests", call)
         if call["to"] in self.stopped:
             return self._error(400, 21610, "Attempt to send to unsubscribed recipient", call)
-        self._last_ok = now
+        self._recent.append(now)
         self.calls.append(SmsCall(now, 201, **call))
         return JSONResponse(
             {
