@@ -111,7 +111,7 @@ def test_a_replayed_incident_reaches_confirmed_email_and_sms_subscribers_once(
     # someone who never confirms gets nothing but the confirmation
     assert world.post("/api/subscribe", json={"email": "never@example.com"})[0] == 202
     for email in (EMAIL_ES, EMAIL_EN):
-        wait_until(lambda email=email: bool(smtp.to(email)), f"confirmation to {email}")
+        wait_until(lambda e=email: bool(smtp.to(e)), f"confirmation to {email}")  # type: ignore[misc]
         link = re.search(r"\S+/subscribe/confirm\?t=\S+", text_of(smtp.to(email)[0]))
         assert link is not None
         token = parse_qs(urlsplit(link.group(0)).query)["t"][0]
@@ -120,13 +120,13 @@ def test_a_replayed_incident_reaches_confirmed_email_and_sms_subscribers_once(
         )
         assert response.status_code == 200
     for phone in (PHONE_EN, PHONE_ES):
-        wait_until(lambda phone=phone: bool(twilio.accepted(phone)), f"code to {phone}")
+        wait_until(lambda p=phone: bool(twilio.accepted(p)), f"code to {phone}")  # type: ignore[misc]
         code = re.search(r"\b(\d{6})\b", twilio.accepted(phone)[0].body)
         assert code is not None
-        status, body = world.post(
+        status, answer = world.post(
             "/api/subscribe/confirm", json={"phone": phone, "code": code.group(1)}
         )
-        assert status == 200, body
+        assert status == 200, answer
     wait_until(lambda: bool(smtp.to("never@example.com")), "the unconfirmed confirmation")
 
     # --- replay: one message per update per subscriber ----------------------------------

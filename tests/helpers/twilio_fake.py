@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import base64
 import time
-from collections import deque
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
