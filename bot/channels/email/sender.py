@@ -8,6 +8,8 @@ are permanent failures. Bounces that arrive later as mail (DSNs) are not read.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import ssl
 from dataclasses import dataclass, field
@@ -39,27 +41,76 @@ class SmtpServer:
 
 
 class SmtpSender:
-    """Hands one message at a time to the SMTP server, paced."""
+    """Hands messages to the SMTP server over a few kept-open connections, paced.
 
-    def __init__(self, server: SmtpServer, *, rate_per_s: float) -> None:
+    A connection is reused for the next message (one connect, TLS handshake and
+    login for many messages, as providers ask); one that failed is dropped.
+    """
+
+    def __init__(self, server: SmtpServer, *, rate_per_s: float, connections: int = 4) -> None:
         self.server = server
         self.pacer = Pacer(rate_per_s)
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(connections)
 
     async def send(self, message: EmailMessage) -> None:
         """Send ``message``; raises aiosmtplib's errors (mapped by the deliverer)."""
         await self.pacer.wait()
+        async with self._slots:
+            client = self._idle.pop() if self._idle else None
+            reused = client is not None and client.is_connected
+            if client is None or not reused:
+                client = await self._connect()
+            try:
+                await client.send_message(message)
+            except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                await _close(client)
+                if not reused:
+                    raise
+                # the server closed a kept connection while it was idle: once more, anew
+                client = await self._connect()
+                try:
+                    await client.send_message(message)
+                except BaseException:
+                    await _close(client)
+                    raise
+            except BaseException:
+                await _close(client)
+                raise
+            self._idle.append(client)
+
+    async def _connect(self) -> aiosmtplib.SMTP:
         s = self.server
-        await aiosmtplib.send(
-            message,
+        client = aiosmtplib.SMTP(
             hostname=s.host,
             port=s.port,
-            username=s.username,
-            password=s.password,
             use_tls=s.tls,
             start_tls=None if not s.tls else False,  # None: upgrade when offered
             timeout=s.timeout_s,
             tls_context=s.tls_context,
         )
+        await client.connect()
+        if s.username and s.password:
+            try:
+                await client.login(s.username, s.password)
+            except BaseException:
+                await _close(client)
+                raise
+        return client
+
+    async def aclose(self) -> None:
+        """Say QUIT on the kept connections."""
+        idle, self._idle = self._idle, []
+        for client in idle:
+            await _close(client)
+
+
+async def _close(client: aiosmtplib.SMTP) -> None:
+    with contextlib.suppress(Exception):
+        if client.is_connected:
+            await client.quit()
+    with contextlib.suppress(Exception):
+        client.close()
 
 
 class EmailDeliverer:

@@ -30,13 +30,28 @@ def email_channel(context: ChannelContext) -> ChannelParts | None:
         email.port,
         "TLS" if email.tls else "STARTTLS when offered",
     )
+    sender = SmtpSender(server, rate_per_s=email.rate_per_s)
     deliverer = EmailDeliverer(
-        SmtpSender(server, rate_per_s=email.rate_per_s),
+        sender,
         from_address=email.sender,
         templates=context.services.templates,
         links=links_for(context.settings),
     )
-    return ChannelParts(deliverer=deliverer)
+    return ChannelParts(background=[_Closing(sender)], deliverer=deliverer)
+
+
+class _Closing:
+    """Closes the kept SMTP connections when the app stops."""
+
+    def __init__(self, sender: SmtpSender) -> None:
+        self.sender = sender
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def stop(self) -> None:
+        """Say QUIT on the kept connections."""
+        await self.sender.aclose()
 
 
 def render_broadcast(text: str) -> tuple[str, ...]:
