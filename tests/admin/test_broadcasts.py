@@ -166,7 +166,15 @@ def test_overview_counts_subscribers_per_channel(staff: BroadcastAdmin) -> None:
     staff.broadcaster.subscriptions.unsubscribe("slack:T1:U2")
     page = staff.client.get("/admin/broadcasts").text
     cells = dict(re.findall(r'data-channel="(\w+)">(\d+)<', page))
-    assert cells == {"telegram": "2", "slack": "1", "web": "1", "active": "4", "retired": "1"}
+    assert cells == {
+        "telegram": "2",
+        "slack": "1",
+        "web": "1",
+        "email": "0",
+        "sms": "0",
+        "active": "4",
+        "retired": "1",
+    }
     assert "No broadcasts yet." in page
     assert 'http-equiv="refresh"' not in page
 
