@@ -213,7 +213,8 @@ async def run(
         fakes.wait(timeout=30)
         tg_ok = [at for at, _ in logs["telegram"]]
         slack_ok = logs["slack"]
-        states = Counter(r.state for r in outbox.audit(broadcast_id=bid, limit=n + n_email + n_sms + 10))
+        rows = outbox.audit(broadcast_id=bid, limit=n + n_email + n_sms + 10)
+        states = Counter(r.state for r in rows)
         database.dispose()
     bounds = {
         "telegram": n_tg / TELEGRAM_PER_S,
