@@ -66,9 +66,11 @@ class _Handler:
 class SmtpServer:
     """An aiosmtpd server in a background thread on a free loopback port."""
 
-    def __init__(self, *, auth: bool = True) -> None:
+    def __init__(self, *, auth: bool = True, idle_timeout_s: float = 300.0) -> None:
         self.auth = auth
+        self.idle_timeout_s = idle_timeout_s  # the server hangs up on a client idle this long
         self.received: list[Received] = []
+        self.logins = 0  # successful AUTHs: one per connection
         self.bounce: set[str] = set()
         self.defer: set[str] = set()
         self.lock = threading.Lock()
@@ -89,14 +91,16 @@ class SmtpServer:
             USER.encode(),
             PASSWORD.encode(),
         )
+        if ok:
+            self.logins += 1
         return AuthResult(success=ok)
 
     @contextlib.contextmanager
     def running(self) -> Iterator[SmtpServer]:
         """Serve until the block ends."""
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"timeout": self.idle_timeout_s}
         if self.auth:
-            kwargs = {
+            kwargs |= {
                 "authenticator": self._authenticate,
                 "auth_required": True,
                 "auth_require_tls": False,

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -47,19 +48,29 @@ class SmtpSender:
     login for many messages, as providers ask); one that failed is dropped.
     """
 
-    def __init__(self, server: SmtpServer, *, rate_per_s: float, connections: int = 4) -> None:
+    def __init__(
+        self,
+        server: SmtpServer,
+        *,
+        rate_per_s: float,
+        connections: int = 4,
+        max_idle_s: float = 10.0,
+    ) -> None:
         self.server = server
         self.pacer = Pacer(rate_per_s)
-        self._idle: list[aiosmtplib.SMTP] = []
+        # kept connections with when each was last used: servers hang up on idle
+        # clients (often silently), so one idle longer than max_idle_s is not reused
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
         self._slots = asyncio.Semaphore(connections)
+        self._max_idle_s = max_idle_s
 
     async def send(self, message: EmailMessage) -> None:
         """Send ``message``; raises aiosmtplib's errors (mapped by the deliverer)."""
         await self.pacer.wait()
         async with self._slots:
-            client = self._idle.pop() if self._idle else None
-            reused = client is not None and client.is_connected
-            if client is None or not reused:
+            client = await self._kept()
+            reused = client is not None
+            if client is None:
                 client = await self._connect()
             try:
                 await client.send_message(message)
@@ -77,7 +88,15 @@ class SmtpSender:
             except BaseException:
                 await _close(client)
                 raise
-            self._idle.append(client)
+            self._idle.append((client, time.monotonic()))
+
+    async def _kept(self) -> aiosmtplib.SMTP | None:
+        while self._idle:
+            client, used = self._idle.pop()
+            if client.is_connected and time.monotonic() - used < self._max_idle_s:
+                return client
+            await _close(client)
+        return None
 
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.server
@@ -101,7 +120,7 @@ class SmtpSender:
     async def aclose(self) -> None:
         """Say QUIT on the kept connections."""
         idle, self._idle = self._idle, []
-        for client in idle:
+        for client, _used in idle:
             await _close(client)
 
 
