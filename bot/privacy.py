@@ -8,8 +8,8 @@ the convention: every table on :data:`bot.db.metadata` with a
 ``conversation_id`` or an ``address`` column (a column named so must hold
 Faro's ids: another system's id gets another name), tables keyed by such a
 row's id (``handoff_id``: a handoff's messages, audit and events), web
-sessions by their id, and Rasa's tracker stores (``events.sender_id``). The audit keeps a digest of the
-subject, never the subject itself.
+sessions by their id, and Rasa's tracker stores (``events.sender_id``). The
+audit keeps a digest of the subject, never the subject itself.
 
 The tables must be defined (their modules imported) before use: the CLI and the
 app get them through :mod:`bot.wiring`.
@@ -180,6 +180,12 @@ class PersonalData:
                     sa.func.coalesce(t.c.sent_at, t.c.due_at)
                     < now - timedelta(days=retention.deliveries_days),
                 ),
+            ),
+            # email/SMS confirmation requests once expired, their audit like deliveries
+            ("contact_requests", lambda t: t.c.expires_at < conv),
+            (
+                "contact_events",
+                lambda t: t.c.at < now - timedelta(days=retention.deliveries_days),
             ),
             (
                 "subscriptions",

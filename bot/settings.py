@@ -172,6 +172,50 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EmailSettings:
+    """Email updates over SMTP (off unless ``FARO_SMTP_URL`` and ``FARO_EMAIL_FROM`` are set)."""
+
+    host: str | None = None
+    port: int = 25
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False  # smtps:// (implicit TLS); smtp:// upgrades with STARTTLS when offered
+    sender: str | None = None  # the From address
+    rate_per_s: float = 10.0  # messages per second to the SMTP server
+
+    @property
+    def enabled(self) -> bool:
+        """True when a server and a From address are set."""
+        return bool(self.host and self.sender)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmsSettings:
+    """SMS updates through Twilio's Messages API (off unless sid, token and From are set)."""
+
+    account_sid: str | None = None
+    auth_token: str | None = field(default=None, repr=False)
+    sender: str | None = None  # FARO_TWILIO_FROM: a number in E.164 form (or a sender id)
+    api_url: str = "https://api.twilio.com"
+    rate_per_s: float = 1.0  # Twilio queues one message per second on a long code
+
+    @property
+    def enabled(self) -> bool:
+        """True when the account, its token and a From number are set."""
+        return bool(self.account_sid and self.auth_token and self.sender)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactSettings:
+    """Email and SMS subscriptions: public links and limits on subscribe requests."""
+
+    public_url: str = "http://127.0.0.1:8000"  # where links in emails and SMS point
+    rate_per_ip: int = 10  # subscribe requests per minute per client IP
+    rate_per_address: int = 3  # confirmations sent per address per hour
+    confirm_ttl_s: float = 48 * 3600.0  # how long a confirmation link or code works
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Configuration of the app process (see README, "Configuration")."""
 
@@ -189,6 +233,9 @@ class Settings:
     telegram: TelegramSettings
     handoff: HandoffSettings = field(default_factory=HandoffSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    contact: ContactSettings = field(default_factory=ContactSettings)
     # names of shared secrets this process generated (embedded default only)
     generated_secrets: tuple[str, ...] = ()
 
@@ -306,6 +353,9 @@ class Settings:
                     else None
                 ),
             ),
+            email=_email(env),
+            sms=_sms(env),
+            contact=_contact(env),
             generated_secrets=generated,
         )
 
@@ -484,6 +534,66 @@ def _handoff(env: Mapping[str, str]) -> HandoffSettings:
         chatwoot_inbox=chatwoot[1],
         chatwoot_token=chatwoot[2],
     )
+
+
+def _email(env: Mapping[str, str]) -> EmailSettings:
+    """``FARO_SMTP_URL``: ``smtp://user:pass@host:port`` (STARTTLS when offered) or ``smtps://``."""
+    from urllib.parse import unquote, urlsplit
+
+    sender = _email_from(env.get("FARO_EMAIL_FROM") or None)
+    rate = _float(env, "FARO_SMTP_RATE", 10.0)
+    value = env.get("FARO_SMTP_URL") or ""
+    if not value:
+        return EmailSettings(sender=sender, rate_per_s=rate)
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError(
+            "FARO_SMTP_URL: expected smtp://user:pass@host:port or smtps://..., "
+            f"got a {parts.scheme or 'schemeless'} URL"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError("FARO_SMTP_URL: the port is not a number from 1 to 65535") from None
+    tls = parts.scheme == "smtps"
+    return EmailSettings(
+        host=parts.hostname,
+        port=port or (465 if tls else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        tls=tls,
+        sender=sender,
+        rate_per_s=rate,
+    )
+
+
+def _sms(env: Mapping[str, str]) -> SmsSettings:
+    """``FARO_TWILIO_*``: the Twilio account that sends SMS."""
+    return SmsSettings(
+        account_sid=env.get("FARO_TWILIO_ACCOUNT_SID") or None,
+        auth_token=env.get("FARO_TWILIO_AUTH_TOKEN") or None,
+        sender=env.get("FARO_TWILIO_FROM") or None,
+        api_url=_http_url(env, "FARO_TWILIO_API_URL", None) or "https://api.twilio.com",
+        rate_per_s=_float(env, "FARO_TWILIO_RATE", 1.0),
+    )
+
+
+def _contact(env: Mapping[str, str]) -> ContactSettings:
+    """``FARO_PUBLIC_URL`` and the limits on subscribe requests."""
+    host = env.get("FARO_HOST", "127.0.0.1")
+    port = env.get("FARO_PORT") or "8000"
+    return ContactSettings(
+        public_url=_http_url(env, "FARO_PUBLIC_URL", None) or f"http://{host}:{port}",
+        rate_per_ip=_int(env, "FARO_SUBSCRIBE_RATE_PER_IP", 10, lo=1, hi=100_000),
+        rate_per_address=_int(env, "FARO_SUBSCRIBE_RATE_PER_ADDRESS", 3, lo=1, hi=1000),
+        confirm_ttl_s=_float(env, "FARO_SUBSCRIBE_CONFIRM_TTL", 48 * 3600.0),
+    )
+
+
+def _email_from(value: str | None) -> str | None:
+    if value is not None and ("\r" in value or "\n" in value or "@" not in value):
+        raise SettingsError("FARO_EMAIL_FROM: expected one address like updates@example.com")
+    return value
 
 
 def _telegram_secret(value: str | None) -> str | None:

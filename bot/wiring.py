@@ -20,7 +20,10 @@ from bot.broadcast.service import Subscriptions
 from bot.broadcast.subscriptions import SubscriptionStore
 from bot.broadcast.watcher import Broadcaster
 from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec, Renderer
+from bot.channels.contact.wiring import subscribe_routes
+from bot.channels.email.wiring import EMAIL
 from bot.channels.slack import SLACK
+from bot.channels.sms.wiring import SMS
 from bot.channels.telegram.wiring import TELEGRAM
 from bot.channels.web import WEB
 from bot.channels.web_history import WebHistory
@@ -50,7 +53,7 @@ from faq_index.batching import BatchingEncoder
 logger = logging.getLogger(__name__)
 
 # Every channel the app can run; the web chat is always on.
-CHANNELS: tuple[ChannelSpec, ...] = (WEB, TELEGRAM, SLACK)
+CHANNELS: tuple[ChannelSpec, ...] = (WEB, TELEGRAM, SLACK, EMAIL, SMS)
 
 
 def renderers() -> Mapping[str, Renderer]:
@@ -206,7 +209,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         *staff_api_routes(service=handoffs, token=settings.admin.token),
         *(bridge.routes() if bridge else []),
     ]
-    return AppServices(
+    services = AppServices(
         settings=settings,
         templates=templates,
         store=store,
@@ -223,6 +226,9 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         background=background,
         routes=routes,
     )
+    # email and SMS subscriptions: POST /api/subscribe and the hosted /subscribe pages
+    routes.extend(subscribe_routes(settings, services))
+    return services
 
 
 def personal_data(settings: Settings, store: AppStore) -> PersonalData:

@@ -64,8 +64,11 @@ class Deliverer(Protocol):
         """How many messages may be in flight at once (the sender paces them)."""
         ...
 
-    async def deliver(self, address: str, text: str, lang: str) -> None:
-        """Send ``text``; raises a :class:`DeliveryError` subclass on failure."""
+    async def deliver(self, address: str, text: str, lang: str, *, ref: str = "") -> None:
+        """Send ``text``; raises a :class:`DeliveryError` subclass on failure.
+
+        ``ref`` names the outbox row, the same on every retry (an email's Message-ID).
+        """
         ...
 
 
@@ -213,7 +216,7 @@ class DeliveryWorker:
 
     async def _send(self, deliverer: Deliverer, item: OutboxItem) -> None:
         try:
-            await deliverer.deliver(item.address, item.text, item.lang)
+            await deliverer.deliver(item.address, item.text, item.lang, ref=f"outbox-{item.id}")
         except RecipientGone as exc:
             reason = f"recipient gone: {exc}"
             await asyncio.to_thread(self.outbox.retired, item.id, reason)

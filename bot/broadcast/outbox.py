@@ -380,7 +380,9 @@ class Outbox:
         if broadcast_id is not None:
             query = sa.select(broadcasts).where(broadcasts.c.id == broadcast_id)
         with self._engine.connect() as conn:
-            heads = conn.execute(query.where(broadcasts.c.kind != "seen")).all()
+            # (subscribe confirmations travel through the outbox too, but are no broadcast)
+            hidden = ("seen", "confirmation")
+            heads = conn.execute(query.where(broadcasts.c.kind.not_in(hidden))).all()
             ids = [h.id for h in heads]
             counts: dict[int, dict[str, int]] = {i: {} for i in ids}
             if ids:

@@ -20,7 +20,7 @@ from bot.status.live import utc_now
 
 logger = logging.getLogger(__name__)
 
-CHANNELS = ("telegram", "slack", "web")
+CHANNELS = ("telegram", "slack", "web", "email", "sms")
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,7 +184,7 @@ class WebDeliverer:
         self.hub = hub
         self.concurrency = concurrency
 
-    async def deliver(self, address: str, text: str, lang: str) -> None:
+    async def deliver(self, address: str, text: str, lang: str, *, ref: str = "") -> None:
         """Store ``text`` for conversation ``address`` (``web:<session>``) and wake its streams."""
         await run_in_threadpool(self.hub.publish, address, BotMessage(text))
 

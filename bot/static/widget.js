@@ -19,7 +19,7 @@
       incident: "Service incident", more: "More", less: "Less", you: "You", bot: "Assistant",
       online: "Online", offline: "Reconnecting…", tooFast: "You are sending messages too fast. Please wait {s} s.",
       failed: "The assistant can't be reached right now. Please try again.", welcome: "Hi! Ask me about our services. You can write in English or Spanish.",
-      log: "Conversation", update: "Update", agent: "Our team"
+      log: "Conversation", update: "Update", agent: "Our team", byEmail: "Or get updates by email or SMS"
     },
     es: {
       open: "Abrir chat", close: "Cerrar chat", title: "Ayuda", send: "Enviar",
@@ -28,7 +28,7 @@
       incident: "Incidencia en el servicio", more: "Más", less: "Menos", you: "Tú", bot: "Asistente",
       online: "En línea", offline: "Reconectando…", tooFast: "Estás enviando mensajes demasiado rápido. Espera {s} s.",
       failed: "Ahora mismo no podemos contactar con el asistente. Inténtalo de nuevo.", welcome: "¡Hola! Pregúntame por nuestros servicios. Puedes escribir en español o en inglés.",
-      log: "Conversación", update: "Aviso", agent: "Nuestro equipo"
+      log: "Conversación", update: "Aviso", agent: "Nuestro equipo", byEmail: "O recibe los avisos por correo o SMS"
     }
   }[lang];
   var KEY = "faro.session:" + server, OPEN_KEY = "faro.open:" + server;
@@ -150,6 +150,13 @@
         btn.type = "button";
         btn.addEventListener("click", function () { send(String(b.title), String(b.payload)); input.focus(); });
       });
+      // the subscribe offer: updates by email or SMS on the hosted page, too
+      if (m.buttons.some(function (b) { return String(b.payload) === "/subscribe"; })) {
+        var alt = box.appendChild(el("a", "alt", T.byEmail));
+        alt.href = server + "/subscribe?lang=" + lang;
+        alt.target = "_blank";
+        alt.rel = "noopener";
+      }
     }
     log.appendChild(row);
     log.scrollTop = log.scrollHeight;

@@ -166,7 +166,15 @@ def test_overview_counts_subscribers_per_channel(staff: BroadcastAdmin) -> None:
     staff.broadcaster.subscriptions.unsubscribe("slack:T1:U2")
     page = staff.client.get("/admin/broadcasts").text
     cells = dict(re.findall(r'data-channel="(\w+)">(\d+)<', page))
-    assert cells == {"telegram": "2", "slack": "1", "web": "1", "active": "4", "retired": "1"}
+    assert cells == {
+        "telegram": "2",
+        "slack": "1",
+        "web": "1",
+        "email": "0",
+        "sms": "0",
+        "active": "4",
+        "retired": "1",
+    }
     assert "No broadcasts yet." in page
     assert 'http-equiv="refresh"' not in page
 
@@ -182,7 +190,7 @@ def test_preview_shows_each_channel_and_language_and_changes_nothing(
     assert response.status_code == 200
     previews = _previews(response.text)
     assert set(previews) == {
-        (c, lang) for c in ("telegram", "slack", "web") for lang in ("en", "es")
+        (c, lang) for c in ("telegram", "slack", "web", "email", "sms") for lang in ("en", "es")
     }
     composer = staff.broadcaster.composer
     for (channel, lang), (count, messages) in previews.items():
@@ -198,6 +206,10 @@ def test_preview_shows_each_channel_and_language_and_changes_nothing(
     assert slack_es.startswith("📣 Aviso\nLas oficinas cierran a las 15")
     assert "no más avisos" in slack_es
     assert "&lt;close&gt;" in previews[("slack", "en")][1][0]
+    sms_es = previews[("sms", "es")][1][0]  # no pictographs, the SMS footer
+    assert sms_es.startswith("Aviso\nLas oficinas") and sms_es.endswith(
+        "Responde BAJA para no recibir más avisos"
+    )
     web_en = previews[("web", "en")][1][0]
     assert "Branches <close> at 3pm & reopen at 9" in web_en and "stop updates" in web_en
     assert re.search(r'class="total">5<', response.text)

@@ -22,6 +22,7 @@ from bot.broadcast.tables import (
     subscriptions,
 )
 from bot.channels.web_history import WebHistory, web_messages, web_sessions
+from bot.channels.contact.tables import contact_events, contact_requests
 from bot.cli.main import cli
 from bot.core.messages import BotMessage
 from bot.db import Database, metadata
@@ -96,6 +97,19 @@ def fill(engine: sa.Engine, who: str, address: str, *, at: datetime = NOW) -> No
                 text="update", state="sent", attempts=1, due_at=at, sent_at=at, interrupted=0,
             )
         )  # fmt: skip
+    # an email subscription's confirmation request and its audit
+    with engine.begin() as conn:
+        conn.execute(
+            contact_requests.insert().values(
+                channel="email", address=address, lang="en", components="", secret="s",
+                attempts=0, created_at=at, expires_at=at + timedelta(days=2), confirmed_at=at,
+            )
+        )  # fmt: skip
+        conn.execute(
+            contact_events.insert().values(
+                at=at, channel="email", address=address, event="confirmed", detail=""
+            )
+        )
     # a handoff to a person: its messages, audit and events, and its Chatwoot link
     desk = HandoffStore(engine)
     handoff, _ = desk.open(who, "web", "en", transcript=[("user", f"{who}: help", at)])
@@ -200,6 +214,14 @@ def test_retention_purges_only_what_is_past_its_horizon(engine: sa.Engine, tmp_p
             handoffs.update()
             .where(handoffs.c.conversation_id == ALICE)
             .values(state="closed", outcome="closed", closed_at=old)
+        )
+        conn.execute(
+            contact_requests.update()
+            .where(contact_requests.c.address == ALICE_MAIL)
+            .values(created_at=old, expires_at=old)
+        )
+        conn.execute(
+            contact_events.update().where(contact_events.c.address == ALICE_MAIL).values(at=old)
         )
     tracker = tracker_file(
         tmp_path / "tracker-0.db", [(ALICE, old.timestamp()), (BOB, NOW.timestamp())]

@@ -29,7 +29,7 @@ class MemoryDeliverer:
     refuse: set[str] = field(default_factory=set)
     flaky: Counter[str] = field(default_factory=Counter)  # address -> failures left
 
-    async def deliver(self, address: str, text: str, lang: str) -> None:
+    async def deliver(self, address: str, text: str, lang: str, *, ref: str = "") -> None:
         await asyncio.sleep(self.delay_s)
         if address in self.gone:
             raise RecipientGone("Telegram 403: bot was blocked by the user")

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 import bot.broadcast.tables
+import bot.channels.contact.tables
 import bot.channels.telegram.store
 import bot.channels.web_history
 import bot.faqdb.store
@@ -30,12 +31,14 @@ from bot.store import AppStore
 from tests.faq_store.builders import POSTGRES_ADMIN_URL, postgres_schema
 
 FIXTURES = Path(__file__).with_name("fixtures")
-HEAD = "0003_security"
+HEAD = "0004_contacts"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
     "chatwoot_links": 0,
     "chatwoot_replies": 0,
+    "contact_events": 0,
+    "contact_requests": 0,
     "faq_audit": 4,
     "faq_entries": 3,
     "faq_revision": 1,

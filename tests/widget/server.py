@@ -53,6 +53,13 @@ class ScriptedConversation:
         if "xss" in text:
             first, *rest = XSS_TEXTS
             return [BotMessage(first, buttons=(Button(first, first),)), *map(BotMessage, rest)]
+        if "notify" in text:
+            return [
+                BotMessage(
+                    "Would you like a message here when this changes?",
+                    buttons=(Button("Yes, notify me", "/subscribe"),),
+                )
+            ]
         if "card" in text:
             return [
                 BotMessage(

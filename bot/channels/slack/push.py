@@ -32,7 +32,7 @@ class SlackDeliverer:
         self.sender = sender
         self.concurrency = concurrency
 
-    async def deliver(self, address: str, text: str, lang: str) -> None:
+    async def deliver(self, address: str, text: str, lang: str, *, ref: str = "") -> None:
         """Post ``text`` to user ``address``; gone users retire, server trouble retries."""
         try:
             await self.sender.send(address, [BotMessage(text)])

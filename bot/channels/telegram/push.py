@@ -19,7 +19,7 @@ class TelegramDeliverer:
         self.sender = sender
         self.concurrency = concurrency
 
-    async def deliver(self, address: str, text: str, lang: str) -> None:
+    async def deliver(self, address: str, text: str, lang: str, *, ref: str = "") -> None:
         """Send ``text`` to chat ``address``; 403: RecipientGone; retries used up: temporary."""
         try:
             await self.sender.send_text(int(address), text)

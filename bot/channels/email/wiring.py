@@ -1,0 +1,62 @@
+"""Build the email channel from the app's settings (:data:`EMAIL` in ``bot.wiring``)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
+from bot.channels.contact.links import links_for
+from bot.channels.email.sender import EmailDeliverer, SmtpSender, SmtpServer
+
+logger = logging.getLogger(__name__)
+
+
+def email_channel(context: ChannelContext) -> ChannelParts | None:
+    """The email deliverer, or None (logged once) when SMTP is not configured."""
+    email = context.settings.email
+    if not email.enabled or email.host is None or email.sender is None:
+        logger.warning("Email updates are off: set FARO_SMTP_URL and FARO_EMAIL_FROM")
+        return None
+    server = SmtpServer(
+        host=email.host,
+        port=email.port,
+        username=email.username,
+        password=email.password,
+        tls=email.tls,
+    )
+    logger.info(
+        "email updates through %s:%d (%s)",
+        email.host,
+        email.port,
+        "TLS" if email.tls else "STARTTLS when offered",
+    )
+    sender = SmtpSender(server, rate_per_s=email.rate_per_s)
+    deliverer = EmailDeliverer(
+        sender,
+        from_address=email.sender,
+        templates=context.services.templates,
+        links=links_for(context.settings),
+    )
+    return ChannelParts(background=[_Closing(sender)], deliverer=deliverer)
+
+
+class _Closing:
+    """Closes the kept SMTP connections when the app stops."""
+
+    def __init__(self, sender: SmtpSender) -> None:
+        self.sender = sender
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def stop(self) -> None:
+        """Say QUIT on the kept connections."""
+        await self.sender.aclose()
+
+
+def render_broadcast(text: str) -> tuple[str, ...]:
+    """A broadcast as the email's plain-text part shows it (the HTML part has the same lines)."""
+    return (text,)
+
+
+EMAIL = ChannelSpec(name="email", build=email_channel, render=render_broadcast)
