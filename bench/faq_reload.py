@@ -30,7 +30,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import sqlalchemy as sa
+import torch
 
+from bot.db import Database
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
@@ -105,7 +107,8 @@ def run_size(
     """Seed a database, start two replicas, save ``saves`` edits and time each."""
     with tempfile.TemporaryDirectory() as tmp:
         cache = cache_dir or Path(tmp)
-        stores = [AppStore(url), AppStore(url)]
+        # two replicas: each its own engine on the one database (migrated at open)
+        stores = [AppStore(Database.open(url).engine) for _ in range(2)]
         faq_a, faq_b = (FaqStore(s.engine) for s in stores)
         faq_a.seed(entries)
         t = time.perf_counter()
@@ -198,6 +201,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (default SQLite)")
     parser.add_argument("--cache", type=Path, default=None, help="embedding cache to reuse")
     args = parser.parse_args()
+    torch.set_num_threads(1)  # as the app does (bot.wiring.configure_process)
     encoder = load_encoder(args.model)
     base = load_faq_files([BANK])
     print(f"encoder {encoder.name}; poll interval {args.interval} s; {args.saves} saves per size")

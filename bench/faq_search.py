@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from faq_index import FaqEntry, FaqIndex, load_encoder, load_faq_files, load_queries
 from faq_index.encoders import Encoder, Vectors, normalize_rows
@@ -121,6 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     base = load_faq_files(DATA / "faq.yml")
     queries = [q.text for q in load_queries(DATA / "queries.jsonl")][: args.queries]
+    torch.set_num_threads(1)  # as the app does (bot.wiring.configure_process)
     encoder = load_encoder(None)
     encoder.encode(["warm up"])
     start = time.perf_counter()
