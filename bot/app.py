@@ -20,7 +20,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.base import ChannelContext
-from bot.core.ports import ActionServices
+from bot.core.messages import Conversation
+from bot.core.ports import ActionServices, FaqAnswerer
 from bot.http import EXCEPTION_HANDLERS
 from bot.rasa.action_server import action_route
 from bot.services import AppServices, Background
@@ -34,9 +35,14 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(services: AppServices) -> Starlette:
     """Wire the routes of one app process around ``services``."""
     settings = services.settings
-    conversation, rasa = build_conversation(settings, services.templates)
+    dialogue, rasa = build_conversation(settings, services.templates)
+    conversation: Conversation = dialogue
+    faq: FaqAnswerer = services.faq
+    if services.rhythm is not None:  # the early warning counts what customers ask
+        conversation = services.rhythm.watch.observe(conversation)
+        faq = services.rhythm.watch.observe_faq(faq)
     action_services = ActionServices(
-        faq=services.faq,
+        faq=faq,
         status=services.status,
         templates=services.templates,
         subscriptions=services.subscriptions,

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 from bot.broadcast.service import Subscriptions
 from bot.broadcast.watcher import Broadcaster
 from bot.faq_service import FaqService
+from bot.rhythm.runtime import CrisisRhythm
 from bot.settings import Settings
 from bot.status.service import LiveStatusService
 from bot.store import AppStore
@@ -44,5 +45,7 @@ class AppServices:
     # incident updates: who subscribed, what was broadcast, the outbox
     subscriptions: Subscriptions
     broadcaster: Broadcaster
+    # the crisis rhythm: late updates, question surges, the staff alert board
+    rhythm: CrisisRhythm | None = None
     background: list[Background] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)

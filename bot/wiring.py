@@ -30,6 +30,7 @@ from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
 from bot.rasa.client import RasaClient
+from bot.rhythm.runtime import CrisisRhythm, build_rhythm, rhythm_from
 from bot.services import AppServices, Background
 from bot.settings import Settings
 from bot.status.live import LiveStatus
@@ -97,6 +98,7 @@ def build_status(settings: Settings, templates: TemplateStore) -> StatusRuntime:
         poll_interval_s=status.poll_interval_s,
         webhook_token=status.webhook_token,
         display_timezone=status.timezone,
+        rhythm=rhythm_from(settings.rhythm),
     )
     logger.info(
         "status feed: %s every %gs", runtime.poller.source.description, status.poll_interval_s
@@ -121,6 +123,21 @@ def build_broadcaster(
         outbox=Outbox(store.engine),
         composer=Composer(templates, tz=zone_named(settings.status.timezone)),
         renderers=renderers(),
+    )
+
+
+def build_crisis_rhythm(
+    settings: Settings, templates: TemplateStore, status: StatusRuntime
+) -> CrisisRhythm:
+    """The overdue guard and the early warning, alerting on the board, Slack and a webhook."""
+    return build_rhythm(
+        settings.rhythm,
+        live=status.live,
+        matcher=status.service.matcher,
+        templates=templates,
+        tz=zone_named(settings.status.timezone),
+        slack_token=settings.slack.bot_token,
+        slack_api_url=settings.slack.api_url,
     )
 
 
@@ -159,9 +176,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
     )
     status = build_status(settings, templates)
     broadcaster = build_broadcaster(settings, store, templates, status.live)
+    rhythm = build_crisis_rhythm(settings, templates, status)
     background: list[Background] = [
         status,
         FaqReloader(faq, interval_s=settings.faq.poll_interval_s),
+        rhythm,
     ]
     routes = [
         *status.routes,
@@ -173,6 +192,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             faq=faq,
             app_store=store,
             broadcaster=broadcaster,
+            alerts=rhythm.board,
         ),
     ]
     return AppServices(
@@ -188,6 +208,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             matcher=status.service.matcher,
         ),
         broadcaster=broadcaster,
+        rhythm=rhythm,
         background=background,
         routes=routes,
     )
@@ -217,6 +238,7 @@ __all__ = [
     "build_broadcaster",
     "build_channels",
     "build_conversation",
+    "build_crisis_rhythm",
     "build_encoder",
     "build_services",
     "build_status",

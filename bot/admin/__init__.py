@@ -12,6 +12,7 @@ from bot.admin.routes import AdminPages, admin_off_routes
 from bot.broadcast.watcher import Broadcaster
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
+from bot.rhythm.alerts import AlertBoard
 from bot.store import AppStore
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ def admin_routes(
     faq: FaqService,
     app_store: AppStore,
     broadcaster: Broadcaster | None = None,
+    alerts: AlertBoard | None = None,
 ) -> list[BaseRoute]:
     """The /admin routes (broadcast pages too, given a broadcaster); off without a secret."""
     allowed = tuple(s for s in (password, token) if s)
@@ -33,10 +35,10 @@ def admin_routes(
         logger.warning("admin is off: set FARO_ADMIN_PASSWORD or FARO_ADMIN_TOKEN to turn it on")
         return admin_off_routes()
     auth = AdminAuth(secrets_allowed=allowed, session_secret=session_secret)
-    pages = AdminPages(auth=auth, faq_store=faq_store, faq=faq, app_store=app_store)
+    pages = AdminPages(auth=auth, faq_store=faq_store, faq=faq, app_store=app_store, alerts=alerts)
     routes = pages.routes()
     if broadcaster is not None:
-        routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster).routes())
+        routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster, alerts=alerts).routes())
     return routes
 
 

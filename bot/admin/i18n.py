@@ -13,6 +13,11 @@ UI_COOKIE = "faro_admin_ui"
 
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"en": "Faro admin", "es": "Administración de Faro"},
+    "staff_alerts": {"en": "Needs attention now", "es": "Requiere atención ahora"},
+    "start_announcement": {
+        "en": "Start an announcement from this",
+        "es": "Empezar un anuncio a partir de esto",
+    },
     "off": {
         "en": "The admin is off: set FARO_ADMIN_PASSWORD (or FARO_ADMIN_TOKEN) to turn it on.",
         "es": "La administración está desactivada: defina FARO_ADMIN_PASSWORD "

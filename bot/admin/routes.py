@@ -23,6 +23,7 @@ from bot.faq_service import FaqService
 from bot.faqdb.codec import validate_edit
 from bot.faqdb.errors import FaqStoreError, UnknownEntry
 from bot.faqdb.store import FaqStore
+from bot.rhythm.alerts import AlertBoard
 from bot.store import AppStore, StoreError
 
 logger = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 class AdminBase:
     """What every admin pages class shares: the session guard, CSRF and page rendering."""
 
-    def __init__(self, *, auth: AdminAuth) -> None:
+    def __init__(self, *, auth: AdminAuth, alerts: AlertBoard | None = None) -> None:
         self._auth = auth
+        self._alerts = alerts
 
     # -- plumbing ----------------------------------------------------------
 
@@ -79,6 +81,7 @@ class AdminBase:
             user=session.user if session else None,
             csrf=self._auth.csrf_token(session) if session else "",
             path=request.url.path,
+            staff_alerts=self._alerts.active() if self._alerts and session and session.user else [],
             **{"message": None, "error": None, **context},
         )
         response = HTMLResponse(page, status_code=status)
@@ -116,8 +119,9 @@ class AdminPages(AdminBase):
         faq_store: FaqStore,
         faq: FaqService,
         app_store: AppStore,
+        alerts: AlertBoard | None = None,
     ) -> None:
-        super().__init__(auth=auth)
+        super().__init__(auth=auth, alerts=alerts)
         self._faq_store = faq_store
         self._faq = faq
         self._app_store = app_store
