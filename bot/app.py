@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from bot.channels.base import ChannelContext
 from bot.core.messages import Conversation
 from bot.core.ports import ActionServices, FaqAnswerer
+from bot.drill.marking import DrillConversation
 from bot.http import EXCEPTION_HANDLERS
 from bot.rasa.action_server import action_route
 from bot.services import AppServices, Background
@@ -41,6 +42,8 @@ def create_app(services: AppServices) -> Starlette:
     if services.rhythm is not None:  # the early warning counts what customers ask
         conversation = services.rhythm.watch.observe(conversation)
         faq = services.rhythm.watch.observe_faq(faq)
+    if settings.drill.on:  # a drill: everything said is marked as one
+        conversation = DrillConversation(conversation, services.templates)
     action_services = ActionServices(
         faq=faq,
         status=services.status,

@@ -118,6 +118,13 @@ class RhythmSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DrillSettings:
+    """A drill process (``faro drill run`` sets it): every reply is marked as a drill."""
+
+    on: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebSettings:
     """The website chat widget's API."""
 
@@ -170,6 +177,7 @@ class Settings:
     status: StatusSettings
     web: WebSettings
     rhythm: RhythmSettings = field(default_factory=RhythmSettings)
+    drill: DrillSettings = field(default_factory=DrillSettings)
     admin: AdminSettings
     slack: SlackSettings
     telegram: TelegramSettings
@@ -259,6 +267,7 @@ class Settings:
                 surge_min_ratio=_float(env, "FARO_SURGE_MIN_RATIO", 3.0),
                 surge_p_value=_float(env, "FARO_SURGE_P_VALUE", 1e-6),
             ),
+            drill=DrillSettings(on=_bool(env, "FARO_DRILL", False)),
             web=WebSettings(
                 session_secret=shared["FARO_SESSION_SECRET"],
                 allowed_origins=_origins(env.get("FARO_WEB_ALLOWED_ORIGINS")),

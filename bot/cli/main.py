@@ -77,6 +77,12 @@ def _deliveries() -> click.Command:
     return deliveries
 
 
+def _drill() -> click.Command:
+    from bot.cli.drill import drill
+
+    return drill
+
+
 _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "up": (_up, "Set up if needed, train, start Rasa and the app."),
     "serve": (_serve, "Run the app alone (Rasa runs elsewhere)."),
@@ -89,6 +95,7 @@ _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "announce": (_announce, "Send a staff announcement to subscribers."),
     "broadcasts": (_broadcasts, "List recent broadcasts with progress."),
     "deliveries": (_deliveries, "Show what one subscriber was sent."),
+    "drill": (_drill, "Rehearse an incident on a sandbox stack."),
 }
 
 
