@@ -54,9 +54,10 @@ def main() -> None:
     failure = "technical trouble"
     # all simulated users share one loopback address
     extra_env = {"FARO_WEB_RATE_PER_IP": "1000000"}
-    with tempfile.TemporaryDirectory() as tmp, running_stack(
-        Path(tmp), replicas=args.replicas, extra_env=extra_env
-    ) as stack:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_stack(Path(tmp), replicas=args.replicas, extra_env=extra_env) as stack,
+    ):
         send = app_sender(stack.app_url, failure_text=failure)
         asyncio.run(
             drive(name="warmup", send=send, questions=questions, conversations=10,
