@@ -30,6 +30,7 @@ from bot.dialogue import RasaConversation
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
 from bot.rasa.client import RasaClient
+from bot.rhythm.review import to_review
 from bot.rhythm.runtime import CrisisRhythm, build_rhythm, rhythm_from
 from bot.services import AppServices, Background
 from bot.settings import Settings
@@ -193,6 +194,12 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             app_store=store,
             broadcaster=broadcaster,
             alerts=rhythm.board,
+            review=lambda: to_review(
+                status.live.snapshot,
+                matcher=status.service.matcher,
+                entries=faq.index.entries,
+                templates={k: templates.texts(k) for k in templates.keys()},  # noqa: SIM118
+            ),
         ),
     ]
     return AppServices(

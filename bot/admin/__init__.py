@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.routing import BaseRoute
 
 from bot.admin.auth import AdminAuth
 from bot.admin.broadcasts import BroadcastPages
+from bot.admin.review import ReviewPages
 from bot.admin.routes import AdminPages, admin_off_routes
 from bot.broadcast.watcher import Broadcaster
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.rhythm.alerts import AlertBoard
+from bot.rhythm.review import ReviewItem
 from bot.store import AppStore
 
 logger = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ def admin_routes(
     app_store: AppStore,
     broadcaster: Broadcaster | None = None,
     alerts: AlertBoard | None = None,
+    review: Callable[[], list[ReviewItem]] | None = None,
 ) -> list[BaseRoute]:
     """The /admin routes (broadcast pages too, given a broadcaster); off without a secret."""
     allowed = tuple(s for s in (password, token) if s)
@@ -37,6 +41,8 @@ def admin_routes(
     auth = AdminAuth(secrets_allowed=allowed, session_secret=session_secret)
     pages = AdminPages(auth=auth, faq_store=faq_store, faq=faq, app_store=app_store, alerts=alerts)
     routes = pages.routes()
+    if review is not None:
+        routes.extend(ReviewPages(auth=auth, items=review, alerts=alerts).routes())
     if broadcaster is not None:
         routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster, alerts=alerts).routes())
     return routes

@@ -23,17 +23,20 @@ from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.rhythm.alerts import AlertBoard, StaffAlert
 from bot.rhythm.detector import Surge, SurgeDetector
+from bot.rhythm.review import to_review
 from bot.rhythm.watch import SurgeWatch
 from bot.status.components import ComponentMatcher, load_aliases
 from bot.status.live import LiveStatus
+from bot.status.statuspage import loads
 from bot.store import AppStore
 from bot.templates import TemplateStore
 from faq_index import load_encoder
+from faq_index.loader import load_faq_files
 from tests.admin.conftest import PASSWORD
 from tests.faq_store.builders import sqlite_url, write_seed
 from tests.helpers.broadcast_builders import broadcaster_for, status_with
 from tests.helpers.loopback import LoopbackServer
-from tests.helpers.status_builders import ALIASES, PROJECT, T0
+from tests.helpers.status_builders import ALIASES, PROJECT, SAMPLE_FEED, T0
 from tests.widget.conftest import CHROMIUM_ARGS, SCREENSHOTS, chromium_path
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -103,6 +106,12 @@ def console(tmp_path: Path) -> Iterator[tuple[Starlette, AlertBoard, AppStore]]:
         app_store=app_store,
         broadcaster=broadcaster_for(app_store.engine),
         alerts=board,
+        review=lambda: to_review(
+            loads(SAMPLE_FEED.read_text()),
+            matcher=ComponentMatcher(load_aliases(ALIASES)),
+            entries=load_faq_files(PROJECT / "data" / "faq"),
+            templates={"greet": {"en": "Ask me about your card."}},
+        ),
     )
     yield Starlette(routes=routes), board, app_store
     app_store.dispose()
@@ -139,6 +148,10 @@ def test_the_banner_shows_alerts_only_to_staff_and_the_link_prefills_the_form(
         assert '<table class="previews">' not in form  # a GET prefills; nothing is sent
         bogus = client.get("/admin/broadcasts/new?component=Nope&en=hi").text
         assert 'value="Nope"' not in bogus and ">hi</textarea>" in bogus
+        review = client.get("/admin/review?ui=en").text
+        assert "To review" in review and "ATMs are not affected" in review
+        assert 'data-key="atm-withdrawals"' in review and "template <code>greet</code>" in review
+        assert "Por revisar" in client.get("/admin/review?ui=es").text
         board.clear("question_surge", keep=set())
         board.clear("overdue_update", keep=set())
         assert "Needs attention now" not in client.get("/admin").text
@@ -164,6 +177,13 @@ def test_the_banner_in_chromium_on_a_phone(
             assert "surging" in banner.inner_text()
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "staff-alerts.png"), full_page=False)
+            page.goto(f"{base}/admin/review")
+            heading = page.locator("h2", has_text="ATMs")
+            atm = page.locator("section.review").filter(has=heading)
+            atm = atm.locator("tr[data-key=atm-withdrawals]")
+            assert "its tags" in atm.inner_text()
+            page.screenshot(path=str(SCREENSHOTS / "to-review.png"), full_page=False)
+            page.goto(f"{base}/admin")
             page.get_by_text("Start an announcement from this").first.click()
             page.wait_for_url(re.compile(r".*/admin/broadcasts/new\?.*"))
             assert "problems with Card payments" in page.locator("textarea[name=en]").input_value()
