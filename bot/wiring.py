@@ -27,6 +27,7 @@ from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
 from bot.db import Database
 from bot.dialogue import RasaConversation
+from bot.drill.marking import DrillComposer
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
 from bot.rasa.client import RasaClient
@@ -122,7 +123,9 @@ def build_broadcaster(
         live=live,
         subscriptions=SubscriptionStore(store.engine),
         outbox=Outbox(store.engine),
-        composer=Composer(templates, tz=zone_named(settings.status.timezone)),
+        composer=(DrillComposer if settings.drill.on else Composer)(
+            templates, tz=zone_named(settings.status.timezone)
+        ),
         renderers=renderers(),
     )
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from bot.cli.main import cli
 from bot.core.messages import BotMessage, Turn
-from bot.drill.marking import DrillConversation
+from bot.drill.marking import DrillComposer, DrillConversation
 from bot.drill.replay import DrillError, IncidentReplay, write_feed
 from bot.drill.run import Question, read_questions
 from bot.status.statuspage import parse_document
@@ -94,3 +94,11 @@ async def test_every_reply_is_marked_as_a_drill_in_the_customers_language() -> N
         f"{templates.render('drill.marker', 'en')} second",
     ]
     assert all(m.text.startswith("[SIMULACRO") for m in es)
+
+
+def test_broadcasts_of_a_drill_are_marked_too() -> None:
+    templates = TemplateStore.from_paths([PROJECT / "data" / "templates"])
+    composer = DrillComposer(templates)
+    text = composer.announcement_text({"en": "Card payments work again."}, "es", "web")
+    assert text.startswith("[SIMULACRO")
+    assert "Card payments work again." in text

@@ -83,3 +83,10 @@ def test_a_drill_replays_a_real_incident_and_reaches_no_real_subscriber(tmp_path
             assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar_one() == 0
     finally:
         real.engine.dispose()
+    drill_db = Database.open(f"sqlite:///{drill_dir / 'faro.db'}")
+    try:
+        with drill_db.engine.connect() as conn:
+            texts = conn.execute(sa.select(outbox.c.text)).scalars().all()
+        assert texts and all(t.startswith(("[DRILL", "[SIMULACRO")) for t in texts)  # marked too
+    finally:
+        drill_db.engine.dispose()
