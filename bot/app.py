@@ -21,7 +21,9 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.channels.base import ChannelContext
-from bot.core.ports import ActionServices
+from bot.core.messages import Conversation
+from bot.core.ports import ActionServices, FaqAnswerer
+from bot.drill.marking import DrillConversation
 from bot.http import EXCEPTION_HANDLERS
 from bot.rasa.action_server import action_route
 from bot.services import AppServices, Background
@@ -41,9 +43,16 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(services: AppServices) -> Starlette:
     """Wire the routes of one app process around ``services``."""
     settings = services.settings
-    conversation, rasa = build_conversation(settings, services.templates, services.handoffs)
+    dialogue, rasa = build_conversation(settings, services.templates, services.handoffs)
+    conversation: Conversation = dialogue
+    faq: FaqAnswerer = services.faq
+    if services.rhythm is not None:  # the early warning counts what customers ask
+        conversation = services.rhythm.watch.observe(conversation)
+        faq = services.rhythm.watch.observe_faq(faq)
+    if settings.drill.on:  # a drill: everything said is marked as one
+        conversation = DrillConversation(conversation, services.templates)
     action_services = ActionServices(
-        faq=services.faq,
+        faq=faq,
         status=services.status,
         templates=services.templates,
         subscriptions=services.subscriptions,

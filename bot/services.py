@@ -15,6 +15,7 @@ from bot.broadcast.service import Subscriptions
 from bot.broadcast.watcher import Broadcaster
 from bot.faq_service import FaqService
 from bot.handoff.service import HandoffService
+from bot.rhythm.runtime import CrisisRhythm
 from bot.settings import Settings
 from bot.status.service import LiveStatusService
 from bot.store import AppStore
@@ -47,5 +48,7 @@ class AppServices:
     broadcaster: Broadcaster
     # conversations handed to a person (None: handoffs off, "a person" gets the contact options)
     handoffs: HandoffService | None = None
+    # the crisis rhythm: late updates, question surges, the staff alert board
+    rhythm: CrisisRhythm | None = None
     background: list[Background] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)

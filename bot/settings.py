@@ -106,6 +106,31 @@ class StatusSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RhythmSettings:
+    """The crisis rhythm: update cadence per impact (0: none), staff alerts, early warning."""
+
+    critical_minutes: int = 30
+    major_minutes: int = 30
+    minor_minutes: int = 60
+    grace_minutes: int = 2
+    check_interval_s: float = 15.0
+    alert_webhook_url: str | None = field(default=None, repr=False)
+    slack_staff_channel: str | None = None
+    surge_window_s: int = 120
+    surge_baseline_minutes: int = 60
+    surge_min_count: int = 20
+    surge_min_ratio: float = 3.0
+    surge_p_value: float = 1e-6
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrillSettings:
+    """A drill process (``faro drill run`` sets it): every reply is marked as a drill."""
+
+    on: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class WebSettings:
     """The website chat widget's API."""
 
@@ -228,6 +253,8 @@ class Settings:
     template_paths: tuple[Path, ...]
     status: StatusSettings
     web: WebSettings
+    rhythm: RhythmSettings = field(default_factory=RhythmSettings)
+    drill: DrillSettings = field(default_factory=DrillSettings)
     admin: AdminSettings
     slack: SlackSettings
     telegram: TelegramSettings
@@ -310,6 +337,21 @@ class Settings:
                 webhook_token=env.get("FARO_STATUS_WEBHOOK_TOKEN") or None,
                 timezone=_timezone(env.get("FARO_STATUS_TIMEZONE") or "UTC"),
             ),
+            rhythm=RhythmSettings(
+                critical_minutes=_int(env, "FARO_RHYTHM_CRITICAL_MINUTES", 30, lo=0, hi=1440),
+                major_minutes=_int(env, "FARO_RHYTHM_MAJOR_MINUTES", 30, lo=0, hi=1440),
+                minor_minutes=_int(env, "FARO_RHYTHM_MINOR_MINUTES", 60, lo=0, hi=1440),
+                grace_minutes=_int(env, "FARO_RHYTHM_GRACE_MINUTES", 2, lo=0, hi=120),
+                check_interval_s=_float(env, "FARO_RHYTHM_CHECK_INTERVAL", 15.0),
+                alert_webhook_url=_http_url(env, "FARO_STAFF_ALERT_WEBHOOK_URL", None),
+                slack_staff_channel=env.get("FARO_SLACK_STAFF_CHANNEL") or None,
+                surge_window_s=_int(env, "FARO_SURGE_WINDOW_SECONDS", 120, lo=10, hi=3600),
+                surge_baseline_minutes=_int(env, "FARO_SURGE_BASELINE_MINUTES", 60, lo=5, hi=10080),
+                surge_min_count=_int(env, "FARO_SURGE_MIN_COUNT", 20, lo=2, hi=100_000),
+                surge_min_ratio=_float(env, "FARO_SURGE_MIN_RATIO", 3.0),
+                surge_p_value=_float(env, "FARO_SURGE_P_VALUE", 1e-6),
+            ),
+            drill=DrillSettings(on=_bool(env, "FARO_DRILL", False)),
             web=WebSettings(
                 session_secret=shared["FARO_SESSION_SECRET"],
                 allowed_origins=_origins(env.get("FARO_WEB_ALLOWED_ORIGINS")),

@@ -109,13 +109,17 @@ def running_stack(
     root: Path = ROOT,
     replicas: int = 1,
     extra_env: dict[str, str] | None = None,
+    base_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
-    """Start Rasa and the app on free loopback ports; stop them afterwards."""
+    """Start Rasa and the app on free loopback ports; stop them afterwards.
+
+    ``base_env`` replaces the inherited environment (a drill passes a filtered one).
+    """
     app_port = free_port()
     rasa_ports = [free_port() for _ in range(replicas)]
     rasa_urls = [f"http://127.0.0.1:{p}" for p in rasa_ports]
     token = secrets.token_urlsafe(16)
-    env = dict(os.environ)
+    env = dict(os.environ if base_env is None else base_env)
     env.update(
         FARO_PROJECT_DIR=str(root),
         FARO_DATA_DIR=str(data_dir),

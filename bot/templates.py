@@ -51,6 +51,10 @@ class TemplateStore:
         """All template names."""
         return sorted(self._templates)
 
+    def texts(self, key: str) -> dict[str, str]:
+        """The raw text of template ``key`` per language (empty if unknown)."""
+        return dict(self._templates.get(key, {}))
+
     def has(self, key: str) -> bool:
         """True when template ``key`` exists."""
         return key in self._templates

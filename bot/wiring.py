@@ -30,6 +30,7 @@ from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
 from bot.db import Database
 from bot.dialogue import RasaConversation
+from bot.drill.marking import DrillComposer
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
 from bot.handoff.api import staff_api_routes
@@ -39,6 +40,8 @@ from bot.handoff.store import HandoffStore
 from bot.handoff.webhook import HandoffWebhook
 from bot.privacy import PersonalData, PurgeWorker, retention_of, tracker_urls
 from bot.rasa.client import RasaClient
+from bot.rhythm.review import to_review
+from bot.rhythm.runtime import CrisisRhythm, build_rhythm, rhythm_from
 from bot.services import AppServices, Background
 from bot.settings import Settings
 from bot.status.live import LiveStatus
@@ -106,6 +109,7 @@ def build_status(settings: Settings, templates: TemplateStore) -> StatusRuntime:
         poll_interval_s=status.poll_interval_s,
         webhook_token=status.webhook_token,
         display_timezone=status.timezone,
+        rhythm=rhythm_from(settings.rhythm),
     )
     logger.info(
         "status feed: %s every %gs", runtime.poller.source.description, status.poll_interval_s
@@ -128,8 +132,25 @@ def build_broadcaster(
         live=live,
         subscriptions=SubscriptionStore(store.engine),
         outbox=Outbox(store.engine),
-        composer=Composer(templates, tz=zone_named(settings.status.timezone)),
+        composer=(DrillComposer if settings.drill.on else Composer)(
+            templates, tz=zone_named(settings.status.timezone)
+        ),
         renderers=renderers(),
+    )
+
+
+def build_crisis_rhythm(
+    settings: Settings, templates: TemplateStore, status: StatusRuntime
+) -> CrisisRhythm:
+    """The overdue guard and the early warning, alerting on the board, Slack and a webhook."""
+    return build_rhythm(
+        settings.rhythm,
+        live=status.live,
+        matcher=status.service.matcher,
+        templates=templates,
+        tz=zone_named(settings.status.timezone),
+        slack_token=settings.slack.bot_token,
+        slack_api_url=settings.slack.api_url,
     )
 
 
@@ -174,6 +195,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
     status = build_status(settings, templates)
     broadcaster = build_broadcaster(settings, store, templates, status.live)
     handoffs = HandoffService(HandoffStore(store.engine), templates)
+    rhythm = build_crisis_rhythm(settings, templates, status)
     background: list[Background] = [
         status,
         FaqReloader(faq, interval_s=settings.faq.poll_interval_s),
@@ -182,6 +204,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             retention_of(settings),
             interval_s=settings.privacy.purge_interval_s,
         ),
+        rhythm,
     ]
     hook = settings.handoff
     if hook.webhook_url and hook.webhook_secret:
@@ -205,6 +228,13 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             broadcaster=broadcaster,
             handoffs=handoffs,
             status=status.service,
+            alerts=rhythm.board,
+            review=lambda: to_review(
+                status.live.snapshot,
+                matcher=status.service.matcher,
+                entries=faq.index.entries,
+                templates={k: templates.texts(k) for k in templates.keys()},  # noqa: SIM118
+            ),
         ),
         *staff_api_routes(service=handoffs, token=settings.admin.token),
         *(bridge.routes() if bridge else []),
@@ -223,6 +253,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         ),
         broadcaster=broadcaster,
         handoffs=handoffs,
+        rhythm=rhythm,
         background=background,
         routes=routes,
     )
@@ -273,6 +304,7 @@ __all__ = [
     "build_broadcaster",
     "build_channels",
     "build_conversation",
+    "build_crisis_rhythm",
     "build_encoder",
     "build_services",
     "build_status",

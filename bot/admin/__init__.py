@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.routing import BaseRoute
 
 from bot.admin.auth import AdminAuth
 from bot.admin.broadcasts import BroadcastPages
 from bot.admin.inbox import InboxPages
+from bot.admin.review import ReviewPages
 from bot.admin.routes import AdminPages, admin_off_routes
 from bot.admin.sessions import AdminSessions, SignInThrottle
 from bot.broadcast.watcher import Broadcaster
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.handoff.service import HandoffService
+from bot.rhythm.alerts import AlertBoard
+from bot.rhythm.review import ReviewItem
 from bot.status.service import LiveStatusService
 from bot.store import AppStore
 
@@ -32,6 +36,8 @@ def admin_routes(
     broadcaster: Broadcaster | None = None,
     handoffs: HandoffService | None = None,
     status: LiveStatusService | None = None,
+    alerts: AlertBoard | None = None,
+    review: Callable[[], list[ReviewItem]] | None = None,
 ) -> list[BaseRoute]:
     """The /admin routes (broadcast pages too, given a broadcaster); off without a secret."""
     allowed = tuple(s for s in (password, token) if s)
@@ -49,10 +55,13 @@ def admin_routes(
         faq=faq,
         app_store=app_store,
         throttle=SignInThrottle(app_store.engine),
+        alerts=alerts,
     )
     routes = pages.routes()
+    if review is not None:
+        routes.extend(ReviewPages(auth=auth, items=review, alerts=alerts).routes())
     if broadcaster is not None:
-        routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster).routes())
+        routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster, alerts=alerts).routes())
     if handoffs is not None:
         inbox = InboxPages(
             auth=auth,
@@ -61,6 +70,7 @@ def admin_routes(
             faq_store=faq_store,
             status=status,
             subscriptions=broadcaster.subscriptions if broadcaster else None,
+            alerts=alerts,
         )
         routes.extend(inbox.routes())
     return routes

@@ -28,6 +28,7 @@ from bot.broadcast.outbox import STATES
 from bot.broadcast.subscriptions import CHANNELS
 from bot.broadcast.watcher import Broadcaster
 from bot.core.languages import LANGUAGES
+from bot.rhythm.alerts import AlertBoard
 from bot.store import StoreError
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,10 @@ T = TypeVar("T")
 class BroadcastPages(AdminBase):
     """Request handlers of the broadcast pages, over the broadcaster's stores."""
 
-    def __init__(self, *, auth: AdminAuth, broadcaster: Broadcaster) -> None:
-        super().__init__(auth=auth)
+    def __init__(
+        self, *, auth: AdminAuth, broadcaster: Broadcaster, alerts: AlertBoard | None = None
+    ) -> None:
+        super().__init__(auth=auth, alerts=alerts)
         self._broadcaster = broadcaster
         self._subscriptions = broadcaster.subscriptions
         self._outbox = broadcaster.outbox
@@ -123,7 +126,12 @@ class BroadcastPages(AdminBase):
         """The form; on POST, a preview (nothing written) or the send."""
         components = self._components()
         if request.method == "GET":
-            form = {"en": "", "es": "", "component": "", "key": new_key()}
+            # a staff alert's "announce" link prefills the form; nothing is sent from a GET
+            query = request.query_params
+            form = {k: query.get(k, "")[:MAX_CHARS] for k in (*LANGUAGES, "component")}
+            if form["component"] not in components:
+                form["component"] = ""
+            form["key"] = new_key()
             return self._render(request, "broadcast_new.html", self._form(form, components))
         form = request.state.form
         fields = {k: form.get(k, "") for k in (*LANGUAGES, "component", "key")}

@@ -13,6 +13,30 @@ UI_COOKIE = "faro_admin_ui"
 
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"en": "Faro admin", "es": "Administración de Faro"},
+    "to_review": {"en": "To review", "es": "Por revisar"},
+    "to_review_help": {
+        "en": "FAQ entries and templates about the components the open incident affects or "
+        "names. Check that each agrees with what the status page says now; edit the ones "
+        "that don't.",
+        "es": "Entradas y plantillas sobre los componentes que el incidente abierto afecta o "
+        "menciona. Compruebe que cada una coincide con lo que dice ahora la página de estado; "
+        "edite las que no.",
+    },
+    "nothing_to_review": {
+        "en": "No open incident: nothing to review.",
+        "es": "No hay incidentes abiertos: nada que revisar.",
+    },
+    "what": {"en": "Entry or template", "es": "Entrada o plantilla"},
+    "text_now": {"en": "What it says now", "es": "Qué dice ahora"},
+    "why_listed": {"en": "Why listed", "es": "Por qué aparece"},
+    "template": {"en": "template", "es": "plantilla"},
+    "by_tag": {"en": "its tags", "es": "sus etiquetas"},
+    "by_content": {"en": "its text names it", "es": "su texto lo menciona"},
+    "staff_alerts": {"en": "Needs attention now", "es": "Requiere atención ahora"},
+    "start_announcement": {
+        "en": "Start an announcement from this",
+        "es": "Empezar un anuncio a partir de esto",
+    },
     "off": {
         "en": "The admin is off: set FARO_ADMIN_PASSWORD (or FARO_ADMIN_TOKEN) to turn it on.",
         "es": "La administración está desactivada: defina FARO_ADMIN_PASSWORD "

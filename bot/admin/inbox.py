@@ -28,6 +28,7 @@ from bot.handoff.api import handoff_json
 from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound, HandoffService
 from bot.handoff.store import Handoff, HandoffMessage
 from bot.handoff.tables import ACTIVE, WAITING
+from bot.rhythm.alerts import AlertBoard
 from bot.status.service import LiveStatusService
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,9 @@ class InboxPages(AdminBase):
         faq_store: FaqStore | None = None,
         status: LiveStatusService | None = None,
         subscriptions: SubscriptionStore | None = None,
+        alerts: AlertBoard | None = None,
     ) -> None:
-        super().__init__(auth=auth)
+        super().__init__(auth=auth, alerts=alerts)
         self._subscriptions = subscriptions
         self._handoffs = handoffs
         self._faq = faq

@@ -26,6 +26,7 @@ from bot.faq_service import FaqService
 from bot.faqdb.codec import validate_edit
 from bot.faqdb.errors import FaqStoreError, UnknownEntry
 from bot.faqdb.store import FaqStore
+from bot.rhythm.alerts import AlertBoard
 from bot.store import AppStore, StoreError
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 class AdminBase:
     """What every admin pages class shares: the session guard, CSRF and page rendering."""
 
-    def __init__(self, *, auth: AdminAuth) -> None:
+    def __init__(self, *, auth: AdminAuth, alerts: AlertBoard | None = None) -> None:
         self._auth = auth
+        self._alerts = alerts
 
     # -- plumbing ----------------------------------------------------------
 
@@ -87,6 +89,7 @@ class AdminBase:
             user=session.user if session else None,
             csrf=self._auth.csrf_token(session) if session else "",
             path=request.url.path,
+            staff_alerts=self._alerts.active() if self._alerts and session and session.user else [],
             **{"message": None, "error": None, **context},
         )
         response = HTMLResponse(page, status_code=status)
@@ -125,8 +128,9 @@ class AdminPages(AdminBase):
         faq: FaqService,
         app_store: AppStore,
         throttle: SignInThrottle,
+        alerts: AlertBoard | None = None,
     ) -> None:
-        super().__init__(auth=auth)
+        super().__init__(auth=auth, alerts=alerts)
         self._throttle = throttle
         self._faq_store = faq_store
         self._faq = faq

@@ -83,6 +83,12 @@ def _privacy() -> click.Command:
     return privacy
 
 
+def _drill() -> click.Command:
+    from bot.cli.drill import drill
+
+    return drill
+
+
 _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "up": (_up, "Set up if needed, train, start Rasa and the app."),
     "serve": (_serve, "Run the app alone (Rasa runs elsewhere)."),
@@ -96,6 +102,7 @@ _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "broadcasts": (_broadcasts, "List recent broadcasts with progress."),
     "deliveries": (_deliveries, "Show what one subscriber was sent."),
     "privacy": (_privacy, "Export or erase one customer's data; purge old data."),
+    "drill": (_drill, "Rehearse an incident on a sandbox stack."),
 }
 
 

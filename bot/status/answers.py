@@ -21,6 +21,7 @@ from bot.status.model import (
     IncidentStatus,
     StatusSnapshot,
 )
+from bot.status.overdue import DueReason, Rhythm, next_update_due
 from bot.status.wording import format_age, format_time, join_names, language, quote, slug
 
 logger = logging.getLogger(__name__)
@@ -70,8 +71,10 @@ class AnswerWriter:
         stale_after: timedelta = timedelta(minutes=10),
         recent: timedelta = timedelta(hours=6),
         quote_limit: int = 480,
+        rhythm: Rhythm | None = None,
     ) -> None:
         self.templates = templates
+        self.rhythm = rhythm
         self.tz = tz
         self.stale_after = stale_after
         self.recent = recent
@@ -269,9 +272,10 @@ class _Run:
         if incident.is_open and incident.since:
             self.say("status.since", since=self.time(incident.since))
         self.latest(incident)
+        late = self.overdue(incident)
         linked = False
         if incident.is_open:
-            linked = self.estimate(incident)
+            linked = self.estimate(incident, late=late)
             self.meanwhile(names)
         if not linked:
             self.link(incident)
@@ -285,7 +289,21 @@ class _Run:
                 update_time=self.time(update.display_at or incident.updated_at),
             )
 
-    def estimate(self, incident: Incident) -> bool:
+    def overdue(self, incident: Incident) -> bool:
+        """Say honestly that the next update is late (never a new time); True if it is."""
+        rhythm = self.w.rhythm
+        if rhythm is None:
+            return False
+        due = next_update_due(incident, rhythm=rhythm, tz=self.w.tz)
+        if due is None or not due.overdue(self.now, rhythm.grace):
+            return False
+        if due.reason is DueReason.PROMISED:
+            self.say("status.overdue.promised", due=self.time(due.due_at))
+        else:
+            self.say("status.overdue.rhythm", update_time=self.time(due.last_update_at))
+        return True
+
+    def estimate(self, incident: Incident, *, late: bool = False) -> bool:
         """Quote an estimate an update gave; if asked and none, say so. True if a link was given."""
         for update in incident.updates:
             sentence = find_eta(quote(update.body, limit=10_000))
@@ -297,7 +315,7 @@ class _Run:
         self.say("status.eta.none")
         latest = incident.latest_update
         promise = find_next_update(quote(latest.body, limit=10_000)) if latest else None
-        if promise:
+        if promise and not late:  # a broken promise is not quoted as if it still held
             self.say("status.eta.next_update", text=promise)
         link = incident.shortlink or self.snapshot.page.url
         when = self.time(latest.display_at if latest else incident.updated_at)

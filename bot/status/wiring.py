@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 from bot.status.answers import AnswerWriter, TemplateSource
 from bot.status.components import ComponentMatcher, load_aliases
 from bot.status.live import LiveStatus
+from bot.status.overdue import Rhythm
 from bot.status.poller import StatusPoller
 from bot.status.receiver import TokenRedactingFilter, webhook_route
 from bot.status.service import LiveStatusService
@@ -60,6 +61,7 @@ def build_runtime(
     aliases_path: Path | None = DEFAULT_ALIASES,
     source: StatusSource | None = None,
     client: httpx.AsyncClient | None = None,
+    rhythm: Rhythm | None = None,
 ) -> StatusRuntime:
     """Wire source, live state (restored from ``state_dir``), poller, answers and webhook route."""
     store = StateStore(state_dir / STATE_FILE) if state_dir else None
@@ -74,6 +76,7 @@ def build_runtime(
         templates,
         tz=zone_named(display_timezone),
         stale_after=stale_after or timedelta(seconds=max(600.0, 3 * poll_interval_s)),
+        rhythm=rhythm,
     )
     service = LiveStatusService(live, writer=writer, matcher=ComponentMatcher(aliases))
     routes: list[BaseRoute] = []

@@ -21,8 +21,8 @@ from bot.broadcast.tables import (
     subscription_offers,
     subscriptions,
 )
-from bot.channels.web_history import WebHistory, web_messages, web_sessions
 from bot.channels.contact.tables import contact_events, contact_requests
+from bot.channels.web_history import WebHistory, web_messages, web_sessions
 from bot.cli.main import cli
 from bot.core.messages import BotMessage
 from bot.db import Database, metadata

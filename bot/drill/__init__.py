@@ -1,0 +1,1 @@
+"""Drills: a recorded incident replayed through a sandbox stack, with simulated customers."""

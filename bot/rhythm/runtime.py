@@ -1,0 +1,97 @@
+"""The crisis rhythm of one app process: the alert board, the overdue guard, the surge watch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, timedelta, tzinfo
+
+import httpx
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.ports import Templates
+from bot.rhythm.alerts import AlertBoard, AlertSink, SlackSink, WebhookSink
+from bot.rhythm.detector import SurgeDetector, SurgeRule
+from bot.rhythm.guard import OverdueGuard
+from bot.rhythm.watch import SurgeWatch
+from bot.settings import RhythmSettings
+from bot.status.components import ComponentMatcher
+from bot.status.live import LiveStatus
+from bot.status.overdue import Rhythm
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+def rhythm_from(settings: RhythmSettings) -> Rhythm:
+    """The update rhythm the settings give (0 minutes: no rhythm for that impact)."""
+
+    def every(minutes: int) -> timedelta | None:
+        return timedelta(minutes=minutes) if minutes > 0 else None
+
+    return Rhythm(
+        critical=every(settings.critical_minutes),
+        major=every(settings.major_minutes),
+        minor=every(settings.minor_minutes),
+        grace=timedelta(minutes=settings.grace_minutes),
+    )
+
+
+def surge_rule_from(settings: RhythmSettings) -> SurgeRule:
+    """The detector's thresholds the settings give."""
+    return SurgeRule(
+        window=timedelta(seconds=settings.surge_window_s),
+        baseline=timedelta(minutes=settings.surge_baseline_minutes),
+        min_count=settings.surge_min_count,
+        min_ratio=settings.surge_min_ratio,
+        p_value=settings.surge_p_value,
+    )
+
+
+@dataclass(kw_only=True)
+class CrisisRhythm:
+    """What runs the rhythm: the board staff see, the guard and the watch (a ``Background``)."""
+
+    board: AlertBoard
+    guard: OverdueGuard
+    watch: SurgeWatch
+
+    async def start(self) -> None:
+        """Start the guard's and the watch's timers."""
+        await self.guard.start()
+        await self.watch.start()
+
+    async def stop(self) -> None:
+        """Stop both."""
+        await self.watch.stop()
+        await self.guard.stop()
+
+
+def build_rhythm(
+    settings: RhythmSettings,
+    *,
+    live: LiveStatus,
+    matcher: ComponentMatcher,
+    templates: Templates,
+    tz: tzinfo = UTC,
+    slack_token: str | None = None,
+    slack_api_url: str | None = None,
+) -> CrisisRhythm:
+    """Wire the board (with the Slack staff channel and the webhook when set), guard and watch."""
+    sinks: list[AlertSink] = []
+    if settings.alert_webhook_url:
+        sinks.append(WebhookSink(settings.alert_webhook_url, client=httpx.AsyncClient(timeout=10)))
+    if settings.slack_staff_channel and slack_token:
+        client = AsyncWebClient(token=slack_token, base_url=slack_api_url or SLACK_API_URL)
+        sinks.append(SlackSink(client, channel=settings.slack_staff_channel))
+    board = AlertBoard(sinks)
+    guard = OverdueGuard(
+        live, board, rhythm=rhythm_from(settings), tz=tz, interval_s=settings.check_interval_s
+    )
+    watch = SurgeWatch(
+        detector=SurgeDetector(surge_rule_from(settings)),
+        live=live,
+        matcher=matcher,
+        board=board,
+        templates=templates,
+        interval_s=min(settings.check_interval_s, 10.0),
+    )
+    return CrisisRhythm(board=board, guard=guard, watch=watch)
