@@ -24,6 +24,7 @@ from bot.broadcast.tables import broadcasts, outbox
 from bot.db import Database
 from bot.drill.replay import DrillError, IncidentReplay, write_feed
 from bot.faqdb.store import FaqStore
+from bot.handoff.tables import handoffs
 from bot.stack import running_stack
 from bot.templates import TemplateStore
 
@@ -168,7 +169,7 @@ def run_drill(
                 write_feed(feed, timeline.summary_at(step))
                 progress(f"update {step}/{replay.steps}: {replay.updates[step - 1]['status']}")
             time.sleep(1.0)  # the poller picks the state up before the question
-            _ask(stack, question, index, report, templates)
+            _ask(stack, question, index, report, templates, handoffs=_handoff_counter(data_dir))
         while step < replay.steps:
             step += 1
             _sleep_until(began + offsets[step - 1])
@@ -191,8 +192,33 @@ def _sleep_until(moment: float) -> None:
         time.sleep(delay)
 
 
-def _ask(stack: Any, question: Question, index: int, report: DrillReport, t: TemplateStore) -> None:
+def _handoff_counter(data_dir: Path) -> Callable[[], int]:
+    """How many handoffs to a person the drill's own database has opened so far."""
+
+    def count() -> int:
+        engine = sa.create_engine(f"sqlite:///{data_dir / 'faro.db'}")
+        try:
+            with engine.connect() as conn:
+                return int(
+                    conn.execute(sa.select(sa.func.count()).select_from(handoffs)).scalar_one()
+                )
+        finally:
+            engine.dispose()
+
+    return count
+
+
+def _ask(
+    stack: Any,
+    question: Question,
+    index: int,
+    report: DrillReport,
+    t: TemplateStore,
+    *,
+    handoffs: Callable[[], int],
+) -> None:
     report.questions += 1
+    opened_before = handoffs()
     try:
         body: dict[str, Any] = {}
         if question.lang:
@@ -208,10 +234,10 @@ def _ask(stack: Any, question: Question, index: int, report: DrillReport, t: Tem
     report.marked += sum(1 for x in texts if any(x.startswith(m) for m in markers))
     joined = " ".join(texts)
     outcome = "answered"
-    if any(_words(t, "faq_decline", lang) in joined for lang in ("en", "es")):
-        outcome = "declined"
-    elif any(_words(t, "request_human", lang) in joined for lang in ("en", "es")):
+    if handoffs() > opened_before:  # the question opened a handoff to a person
         outcome = "handed_off"
+    elif any(_words(t, "faq_decline", lang) in joined for lang in ("en", "es")):
+        outcome = "declined"
     elif not texts or any(
         _words(t, "dialogue_unavailable", lang) in joined for lang in ("en", "es")
     ):
