@@ -22,12 +22,14 @@ import hashlib
 import itertools
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from faq_index.corpus import Corpus, Floats, Signals
+from faq_index.head import Head, train_head
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +117,12 @@ DEFAULT_PARAMS = LangParams(DEFAULT_WEIGHTS, DEFAULT_COEF)
 
 @dataclass(frozen=True)
 class Calibration:
-    """Per-language parameters with a pooled fallback (languages with few samples)."""
+    """Per-language parameters with a pooled fallback (languages with few samples),
+    and the classifier head learned from the same texts (None: none fits)."""
 
     pooled: LangParams = DEFAULT_PARAMS
     by_lang: dict[str, LangParams] = field(default_factory=dict)
+    head: Head | None = None
 
     def params(self, lang: str) -> LangParams:
         """The parameters for queries in ``lang``."""
@@ -132,11 +136,13 @@ class _Sample:
     signals: Signals
 
 
-def calibrate(corpus: Corpus) -> Calibration:
-    """Learn fusion weights and confidence models from the corpus's own texts."""
+def calibrate(corpus: Corpus, ids: Sequence[str] | None = None) -> Calibration:
+    """Learn fusion weights and confidence models from the corpus's own texts, and
+    the classifier head when the entries' ``ids`` are given."""
+    head = None if ids is None else learn_head(corpus, ids)
     samples = _collect(corpus)
     if not samples:
-        return Calibration()
+        return Calibration(head=head)
     pooled = _fit(samples, DEFAULT_PARAMS)
     by_lang: dict[str, list[_Sample]] = defaultdict(list)
     for s in samples:
@@ -147,7 +153,16 @@ def calibrate(corpus: Corpus) -> Calibration:
         if len(items) >= MIN_LANG_SAMPLES and len(by_lang) > 1
     }
     logger.debug("calibration pooled=%s by_lang=%s", pooled, langs)
-    return Calibration(pooled, langs)
+    return Calibration(pooled, langs, head)
+
+
+def learn_head(corpus: Corpus, ids: Sequence[str]) -> Head | None:
+    """The classifier head over the questions and paraphrases of ``corpus`` (entries
+    named by ``ids``, in corpus order)."""
+    rows = [i for i, row in enumerate(corpus.rows) if row.kind != "answer"]
+    if not rows:
+        return None
+    return train_head(corpus.vectors[rows], [corpus.rows[i].entry for i in rows], ids)
 
 
 def _held_out(corpus: Corpus) -> list[int]:

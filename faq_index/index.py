@@ -116,7 +116,7 @@ class FaqIndex:
             corpus = Corpus(rows, vectors, len(entries))
         else:
             corpus = previous_index._corpus.derive(rows, len(entries), cache.embed)
-        calibration = calibrate(corpus)
+        calibration = calibrate(corpus, [e.id for e in entries])
         return cls(entries, corpus, calibration, cache, recent=previous_index)
 
     @property
@@ -159,12 +159,21 @@ class FaqIndex:
         if not scored:
             return Decision("decline")
         best, _ = scored[0]
-        if best.score >= ANSWER_CONFIDENCE:
+        if best.score >= ANSWER_CONFIDENCE and self._head_agrees(text, best.entry.id):
             return Decision("answer", (best,))
         choices = tuple(m for m, plausible in scored if plausible >= CHOICE_PLAUSIBILITY)
         if len(choices) >= 2:
             return Decision("choose", choices)
         return Decision("decline")
+
+    def _head_agrees(self, text: str, faq_id: str) -> bool:
+        """Whether the classifier head (if any) prefers ``faq_id`` too; a head that
+        never saw the entry, or prefers one since removed, has no say."""
+        head = self._calibration.head
+        if head is None or not head.knows(faq_id):
+            return True
+        favourite = head.best(self._embed_query(text))
+        return favourite == faq_id or favourite not in self._by_id
 
     def _ranked(self, text: str, lang: str, k: int) -> list[Match]:
         return [match for match, _ in self._scored(text, lang, k)]
