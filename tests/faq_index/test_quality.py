@@ -6,6 +6,17 @@ coverage; BM25: top-1 0.602). bank-es / bank-en: our own customer-style
 questions (Spanish with typos, no accents, informal; English; out-of-scope
 chit-chat and other banks' products) against the sample FAQ data/faq/bank.yml,
 copied here as bank.yml. See data/bank-es/README.md.
+
+hint3-curekart: real questions typed into a deployed support bot, 54% of them
+out of scope (copied from shared/eval, see data/hint3-curekart/README.md).
+Peers there: MiniLM max-cosine top-1 0.825, BM25 0.688; best platform
+(Haptik, threshold chosen on the test set) overall accuracy 0.748.
+
+Floors: issue 13 measured, before its work, banking77-dev top-1 0.782,
+precision 0.939 at coverage 0.610; hint3-curekart (int8 as shipped) top-1
+0.852, coverage 0.529, precision 0.882, out-of-scope answered 0.045, overall
+0.754. The classifier head's agreement gate raised precision and lowered
+out-of-scope answers on both; the floors hold those gains.
 """
 
 from __future__ import annotations
@@ -38,12 +49,28 @@ def test_banking77_dev_beats_the_peers(encoder: Any, tmp_path: Path) -> None:
         DATA / "banking77-dev" / "queries.jsonl",
         tmp_path,
     )
-    assert got["top1"] >= 0.775
-    assert got["mrr"] >= 0.85
-    assert got["recall_at_3"] >= 0.915
-    assert got["precision"] >= 0.925
-    assert got["coverage"] >= 0.58
-    assert got["oos_answered"] <= 0.02
+    assert got["top1"] >= 0.78
+    assert got["mrr"] >= 0.855
+    assert got["recall_at_3"] >= 0.925
+    assert got["precision"] >= 0.94
+    assert got["coverage"] >= 0.59
+    assert got["oos_answered"] <= 0.01
+
+
+def test_hint3_curekart_real_out_of_scope(encoder: Any, tmp_path: Path) -> None:
+    got = _figures(
+        encoder,
+        DATA / "hint3-curekart" / "faq.yml",
+        DATA / "hint3-curekart" / "queries.jsonl",
+        tmp_path,
+    )
+    assert got["n_out_of_scope"] == 539
+    assert got["top1"] >= 0.85  # MiniLM max-cosine 0.825, BM25 0.688
+    assert got["mrr"] >= 0.90
+    assert got["coverage"] >= 0.50
+    assert got["precision"] >= 0.89
+    assert got["oos_answered"] <= 0.04
+    assert got["overall_accuracy"] >= 0.75  # best platform 0.748
 
 
 def test_spanish_bank_questions(encoder: Any, tmp_path: Path) -> None:
