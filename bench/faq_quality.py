@@ -1,4 +1,4 @@
-"""Answer quality of the FAQ index next to its peers, on labelled sets (shared/eval format).
+r"""Answer quality of the FAQ index next to its peers, on labelled sets (shared/eval format).
 
 For each set folder (``faq.yml`` + ``queries.jsonl``) prints, with the default
 encoder (int8, as shipped) unless ``--model``:
@@ -11,7 +11,8 @@ encoder (int8, as shipped) unless ``--model``:
   rank-bm25's defaults) over question + paraphrases, top-1 and MRR;
 - the goal lines of issue 13: top-1 misses at most 0.7x the best peer's.
 
-    .venv/bin/python bench/faq_quality.py /work/shared/eval/banking77-dev /work/shared/eval/hint3-curekart
+    .venv/bin/python bench/faq_quality.py --peers ../shared/eval/banking77-dev \
+        ../shared/eval/hint3-curekart
 """
 
 from __future__ import annotations
@@ -27,8 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from faq_index import FaqEntry, FaqIndex, LabelledQuery, evaluate, load_encoder, load_faq_files
-from faq_index import load_queries
+from faq_index import (
+    FaqEntry,
+    FaqIndex,
+    LabelledQuery,
+    evaluate,
+    load_encoder,
+    load_faq_files,
+    load_queries,
+)
 from faq_index.encoders import Encoder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +47,9 @@ def _texts(entry: FaqEntry) -> list[str]:
     return [t for _, kind, t in entry.texts() if kind != "answer"]
 
 
-def _rank_figures(scores: np.ndarray, ids: list[str], queries: list[LabelledQuery]) -> dict[str, float]:
+def _rank_figures(
+    scores: np.ndarray, ids: list[str], queries: list[LabelledQuery]
+) -> dict[str, float]:
     top1, rr = [], []
     for row, q in zip(scores, queries, strict=True):
         order = [ids[i] for i in np.argsort(-row, kind="stable")]
@@ -49,7 +59,9 @@ def _rank_figures(scores: np.ndarray, ids: list[str], queries: list[LabelledQuer
     return {"top1": float(np.mean(top1)), "mrr": float(np.mean(rr))}
 
 
-def minilm_peer(entries: list[FaqEntry], queries: list[LabelledQuery], encoder: Encoder) -> dict[str, float]:
+def minilm_peer(
+    entries: list[FaqEntry], queries: list[LabelledQuery], encoder: Encoder
+) -> dict[str, float]:
     """Max cosine over each entry's question and paraphrases."""
     owner: list[int] = []
     texts: list[str] = []
@@ -112,7 +124,9 @@ def faro(entries: list[FaqEntry], queries: list[LabelledQuery], encoder: Encoder
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sets", nargs="+", type=Path, help="set folders (faq.yml, queries.jsonl)")
-    parser.add_argument("--model", default=None, help="encoder name or path (default: packaged MiniLM)")
+    parser.add_argument(
+        "--model", default=None, help="encoder name or path (default: packaged MiniLM)"
+    )
     parser.add_argument("--no-int8", action="store_true", help="do not quantize the encoder")
     parser.add_argument("--peers", action="store_true", help="also compute the peers")
     parser.add_argument("--json", action="store_true", help="one JSON object per set")
@@ -138,8 +152,9 @@ def main() -> None:
         f = got["faro"]
         print(f"== {folder.name} ({len(entries)} entries, {f['n']} queries, model {encoder.name})")
         print(
-            "  faro: top1 {top1:.3f} mrr {mrr:.3f} coverage {coverage:.3f} precision {precision:.3f} "
-            "oos_answered {oos_answered:.3f} overall {overall_accuracy:.3f} p99 {p99_ms:.1f} ms "
+            "  faro: top1 {top1:.3f} mrr {mrr:.3f} coverage {coverage:.3f} "
+            "precision {precision:.3f} oos_answered {oos_answered:.3f} "
+            "overall {overall_accuracy:.3f} p99 {p99_ms:.1f} ms "
             "cpu {cpu_ms_per_query:.1f} ms/q".format(**f)
         )
         if plain is not None:

@@ -96,4 +96,6 @@ def train_head(vectors: Floats, labels: Sequence[int], ids: Sequence[str]) -> He
     if not np.all(np.isfinite(weights)) or fit < MIN_FIT_ACCURACY:
         logger.warning("classifier head dropped: fits its own phrasings at %.2f", fit)
         return None
-    return Head(tuple(ids), np.ascontiguousarray(weights, dtype=np.float32), bias.astype(np.float32))
+    return Head(
+        tuple(ids), np.ascontiguousarray(weights, dtype=np.float32), bias.astype(np.float32)
+    )
