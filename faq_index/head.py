@@ -3,12 +3,12 @@ sentence vectors of every entry's question and paraphrases.
 
 Nearest-neighbour cosine looks at one phrasing at a time; the head weighs all of
 an entry's phrasings against all the others', so it learns which directions of
-the embedding tell two entries apart. It is a second opinion: an outright answer
-needs the head to name the same entry as the fused ranking (see
-``FaqIndex.decide``). Measured with all-MiniLM-L6-v2 (int8): on hint3-curekart
-the gate took out-of-scope answered from 0.045 to 0.033 and precision from
-0.882 to 0.904 (coverage 0.529 -> 0.515); on banking77-dev precision 0.939 ->
-0.943 (coverage 0.610 -> 0.601).
+the embedding tell two entries apart. It is used twice (see ``FaqIndex``):
+its probability of each candidate entry, times ``HEAD_WEIGHT``, is added to the
+dense score (the calibration sees the same, with heads trained without the
+held-out texts), and an outright answer needs the head to name the same entry
+as the ranking (a second opinion). Figures: see ``calibration.HEAD_WEIGHT`` and
+``index.HEAD_ANSWER_CONFIDENCE``.
 
 Training is a few seconds of CPU at most: it runs with the calibration (at build
 time and in the background after edits, see ``faq_index.incremental``), and
@@ -60,9 +60,21 @@ class Head:
         logits = SCALE * (vector @ self.weights) + self.bias
         return self.ids[int(np.argmax(logits))]
 
+    def probabilities(self, vectors: Floats) -> Floats:
+        """Class probabilities (rows x classes, in ``ids`` order) of query vectors."""
+        return softmax(SCALE * (np.atleast_2d(vectors) @ self.weights) + self.bias)
+
     def knows(self, faq_id: str) -> bool:
         """Whether ``faq_id`` was one of the classes it was trained on."""
         return faq_id in self.known
+
+
+def softmax(z: Floats) -> Floats:
+    """Row-wise softmax."""
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    out: Floats = (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
 def train_head(vectors: Floats, labels: Sequence[int], ids: Sequence[str]) -> Head | None:

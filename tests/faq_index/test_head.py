@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from faq_index import FaqIndex, HashingEncoder
+from faq_index.calibration import HEAD_WEIGHT
 from faq_index.head import MAX_WORK, train_head
 from faq_index.incremental import relearned_calibration, with_calibration, with_changes_fast
 from tests.helpers.faq_builders import make_entry
@@ -59,6 +60,7 @@ def test_index_learns_a_head_and_keeps_it_through_fast_edits() -> None:
     index = FaqIndex.build(entries, HashingEncoder())
     head = index.calibration.head
     assert head is not None and set(head.ids) == {"card", "login", "refund"}
+    assert index.calibration.head_weight == HEAD_WEIGHT  # it adds to the ranking too
     assert index.decide("card declined", "en").kind == "answer"
     # A fast edit keeps the calibration and its head; a new entry is not gated.
     edited = with_changes_fast(index, [make_entry("fees", "what fees", paraphrases=["fee"])])
