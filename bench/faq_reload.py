@@ -31,6 +31,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot.db import Database
 from bot.faq_service import FaqReloader, FaqService
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore
@@ -105,8 +106,9 @@ def run_size(
     """Seed a database, start two replicas, save ``saves`` edits and time each."""
     with tempfile.TemporaryDirectory() as tmp:
         cache = cache_dir or Path(tmp)
-        stores = [AppStore(url), AppStore(url)]
-        faq_a, faq_b = (FaqStore(s.engine) for s in stores)
+        dbs = [Database.open(url), Database.open(url)]  # two replicas, one database
+        stores = [AppStore(db.engine) for db in dbs]
+        faq_a, faq_b = (FaqStore(db.engine) for db in dbs)
         faq_a.seed(entries)
         t = time.perf_counter()
         a = FaqService.from_store(faq_a, encoder=encoder, store=stores[0], cache_dir=Path(cache))
