@@ -1,7 +1,7 @@
 r"""Answer quality of the FAQ index next to its peers, on labelled sets (shared/eval format).
 
 For each set folder (``faq.yml`` + ``queries.jsonl``) prints, with the default
-encoder (int8, as shipped) unless ``--model``:
+encoder (full precision, as shipped; ``--int8`` to quantize) unless ``--model``:
 
 - Faro: ``evaluate`` figures (top-1, MRR, coverage, precision, out-of-scope
   answered, overall accuracy, p99 latency) and CPU ms per query;
@@ -127,14 +127,14 @@ def main() -> None:
     parser.add_argument(
         "--model", default=None, help="encoder name or path (default: packaged MiniLM)"
     )
-    parser.add_argument("--no-int8", action="store_true", help="do not quantize the encoder")
+    parser.add_argument("--int8", action="store_true", help="int8-quantize the encoder")
     parser.add_argument("--peers", action="store_true", help="also compute the peers")
     parser.add_argument("--json", action="store_true", help="one JSON object per set")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
-    encoder = load_encoder(args.model, int8=not args.no_int8)
+    encoder = load_encoder(args.model, int8=args.int8)
     plain = load_encoder(args.model, int8=False) if args.peers else None
     for folder in args.sets:
         entries = load_faq_files(folder / "faq.yml")

@@ -79,7 +79,7 @@ def test_a_language_nobody_wrote_in(lang: str) -> None:
 @pytest.fixture(scope="module")
 def bank() -> FaqIndex:
     """The sample bank FAQ (en + es) on the shipped model."""
-    encoder: Any = load_encoder(None, int8=True)
+    encoder: Any = load_encoder(None)
     return FaqIndex.build(load_faq_files(DATA / "bank.yml"), encoder)
 
 
