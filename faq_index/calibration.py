@@ -141,10 +141,12 @@ class _Sample:
     hidden: Signals | None = None  # the signals when the whole entry is hidden
 
 
-def calibrate(corpus: Corpus, ids: Sequence[str] | None = None) -> Calibration:
+def calibrate(
+    corpus: Corpus, ids: Sequence[str] | None = None, versions: Sequence[str] = ()
+) -> Calibration:
     """Learn fusion weights and confidence models from the corpus's own texts, and
     the classifier head when the entries' ``ids`` are given."""
-    head = None if ids is None else learn_head(corpus, ids)
+    head = None if ids is None else learn_head(corpus, ids, versions)
     samples = _collect(corpus)
     if not samples:
         return Calibration(head=head)
@@ -213,13 +215,14 @@ def _shifted(sample: _Sample, probs: npt.NDArray[np.float32], weight: float) -> 
     return _Sample(sample.lang, sample.target, shown, sample.row, hidden)
 
 
-def learn_head(corpus: Corpus, ids: Sequence[str]) -> Head | None:
+def learn_head(corpus: Corpus, ids: Sequence[str], versions: Sequence[str] = ()) -> Head | None:
     """The classifier head over the questions and paraphrases of ``corpus`` (entries
     named by ``ids``, in corpus order)."""
     rows = [i for i, row in enumerate(corpus.rows) if row.kind != "answer"]
     if not rows:
         return None
-    return train_head(corpus.vectors[rows], [corpus.rows[i].entry for i in rows], ids)
+    labels = [corpus.rows[i].entry for i in rows]
+    return train_head(corpus.vectors[rows], labels, ids, versions)
 
 
 def _held_out(corpus: Corpus) -> list[int]:

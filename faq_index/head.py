@@ -50,10 +50,15 @@ class Head:
     ids: tuple[str, ...]
     weights: Floats  # dim x classes
     bias: Floats  # classes
-    known: frozenset[str] = field(init=False, repr=False, compare=False)
+    # The content key of each class's entry when the head was trained (empty:
+    # unknown): an entry edited since (a paraphrase staff just added) is one
+    # the head has not learned, so it gets no say over it.
+    versions: tuple[str, ...] = ()
+    known: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "known", frozenset(self.ids))
+        versions = self.versions or ("",) * len(self.ids)
+        object.__setattr__(self, "known", dict(zip(self.ids, versions, strict=True)))
 
     def best(self, vector: Floats) -> str:
         """The entry id the head prefers for one query vector."""
@@ -68,6 +73,12 @@ class Head:
         """Whether ``faq_id`` was one of the classes it was trained on."""
         return faq_id in self.known
 
+    def learned(self, faq_id: str, version: str) -> bool:
+        """Whether it was trained on this entry as it is now (``version``: its content
+        key; a head trained without versions trusts any)."""
+        known = self.known.get(faq_id)
+        return known is not None and (known == "" or known == version)
+
 
 def softmax(z: Floats) -> Floats:
     """Row-wise softmax."""
@@ -77,7 +88,9 @@ def softmax(z: Floats) -> Floats:
     return out
 
 
-def train_head(vectors: Floats, labels: Sequence[int], ids: Sequence[str]) -> Head | None:
+def train_head(
+    vectors: Floats, labels: Sequence[int], ids: Sequence[str], versions: Sequence[str] = ()
+) -> Head | None:
     """Fit the head on phrasing ``vectors`` labelled with entry positions in ``ids``;
     None when there is nothing to tell apart, too much work, or a bad fit."""
     y = np.asarray(labels, dtype=np.int64)
@@ -109,5 +122,8 @@ def train_head(vectors: Floats, labels: Sequence[int], ids: Sequence[str]) -> He
         logger.warning("classifier head dropped: fits its own phrasings at %.2f", fit)
         return None
     return Head(
-        tuple(ids), np.ascontiguousarray(weights, dtype=np.float32), bias.astype(np.float32)
+        tuple(ids),
+        np.ascontiguousarray(weights, dtype=np.float32),
+        bias.astype(np.float32),
+        tuple(versions),
     )

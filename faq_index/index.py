@@ -129,7 +129,7 @@ class FaqIndex:
             corpus = Corpus(rows, vectors, len(entries))
         else:
             corpus = previous_index._corpus.derive(rows, len(entries), cache.embed)
-        calibration = calibrate(corpus, [e.id for e in entries])
+        calibration = calibrate(corpus, [e.id for e in entries], [e.content_key() for e in entries])
         return cls(entries, corpus, calibration, cache, recent=previous_index)
 
     @property
@@ -201,12 +201,17 @@ class FaqIndex:
 
     def _head_agrees(self, text: str, faq_id: str) -> bool:
         """Whether the classifier head (if any) prefers ``faq_id`` too; a head that
-        never saw the entry, or prefers one since removed, has no say."""
+        was not trained on the entry as it is now (new or edited since: a paraphrase
+        staff just mapped), or that prefers one since removed or edited, has no say."""
         head = self._calibration.head
-        if head is None or not head.knows(faq_id):
+        entry = self.entry(faq_id)
+        if head is None or entry is None or not head.learned(faq_id, entry.content_key()):
             return True
         favourite = head.best(self._embed_query(text))
-        return favourite == faq_id or favourite not in self._by_id
+        if favourite == faq_id:
+            return True
+        rival = self.entry(favourite)
+        return rival is None or not head.learned(favourite, rival.content_key())
 
     def _ranked(self, text: str, lang: str, k: int) -> list[Match]:
         return [match for match, _ in self._scored(text, lang, k)]

@@ -94,3 +94,29 @@ def test_an_answer_needs_the_head_to_agree() -> None:
     )
     ungated = with_calibration(index, replace(index.calibration, head=gone))
     assert ungated.decide("card declined", "en").kind == "answer"
+
+
+def test_an_entry_edited_since_the_head_learned_is_not_gated() -> None:
+    from dataclasses import replace
+
+    card = make_entry("card", "card declined", paraphrases=["card rejected"])
+    login = make_entry("login", "cannot log in", paraphrases=["login fails"])
+    index = FaqIndex.build([card, login], HashingEncoder())
+    head = index.calibration.head
+    assert head is not None and head.learned("card", card.content_key())
+    contrary = type(head)(
+        ("card", "login"),
+        np.zeros_like(head.weights),
+        np.asarray([-5.0, 5.0], dtype=np.float32),
+        (card.content_key(), login.content_key()),
+    )
+    gated = with_calibration(index, replace(index.calibration, head=contrary))
+    assert gated.decide("my plastic got refused", "en").kind != "answer"
+    # Staff map the question to the card entry: served at once, the stale head has no say.
+    mapped = make_entry(
+        "card", "card declined", paraphrases=["card rejected", "my plastic got refused"]
+    )
+    edited = with_changes_fast(gated, [mapped])
+    assert not contrary.learned("card", mapped.content_key())
+    decision = edited.decide("my plastic got refused", "en")
+    assert decision.kind == "answer" and decision.matches[0].entry.id == "card"
