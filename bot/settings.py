@@ -86,7 +86,7 @@ class FaqSettings:
 
     paths: tuple[Path, ...]
     embedding_model: str | None = None  # None: the packaged all-MiniLM-L6-v2
-    embedding_int8: bool = True
+    embedding_int8: bool = False  # int8 cost quality (issue 13): opt-in
     embedding_threads: int = 1  # torch intra-op threads of this process
     # Questions asked at the same time are embedded together, up to this many
     # (1: each alone), waiting at most batch_wait_ms for company under load.
@@ -324,7 +324,7 @@ class Settings:
             faq=FaqSettings(
                 paths=_paths(project, env.get("FARO_FAQ", "data/faq")),
                 embedding_model=env.get("FARO_EMBEDDING_MODEL") or None,
-                embedding_int8=_bool(env, "FARO_EMBEDDING_INT8", True),
+                embedding_int8=_bool(env, "FARO_EMBEDDING_INT8", False),
                 embedding_threads=_int(env, "FARO_EMBEDDING_THREADS", 1, lo=1, hi=256),
                 embedding_batch=_int(env, "FARO_EMBEDDING_BATCH", 32, lo=1, hi=1024),
                 embedding_batch_wait_ms=_float(env, "FARO_EMBEDDING_BATCH_WAIT_MS", 2.0),

@@ -193,7 +193,7 @@ def _quantized(net: Any) -> Any:
         return quantize(net, {torch.nn.Linear}, dtype=torch.qint8)
 
 
-def load_encoder(model: str | None = None, *, int8: bool = True) -> Encoder:
+def load_encoder(model: str | None = None, *, int8: bool = False) -> Encoder:
     """Load an encoder: None = the packaged all-MiniLM-L6-v2; ``"hashing"`` =
     :class:`HashingEncoder`; otherwise a sentence-transformers name or path.
     ``int8`` quantizes mean-pooled models (about 2x faster on CPU).

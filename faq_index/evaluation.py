@@ -75,7 +75,9 @@ def evaluate(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Compute n, top1, mrr, recall_at_3, coverage, precision, oos_answered, p50_ms, p99_ms."""
+    """Compute n, top1, mrr, recall_at_3, coverage, precision, oos_answered,
+    overall_accuracy (in-scope answered outright and right plus out-of-scope not
+    answered outright, over all questions: HINT3's measure), p50_ms, p99_ms."""
     items = [q if isinstance(q, LabelledQuery) else _from_dict(q) for q in queries]
     reciprocal: list[float] = []
     top1: list[bool] = []
@@ -112,6 +114,7 @@ def evaluate(
         "coverage": answered_in_scope / n_in if n_in else 0.0,
         "precision": answered_right / answered if answered else 1.0,
         "oos_answered": oos_answered / n_oos if n_oos else 0.0,
+        "overall_accuracy": (answered_right + n_oos - oos_answered) / len(items) if items else 0.0,
         "p50_ms": _percentile(latencies, 50),
         "p99_ms": _percentile(latencies, 99),
     }

@@ -60,7 +60,8 @@ def _rows(index: FaqIndex, entries: list[FaqEntry]) -> tuple[list[TextRow], Ints
 
 def relearned_calibration(index: FaqIndex) -> Calibration:
     """The calibration learned from ``index``'s own texts (the slow part)."""
-    return calibrate(index._corpus)
+    entries = index.entries
+    return calibrate(index._corpus, [e.id for e in entries], [e.content_key() for e in entries])
 
 
 def with_calibration(index: FaqIndex, calibration: Calibration) -> FaqIndex:

@@ -20,6 +20,7 @@ _ROWS = (
     ("coverage", "coverage: answerable answered outright", "{:.3f}"),
     ("precision", "precision of outright answers", "{:.3f}"),
     ("oos_answered", "out-of-scope answered (lower is better)", "{:.3f}"),
+    ("overall_accuracy", "overall accuracy (right answers + declines)", "{:.3f}"),
     ("p50_ms", "latency p50 (ms per query)", "{:.1f}"),
     ("p99_ms", "latency p99 (ms per query)", "{:.1f}"),
 )

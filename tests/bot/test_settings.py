@@ -33,8 +33,9 @@ def test_defaults_run_on_one_machine_without_services(project: Path) -> None:
     assert s.rasa.rasa_bin == project.resolve() / ".venv-rasa/bin/rasa"
     assert (s.rasa.endpoints, s.rasa.replicas) == ("endpoints.yml", None)
     assert s.faq.paths == (project.resolve() / "data/faq",)
-    assert (s.faq.embedding_model, s.faq.embedding_int8, s.faq.embedding_threads) == (None, True, 1)
-    assert (s.faq.embedding_batch, s.faq.embedding_batch_wait_ms) == (32, 2.0)
+    faq = s.faq
+    assert (faq.embedding_model, faq.embedding_int8, faq.embedding_threads) == (None, False, 1)
+    assert (faq.embedding_batch, faq.embedding_batch_wait_ms) == (32, 2.0)
     assert s.template_paths == (project.resolve() / "data/templates",)
     assert s.status.feed == str(project.resolve() / "data/status/sample.json")
     assert s.status.poll_interval_s == 30.0
@@ -127,7 +128,7 @@ def test_overrides(project: Path, tmp_path: Path) -> None:
         FARO_MAX_MESSAGE_CHARS="500",
         FARO_DEFAULT_LANG="es",
         FARO_STATUS_TIMEZONE="America/Mexico_City",
-        FARO_EMBEDDING_INT8="0",
+        FARO_EMBEDDING_INT8="1",
         FARO_EMBEDDING_THREADS="2",
         FARO_EMBEDDING_BATCH="1",
         FARO_EMBEDDING_BATCH_WAIT_MS="5",
@@ -152,7 +153,7 @@ def test_overrides(project: Path, tmp_path: Path) -> None:
     assert (s.faq.embedding_batch, s.faq.embedding_batch_wait_ms) == (1, 5.0)
     assert (s.faq.embedding_model, s.faq.embedding_int8, s.faq.embedding_threads) == (
         "hashing",
-        False,
+        True,
         2,
     )
     assert s.database.url == "postgresql://faro@db/faro"

@@ -60,14 +60,14 @@ def test_the_library_reads_no_environment_and_sets_no_process_state(
     import torch
 
     monkeypatch.setenv("FARO_EMBEDDING_MODEL", "hashing")
-    monkeypatch.setenv("FARO_EMBEDDING_INT8", "0")
+    monkeypatch.setenv("FARO_EMBEDDING_INT8", "1")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     before_threads, before_env = torch.get_num_threads(), dict(os.environ)
     torch.set_num_threads(2)
     try:
-        enc = load_encoder(None)  # the packaged MiniLM, int8: the environment is not read
-        assert enc.name.endswith("+int8") and enc.dim == 384
-        assert not load_encoder(None, int8=False).name.endswith("+int8")
+        enc = load_encoder(None)  # the packaged MiniLM, full precision: env not read
+        assert not enc.name.endswith("+int8") and enc.dim == 384
+        assert load_encoder(None, int8=True).name.endswith("+int8")
         assert torch.get_num_threads() == 2
         assert dict(os.environ) == before_env
     finally:
