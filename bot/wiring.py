@@ -37,6 +37,7 @@ from bot.handoff.api import staff_api_routes
 from bot.handoff.chatwoot import ChatwootBridge, ChatwootClient
 from bot.handoff.service import AgentChannel, HandoffService, SameVoice
 from bot.handoff.store import HandoffStore
+from bot.handoff.touched import Touched
 from bot.handoff.webhook import HandoffWebhook
 from bot.privacy import PersonalData, PurgeWorker, retention_of, tracker_urls
 from bot.rasa.client import RasaClient
@@ -236,7 +237,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
                 templates={k: templates.texts(k) for k in templates.keys()},  # noqa: SIM118
             ),
         ),
-        *staff_api_routes(service=handoffs, token=settings.admin.token),
+        *staff_api_routes(
+            service=handoffs,
+            token=settings.admin.token,
+            touched=Touched(store.engine, faq=faq, faq_store=faq_store, live=status.live),
+        ),
         *(bridge.routes() if bridge else []),
     ]
     services = AppServices(
