@@ -36,7 +36,8 @@ def test_the_inbox_shows_what_the_conversation_touched(tmp_path: Path, encoder: 
     with live_server(served) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
-            page = new_page(browser, Watch(), viewport={"width": 390, "height": 900})
+            watch = Watch()
+            page = new_page(browser, watch, viewport={"width": 390, "height": 900})
             page.goto(base + "/admin/login")
             page.get_by_label("Your name").fill("Ana")
             page.get_by_label("Password or token").fill(PASSWORD)
@@ -50,5 +51,6 @@ def test_the_inbox_shows_what_the_conversation_touched(tmp_path: Path, encoder: 
             assert "card-payments-failing" in text and "version 1" in text.lower()
             assert "inc-7" in text and "no longer on the status page" in text
             screenshot(page, "inbox-touched-phone")
+            assert watch.errors == [] and watch.dialogs == []
         finally:
             browser.close()
