@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.admin import admin_routes
 from bot.broadcast.compose import Composer
 from bot.broadcast.delivery import DeliveryWorker
@@ -36,12 +38,14 @@ from bot.faqdb.store import FaqStore
 from bot.handoff.api import staff_api_routes
 from bot.handoff.chatwoot import ChatwootBridge, ChatwootClient
 from bot.handoff.service import AgentChannel, HandoffService, SameVoice
+from bot.handoff.slack_notify import HandoffSlackNotifier
 from bot.handoff.store import HandoffStore
+from bot.handoff.touched import Touched
 from bot.handoff.webhook import HandoffWebhook
 from bot.privacy import PersonalData, PurgeWorker, retention_of, tracker_urls
 from bot.rasa.client import RasaClient
 from bot.rhythm.review import to_review
-from bot.rhythm.runtime import CrisisRhythm, build_rhythm, rhythm_from
+from bot.rhythm.runtime import SLACK_API_URL, CrisisRhythm, build_rhythm, rhythm_from
 from bot.services import AppServices, Background
 from bot.settings import Settings
 from bot.status.live import LiveStatus
@@ -211,6 +215,19 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         background.append(
             HandoffWebhook(handoffs.store, url=hook.webhook_url, secret=hook.webhook_secret)
         )
+    if settings.rhythm.slack_staff_channel and settings.slack.bot_token:
+        origin = settings.server.public_origin or ""
+        background.append(
+            HandoffSlackNotifier(
+                handoffs.store,
+                AsyncWebClient(
+                    token=settings.slack.bot_token,
+                    base_url=settings.slack.api_url or SLACK_API_URL,
+                ),
+                channel=settings.rhythm.slack_staff_channel,
+                inbox_url=origin + "/admin/inbox",
+            )
+        )
     bridge = None
     if hook.chatwoot_url and hook.chatwoot_inbox and hook.chatwoot_token:
         client = ChatwootClient(base_url=hook.chatwoot_url, inbox_identifier=hook.chatwoot_inbox)
@@ -236,7 +253,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
                 templates={k: templates.texts(k) for k in templates.keys()},  # noqa: SIM118
             ),
         ),
-        *staff_api_routes(service=handoffs, token=settings.admin.token),
+        *staff_api_routes(
+            service=handoffs,
+            token=settings.admin.token,
+            touched=Touched(store.engine, faq=faq, faq_store=faq_store, live=status.live),
+        ),
         *(bridge.routes() if bridge else []),
     ]
     services = AppServices(

@@ -149,6 +149,14 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "subscribed_to": {"en": "Gets incident updates about", "es": "Recibe avisos sobre"},
     "not_subscribed": {"en": "No incident updates", "es": "Sin avisos de incidencias"},
+    "touched": {"en": "What the conversation touched", "es": "De qué trató la conversación"},
+    "faq_answered": {"en": "FAQ answered", "es": "FAQ respondida"},
+    "faq_offered": {"en": "FAQ offered", "es": "FAQ ofrecida"},
+    "incident_asked": {"en": "Asked about incident", "es": "Preguntó por la incidencia"},
+    "incident_not_current": {
+        "en": "no longer on the status page",
+        "es": "ya no está en la página de estado",
+    },
     # -- broadcasts (issue 8) --
     "broadcasts": {"en": "Broadcasts", "es": "Avisos"},
     "deliveries": {"en": "Deliveries", "es": "Entregas"},

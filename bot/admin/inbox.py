@@ -28,6 +28,7 @@ from bot.handoff.api import handoff_json
 from bot.handoff.service import HandoffConflict, HandoffError, HandoffNotFound, HandoffService
 from bot.handoff.store import Handoff, HandoffMessage
 from bot.handoff.tables import ACTIVE, WAITING
+from bot.handoff.touched import Touched
 from bot.rhythm.alerts import AlertBoard
 from bot.status.service import LiveStatusService
 
@@ -41,7 +42,8 @@ SCRIPT_WORDS = (
     "role_bot", "role_agent", "not_delivered", "waited", "claimed_by_label",
     "approved_answers", "search", "insert", "status_answer", "version", "changed",
     "queue_length", "longest_wait", "handled_today", "agents_online", "subscribed_all",
-    "subscribed_to", "not_subscribed",
+    "subscribed_to", "not_subscribed", "touched", "faq_answered", "faq_offered",
+    "incident_asked", "incident_not_current",
 )  # fmt: skip
 
 
@@ -65,6 +67,12 @@ class InboxPages(AdminBase):
         self._faq = faq
         self._faq_store = faq_store
         self._status = status
+        self._touched = Touched(
+            handoffs.store.engine,
+            faq=faq,
+            faq_store=faq_store,
+            live=status.live if status is not None else None,
+        )
 
     def routes(self) -> list[BaseRoute]:
         """The inbox routes under /admin/inbox."""
@@ -117,8 +125,10 @@ class InboxPages(AdminBase):
     async def _with_subscription(
         self, handoff: Handoff, transcript: list[HandoffMessage]
     ) -> dict[str, Any]:
-        """The handoff as the staff API shows it, with the customer's incident updates."""
+        """The handoff as the staff API shows it, with the customer's incident updates
+        and what the conversation touched (FAQ entries, incidents)."""
         out = handoff_json(handoff, transcript)
+        out["touched"] = await asyncio.to_thread(self._touched.of, handoff, transcript)
         found = None
         if self._subscriptions is not None:
             found = await asyncio.to_thread(self._subscriptions.get, handoff.conversation_id)

@@ -26,6 +26,7 @@ from bot.handoff.service import (
 )
 from bot.handoff.store import Handoff, HandoffMessage
 from bot.handoff.tables import ACTIVE, CLOSED, WAITING
+from bot.handoff.touched import Touched
 from bot.http import HttpError, read_json
 
 logger = logging.getLogger(__name__)
@@ -70,8 +71,13 @@ def agent_name(value: object) -> str:
     return name or DEFAULT_AGENT
 
 
-def staff_api_routes(*, service: HandoffService, token: str | None) -> list[Route]:
-    """The staff API; without a token every call is refused (401) and says what to set."""
+def staff_api_routes(
+    *, service: HandoffService, token: str | None, touched: Touched | None = None
+) -> list[Route]:
+    """The staff API; without a token every call is refused (401) and says what to set.
+
+    With ``touched``, one handoff (``GET .../handoffs/{id}``) also shows the FAQ entries
+    and incidents its conversation touched, as the extra field ``touched``."""
     expected = token.encode() if token else None
 
     def check(request: Request) -> None:
@@ -124,7 +130,11 @@ def staff_api_routes(*, service: HandoffService, token: str | None) -> list[Rout
 
     async def show(request: Request) -> Response:
         handoff = await asyncio.to_thread(service.get, handoff_id(request))
-        return JSONResponse(await one(handoff))
+        transcript = await asyncio.to_thread(service.store.transcript, handoff.id)
+        out = handoff_json(handoff, transcript)
+        if touched is not None:
+            out["touched"] = await asyncio.to_thread(touched.of, handoff, transcript)
+        return JSONResponse(out)
 
     async def claim(request: Request) -> Response:
         hid, data = handoff_id(request), await body(request)

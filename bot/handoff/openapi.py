@@ -106,6 +106,40 @@ def openapi_schema() -> dict[str, Any]:
                 "description": "how a closed handoff ended",
             },
             "transcript": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+            "touched": {
+                "type": "object",
+                "description": (
+                    "only on GET /api/staff/handoffs/{handoff_id}: the FAQ entries the bot "
+                    "answered or offered before the handoff, and the incidents asked about"
+                ),
+                "properties": {
+                    "faq": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "string"},
+                                "question": {"type": "string"},
+                                "version": {"type": ["integer", "null"]},
+                                "how": {"type": "string", "enum": ["answered", "offered"]},
+                            },
+                        },
+                    },
+                    "incidents": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "string"},
+                                "name": {"type": ["string", "null"]},
+                                "status": {"type": ["string", "null"]},
+                                "current": {"type": "boolean"},
+                                "asked_at": {"type": "string", "format": "date-time"},
+                            },
+                        },
+                    },
+                },
+            },
         },
     }
     return {

@@ -110,6 +110,24 @@
     var sub = h.subscription;
     box.appendChild(el("p", "sub muted", !sub ? W.not_subscribed :
       sub.components.length ? W.subscribed_to + ": " + sub.components.join(", ") : W.subscribed_all));
+    var touched = h.touched || { faq: [], incidents: [] };
+    if (touched.faq.length || touched.incidents.length) {
+      var tb = el("section", "touched");
+      tb.setAttribute("aria-label", W.touched);
+      tb.appendChild(el("h3", null, W.touched));
+      var tl = el("ul", "touched-list");
+      touched.faq.forEach(function (f) {
+        var how = f.how === "answered" ? W.faq_answered : W.faq_offered;
+        var v = f.version == null ? "" : " · " + W.version + " " + f.version;
+        tl.appendChild(el("li", "faq", how + ": " + f.question + " (" + f.id + v + ")"));
+      });
+      touched.incidents.forEach(function (i) {
+        var what = i.current ? i.name + " · " + i.status : i.id + " · " + W.incident_not_current;
+        tl.appendChild(el("li", "incident", W.incident_asked + ": " + what));
+      });
+      tb.appendChild(tl);
+      box.appendChild(tb);
+    }
     var log = el("ol", "transcript");
     log.setAttribute("aria-label", h.conversation_id);
     h.transcript.forEach(function (m) {

@@ -3,6 +3,7 @@ signed-in only, CSRF on every action, the signed-in agent acts, conflicts are cl
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,7 @@ def test_data_actions_and_conflicts(rig: tuple[Admin, HandoffService]) -> None:
     assert data["agent"] == "Marta" and data["figures"]["agents_online"] == 1
     [item] = data["waiting"]
     assert item["conversation_id"] == "web:a" and item["subscription"] is None
+    assert item["touched"] == {"faq": [], "incidents": []}
     # no CSRF: refused, nothing changes
     refused = admin.client.post(f"/admin/inbox/{hid}/claim", data={})
     assert refused.status_code == 403 and desk.get(hid).state == "waiting"
@@ -107,3 +109,20 @@ def test_answers_search_the_live_faq_with_version(rig: tuple[Admin, HandoffServi
         "faq": [],
         "status": None,
     }
+
+
+def test_data_shows_the_faq_entries_the_conversation_touched(
+    rig: tuple[Admin, HandoffService],
+) -> None:
+    admin, desk = rig
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    desk.request("web:f", "web", "en", [("user", "card declined", before)])
+    admin.login("Marta")
+    [item] = admin.client.get("/admin/inbox/data").json()["waiting"]
+    [entry] = item["touched"]["faq"]
+    assert entry == {
+        "id": "card-payments-failing", "question": "Why are my card payments failing?",
+        "how": "answered", "version": 1,
+    }  # fmt: skip
+    page = admin.client.get("/admin/inbox").text
+    assert "What the conversation touched" in page  # the script's words

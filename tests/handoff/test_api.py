@@ -13,6 +13,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from bot.broadcast.tables import incident_askers
 from bot.channels.slack.push import SlackDeliverer
 from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.telegram.limits import RateLimiter
@@ -25,6 +26,7 @@ from bot.db import Database
 from bot.handoff.api import staff_api_routes
 from bot.handoff.service import HandoffService, SameVoice
 from bot.handoff.store import HandoffStore
+from bot.handoff.touched import Touched
 from bot.http import EXCEPTION_HANDLERS
 from bot.settings import TelegramSettings
 from bot.templates import TemplateStore
@@ -66,7 +68,9 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
                 }
             )
             app = Starlette(
-                routes=staff_api_routes(service=service, token=STAFF_TOKEN),
+                routes=staff_api_routes(
+                    service=service, token=STAFF_TOKEN, touched=Touched(engine)
+                ),
                 exception_handlers=EXCEPTION_HANDLERS,
             )
             transport = httpx.ASGITransport(app=app)
@@ -124,6 +128,30 @@ async def test_list_has_the_contract_fields(desk: Desk) -> None:
     }
     bad = await desk.client.get("/api/staff/handoffs?state=everything", headers=AUTH)
     assert bad.status_code == 400
+
+
+async def test_one_handoff_shows_what_it_touched_besides_the_contract_fields(
+    desk: Desk,
+) -> None:
+    desk.service.request("web:a", "web", "en", [("user", "is it down?", datetime.now(UTC))])
+    hid = desk.service.current("web:a").id  # type: ignore[union-attr]
+    with desk.service.store.engine.begin() as conn:
+        conn.execute(
+            incident_askers.insert().values(
+                incident_id="inc-9", conversation_id="web:a", channel="web", address="a",
+                lang="en", asked_at=datetime(2026, 12, 5, 10, 0, tzinfo=UTC),
+            )
+        )  # fmt: skip
+    item = (await desk.client.get(f"/api/staff/handoffs/{hid}", headers=AUTH)).json()
+    listed = (await desk.client.get("/api/staff/handoffs", headers=AUTH)).json()["handoffs"][0]
+    assert {k: item[k] for k in listed} == listed  # the contract's fields, unchanged
+    assert item["touched"] == {
+        "faq": [],  # no FAQ service on this server
+        "incidents": [
+            {"id": "inc-9", "name": None, "status": None, "current": False,
+             "asked_at": "2026-12-05T10:00:00Z"},
+        ],
+    }  # fmt: skip
 
 
 async def test_claim_conflict_and_unknown(desk: Desk) -> None:

@@ -48,7 +48,7 @@ def test_rhythm_settings_are_read_and_checked(tmp_path: Path) -> None:
     assert "h.example" not in repr(settings)
 
 
-def test_a_late_update_reaches_the_slack_staff_channel_and_the_console(tmp_path: Path) -> None:
+def test_a_late_update_and_a_new_handoff_reach_the_slack_staff_channel(tmp_path: Path) -> None:
     posted = datetime.now(UTC) - timedelta(minutes=40)
     feed = tmp_path / "feed.json"
     body = f"We are investigating. Next update by {posted + timedelta(minutes=20):%H:%M} UTC."
@@ -85,4 +85,12 @@ def test_a_late_update_reaches_the_slack_staff_channel_and_the_console(tmp_path:
             assert len(slack.of("chat.postMessage")) == 1  # once, not once per check
             answer = services.status.status_reply("is it down?", "en").text
             assert "is late. We have reminded our team" in answer
+            # a new handoff is told to the same staff channel, once
+            assert services.handoffs is not None
+            said = [("user", "where is my money", datetime.now(UTC))]
+            services.handoffs.request("web:wired", "web", "en", said)
+            _, told = slack.wait_for("chat.postMessage", count=2, timeout_s=20)
+            assert told.body["channel"] == "C0STAFF"
+            assert "web, en" in told.body["text"] and "where is my money" in told.body["text"]
+            assert "/admin/inbox" in told.body["text"] and "wired" not in told.body["text"]
         services.store.dispose()
