@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -57,6 +58,25 @@ _EXPIRED = (
 
 class PrivacyError(StorageError):
     """Personal data could not be found, exported or erased (nothing half-done is hidden)."""
+
+
+class BadSubject(PrivacyError):
+    """The subject given is not a conversation id, an email address or a phone number."""
+
+
+SUBJECT_HINT = "give a conversation id, an email address or a phone number"
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 ().-]{3,40}")
+
+
+def check_subject(given: str) -> str:
+    """``given`` trimmed, or :class:`BadSubject` when it cannot name a customer."""
+    given = given.strip()
+    if not given or len(given) > 300 or not given.isprintable():
+        raise BadSubject(SUBJECT_HINT)
+    if not (_is_conversation(given) or _EMAIL.fullmatch(given) or _PHONE.fullmatch(given)):
+        raise BadSubject(f"{SUBJECT_HINT} (web:..., telegram:..., name@example.com, +34...)")
+    return given
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,9 +116,7 @@ class PersonalData:
 
     def find(self, given: str) -> Subject:
         """The conversations and addresses of ``given`` (a conversation id, email or phone)."""
-        given = given.strip()
-        if not given or len(given) > 300:
-            raise PrivacyError("give a conversation id, an email address or a phone number")
+        given = check_subject(given)
         conversations, addresses = set(), set()
         if _is_conversation(given):
             conversations.add(given)

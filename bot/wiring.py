@@ -236,7 +236,11 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
                 templates={k: templates.texts(k) for k in templates.keys()},  # noqa: SIM118
             ),
         ),
-        *staff_api_routes(service=handoffs, token=settings.admin.token),
+        *staff_api_routes(
+            service=handoffs,
+            token=settings.admin.token,
+            privacy=personal_data(settings, store),
+        ),
         *(bridge.routes() if bridge else []),
     ]
     services = AppServices(

@@ -56,8 +56,96 @@ def _action(summary: str, *, conflict: str) -> dict[str, Any]:
     }
 
 
-def openapi_schema() -> dict[str, Any]:
-    """The schema document."""
+_SUBJECT = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 300,
+    "description": "a conversation id (web:..., telegram:..., slack:T:U), an email or a phone",
+    "examples": ["web:Zq3...", "telegram:123456", "ana@example.com", "+34600123456"],
+}
+
+_PRIVACY_PATHS: dict[str, Any] = {
+    "/api/staff/privacy/export": {
+        "get": {
+            "summary": "Everything Faro holds about one customer, per table (audited)",
+            "parameters": [
+                {"name": "subject", "in": "query", "required": True, "schema": _SUBJECT},
+                {
+                    "name": "agent",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 60},
+                    "description": "who asks (for the audit); default 'admin'",
+                },
+            ],
+            "responses": {
+                "200": _ok("PrivacyExport"),
+                "400": _error("not a conversation id, an email or a phone"),
+                "401": _error("no or wrong bearer token"),
+            },
+        }
+    },
+    "/api/staff/privacy/erase": {
+        "post": {
+            "summary": "Erase everything Faro holds about one customer, Rasa's tracker too",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["subject"],
+                            "properties": {
+                                "subject": _SUBJECT,
+                                "agent": {"type": "string", "maxLength": 60},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _ok("PrivacyErased"),
+                "400": _error("not a conversation id, an email or a phone, or invalid JSON"),
+                "401": _error("no or wrong bearer token"),
+                "413": _error("body too large"),
+            },
+        }
+    },
+}
+
+_PRIVACY_SCHEMAS: dict[str, Any] = {
+    "PrivacyExport": {
+        "type": "object",
+        "required": ["subject", "conversations", "data"],
+        "properties": {
+            "subject": {"type": "string"},
+            "conversations": {"type": "array", "items": {"type": "string"}},
+            "data": {
+                "type": "object",
+                "description": "rows per table (Rasa's events under rasa_tracker)",
+                "additionalProperties": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+    },
+    "PrivacyErased": {
+        "type": "object",
+        "required": ["subject", "conversations", "erased", "total"],
+        "properties": {
+            "subject": {"type": "string"},
+            "conversations": {"type": "array", "items": {"type": "string"}},
+            "erased": {
+                "type": "object",
+                "description": "rows erased per table (every table checked, zeros included)",
+                "additionalProperties": {"type": "integer"},
+            },
+            "total": {"type": "integer"},
+        },
+    },
+}
+
+
+def openapi_schema(*, privacy: bool = True) -> dict[str, Any]:
+    """The schema document (with the customers' data paths when ``privacy``)."""
     message = {
         "type": "object",
         "required": ["role", "text", "at"],
@@ -215,6 +303,7 @@ def openapi_schema() -> dict[str, Any]:
                     },
                 }
             },
+            **(_PRIVACY_PATHS if privacy else {}),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -249,6 +338,7 @@ def openapi_schema() -> dict[str, Any]:
                         "message": {"$ref": "#/components/schemas/Message"},
                     },
                 },
+                **(_PRIVACY_SCHEMAS if privacy else {}),
                 "Figures": {
                     "type": "object",
                     "properties": {
