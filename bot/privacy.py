@@ -65,16 +65,23 @@ class BadSubject(PrivacyError):
 
 
 SUBJECT_HINT = "give a conversation id, an email address or a phone number"
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
-_PHONE = re.compile(r"\+?[0-9][0-9 ().-]{3,40}")
+# What names a customer (also the staff API schema's ``pattern``): a conversation id
+# (``web:...``), an email or a phone; no control characters, no space at either end.
+_TEXT, _WORD = r"[^\x00-\x1f\x7f]", r"[^\x00-\x20\x7f]"
+_NOT_AT = r"[^@\x00-\x20\x7f]"
+SUBJECT_PATTERN = (
+    rf"^(?:[a-z]+:{_TEXT}*{_WORD}|{_NOT_AT}+@{_NOT_AT}+|\+?[0-9][0-9 ().-]{{2,40}}[0-9)])$"
+)
+_SUBJECT = re.compile(SUBJECT_PATTERN.removeprefix("^").removesuffix("$"))
+MAX_SUBJECT = 300
 
 
 def check_subject(given: str) -> str:
     """``given`` trimmed, or :class:`BadSubject` when it cannot name a customer."""
-    given = given.strip()
-    if not given or len(given) > 300 or not given.isprintable():
+    given = given.strip(" \t\r\n\f\v")
+    if not given or len(given) > MAX_SUBJECT:
         raise BadSubject(SUBJECT_HINT)
-    if not (_is_conversation(given) or _EMAIL.fullmatch(given) or _PHONE.fullmatch(given)):
+    if not _SUBJECT.fullmatch(given):
         raise BadSubject(f"{SUBJECT_HINT} (web:..., telegram:..., name@example.com, +34...)")
     return given
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.privacy import MAX_SUBJECT, SUBJECT_PATTERN
+
 
 def _error(description: str) -> dict[str, Any]:
     return {
@@ -19,19 +21,19 @@ def _ok(ref: str, description: str = "OK") -> dict[str, Any]:
     }
 
 
+# Who acts: one line, trimmed to its first 60 characters; null or blank is 'admin'.
+_AGENT: dict[str, Any] = {
+    "type": ["string", "null"],
+    "description": "who acts (for claims and the audit): trimmed to 60 characters; default 'admin'",
+}
+
 _AGENT_BODY = {
     "required": False,
     "content": {
         "application/json": {
             "schema": {
                 "type": "object",
-                "properties": {
-                    "agent": {
-                        "type": "string",
-                        "maxLength": 60,
-                        "description": "who acts (for claims and the audit); default 'admin'",
-                    }
-                },
+                "properties": {"agent": _AGENT},
             }
         }
     },
@@ -48,6 +50,7 @@ def _action(summary: str, *, conflict: str) -> dict[str, Any]:
             "requestBody": _AGENT_BODY,
             "responses": {
                 "200": _ok("Handoff"),
+                "400": _error("invalid JSON body"),
                 "401": _error("no or wrong bearer token"),
                 "404": _error("unknown handoff id"),
                 "409": _error(conflict),
@@ -59,7 +62,8 @@ def _action(summary: str, *, conflict: str) -> dict[str, Any]:
 _SUBJECT = {
     "type": "string",
     "minLength": 1,
-    "maxLength": 300,
+    "maxLength": MAX_SUBJECT,
+    "pattern": SUBJECT_PATTERN,
     "description": "a conversation id (web:..., telegram:..., slack:T:U), an email or a phone",
     "examples": ["web:Zq3...", "telegram:123456", "ana@example.com", "+34600123456"],
 }
@@ -74,8 +78,8 @@ _PRIVACY_PATHS: dict[str, Any] = {
                     "name": "agent",
                     "in": "query",
                     "required": False,
-                    "schema": {"type": "string", "maxLength": 60},
-                    "description": "who asks (for the audit); default 'admin'",
+                    "schema": {"type": "string"},
+                    "description": "who asks (for the audit): trimmed to 60 characters",
                 },
             ],
             "responses": {
@@ -97,7 +101,7 @@ _PRIVACY_PATHS: dict[str, Any] = {
                             "required": ["subject"],
                             "properties": {
                                 "subject": _SUBJECT,
-                                "agent": {"type": "string", "maxLength": 60},
+                                "agent": _AGENT,
                             },
                         }
                     }
@@ -262,8 +266,10 @@ def openapi_schema(*, privacy: bool = True) -> dict[str, Any]:
                                             "type": "string",
                                             "minLength": 1,
                                             "maxLength": 4000,
+                                            "pattern": r"[^\s\x1c-\x1f\x85]",
+                                            "description": "not only spaces",
                                         },
-                                        "agent": {"type": "string", "maxLength": 60},
+                                        "agent": _AGENT,
                                     },
                                 }
                             }
