@@ -273,7 +273,7 @@ def personal_data(settings: Settings, store: AppStore) -> PersonalData:
 
 def build_web_push(services: AppServices) -> PushHub:
     """The hub that stores and pushes messages to open widgets."""
-    return PushHub(WebHistory(services.store.engine))
+    return PushHub(WebHistory(services.store.engine), poll_s=services.settings.web.push_poll_s)
 
 
 def build_channels(context: ChannelContext) -> list[ChannelParts]:
