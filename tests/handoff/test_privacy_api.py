@@ -33,8 +33,8 @@ class Api:
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    engine = Database.open(f"sqlite:///{tmp_path / 'faro.db'}").engine
+async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    engine = Database.open(db_url).engine  # SQLite, and PostgreSQL (tests/handoff/conftest.py)
     fill(engine, ALICE, ALICE_MAIL)
     fill(engine, BOB, "bob@example.com")
     tracker = tracker_file(tmp_path / "tracker-0.db", [(ALICE, 1.0), (BOB, 2.0)])
