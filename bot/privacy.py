@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -57,6 +58,32 @@ _EXPIRED = (
 
 class PrivacyError(StorageError):
     """Personal data could not be found, exported or erased (nothing half-done is hidden)."""
+
+
+class BadSubject(PrivacyError):
+    """The subject given is not a conversation id, an email address or a phone number."""
+
+
+SUBJECT_HINT = "give a conversation id, an email address or a phone number"
+# What names a customer (also the staff API schema's ``pattern``): a conversation id
+# (``web:...``), an email or a phone; no control characters, no space at either end.
+_TEXT, _WORD = r"[^\x00-\x1f\x7f]", r"[^\x00-\x20\x7f]"
+_NOT_AT = r"[^@\x00-\x20\x7f]"
+SUBJECT_PATTERN = (
+    rf"^(?:[a-z]+:{_TEXT}*{_WORD}|{_NOT_AT}+@{_NOT_AT}+|\+?[0-9][0-9 ().-]{{2,40}}[0-9)])$"
+)
+_SUBJECT = re.compile(SUBJECT_PATTERN.removeprefix("^").removesuffix("$"))
+MAX_SUBJECT = 300
+
+
+def check_subject(given: str) -> str:
+    """``given`` trimmed, or :class:`BadSubject` when it cannot name a customer."""
+    given = given.strip(" \t\r\n\f\v")
+    if not given or len(given) > MAX_SUBJECT:
+        raise BadSubject(SUBJECT_HINT)
+    if not _SUBJECT.fullmatch(given):
+        raise BadSubject(f"{SUBJECT_HINT} (web:..., telegram:..., name@example.com, +34...)")
+    return given
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,9 +123,7 @@ class PersonalData:
 
     def find(self, given: str) -> Subject:
         """The conversations and addresses of ``given`` (a conversation id, email or phone)."""
-        given = given.strip()
-        if not given or len(given) > 300:
-            raise PrivacyError("give a conversation id, an email address or a phone number")
+        given = check_subject(given)
         conversations, addresses = set(), set()
         if _is_conversation(given):
             conversations.add(given)

@@ -138,7 +138,7 @@ class WebSettings:
     allowed_origins: tuple[str, ...] | None = None  # None: own origin + localhost
     rate_per_session: int = 20  # messages per minute
     rate_per_ip: int = 120  # requests per minute
-    push_poll_s: float = 5.0  # streams re-read the history this often
+    push_poll_s: float = 5.0  # one fallback read per process (other replicas)
     max_streams: int = 2000  # open live streams per app process, all visitors together
     session_idle_days: int = 30  # a widget session unused this long has ended (rolling)
 

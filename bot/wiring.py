@@ -257,6 +257,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             service=handoffs,
             token=settings.admin.token,
             touched=Touched(store.engine, faq=faq, faq_store=faq_store, live=status.live),
+            privacy=personal_data(settings, store),
         ),
         *(bridge.routes() if bridge else []),
     ]
@@ -290,7 +291,7 @@ def personal_data(settings: Settings, store: AppStore) -> PersonalData:
 
 def build_web_push(services: AppServices) -> PushHub:
     """The hub that stores and pushes messages to open widgets."""
-    return PushHub(WebHistory(services.store.engine))
+    return PushHub(WebHistory(services.store.engine), poll_s=services.settings.web.push_poll_s)
 
 
 def build_channels(context: ChannelContext) -> list[ChannelParts]:

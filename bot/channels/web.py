@@ -92,7 +92,6 @@ class WebOptions:
     """Tunables of the web channel (from Settings in the app)."""
 
     max_streams_per_session: int = 4
-    push_poll_s: float = 5.0
     max_streams: int = 2000  # open event streams in this process, all sessions together
     session_idle: timedelta = timedelta(days=30)  # a session unused this long has ended
     ticket_ttl: timedelta = timedelta(seconds=60)  # how long a stream ticket opens a stream
@@ -248,7 +247,6 @@ def chat_routes(
             after=after,
             start_id=start_id,
             banner=(lambda: banner.current(lang)) if banner else None,
-            poll_s=options.push_poll_s,
         )
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
@@ -297,7 +295,6 @@ def web_channel(ctx: ChannelContext) -> ChannelParts:
         ),
         banner=banner,
         options=WebOptions(
-            push_poll_s=settings.web.push_poll_s,
             max_streams=settings.web.max_streams,
             session_idle=timedelta(days=settings.web.session_idle_days),
         ),

@@ -202,6 +202,23 @@ class WebHistory:
         )
         return self._select(query)
 
+    def changes_after(self, after: int | None) -> tuple[int, set[str]]:
+        """(the newest message id, at least ``after``; the targets of pushed messages above
+        ``after``, none when ``after`` is None): for the push hub's fallback poll."""
+        pushed = (
+            sa.select(web_messages.c.conversation_id)
+            .where(web_messages.c.id > (after or 0), web_messages.c.role.in_(PUSHED_ROLES))
+            .distinct()
+        )
+        try:
+            with self._engine.connect() as conn:
+                newest = conn.execute(sa.select(sa.func.max(web_messages.c.id))).scalar()
+                found = newest is not None and after is not None and newest > after
+                targets = {str(t) for (t,) in conn.execute(pushed)} if found else set()
+        except sa.exc.SQLAlchemyError as exc:
+            raise storage_error("cannot read the web history", exc, HistoryError) from exc
+        return max(after or 0, int(newest or 0)), targets
+
     def dispose(self) -> None:
         """Nothing to release: the engine belongs to the :class:`bot.db.Database` that opened it."""
 

@@ -1,15 +1,18 @@
 """Push to open widgets: a small in-process hub and the server-sent event stream.
 
 :meth:`PushHub.publish` stores a message in the web history (so it gets an
-id and survives a reload) and wakes the streams that should see it. Streams
-also re-read the history every ``poll_s`` seconds, so messages published by
-another app replica (same database) arrive too, only later. A stream resumes
-after ``Last-Event-ID``: nothing is lost and nothing is sent twice.
+id and survives a reload) and wakes the streams that should see it at once:
+an idle stream does not touch the database. Messages published by another app
+replica (same database) are found by ONE slow poll per process (every
+``poll_s`` seconds, ``FARO_WEB_PUSH_POLL``), which wakes only the streams they
+are for. A stream resumes after ``Last-Event-ID``: nothing is lost and nothing
+is sent twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -21,7 +24,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from bot.channels.web_history import BROADCAST, StoredMessage, WebHistory
+from bot.channels.web_history import BROADCAST, HistoryError, StoredMessage, WebHistory
 from bot.core.messages import BotMessage
 
 logger = logging.getLogger(__name__)
@@ -47,8 +50,10 @@ class Subscription:
 class PushHub:
     """Delivers pushed messages to open widgets; incident broadcasts call :meth:`publish`."""
 
-    def __init__(self, history: WebHistory) -> None:
+    def __init__(self, history: WebHistory, *, poll_s: float = 5.0) -> None:
         self.history = history
+        self.poll_s = poll_s  # the fallback poll for other replicas' messages
+        self._watcher: asyncio.Task[None] | None = None
         self._subs: set[Subscription] = set()
         self._closed = False
         self._chained: dict[signal.Signals, tuple[Any, Any]] = {}
@@ -79,6 +84,8 @@ class PushHub:
         """Register a stream (call from the event loop); pair with :meth:`unsubscribe`."""
         sub = Subscription(conversation_id, asyncio.get_running_loop(), closed=self._closed)
         self._subs.add(sub)
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch(), name="web-push-watch")
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -97,10 +104,32 @@ class PushHub:
     async def stop(self) -> None:
         """End every open stream (the widgets reconnect to another process)."""
         self._end_streams()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
         for sig, (ours, previous) in self._chained.items():
             if signal.getsignal(sig) is ours:
                 signal.signal(sig, previous)
         self._chained.clear()
+
+    async def _watch(self) -> None:
+        """While streams are open: find other replicas' messages, wake whom they are for."""
+        seen: int | None = None
+        while self._subs:
+            try:
+                newest, targets = await run_in_threadpool(self.history.changes_after, seen)
+            except HistoryError as exc:
+                logger.warning("web push: cannot poll the history (retried): %s", exc)
+            else:
+                if seen is None:  # the first look: streams opened meanwhile re-read once
+                    targets = {BROADCAST}
+                for sub in list(self._subs):
+                    if BROADCAST in targets or sub.conversation_id in targets:
+                        sub.wake()
+                seen = newest
+            await asyncio.sleep(self.poll_s)
 
     def _end_streams(self) -> None:
         self._closed = True
@@ -135,15 +164,15 @@ async def event_stream(
     after: int,
     start_id: int,
     banner: Callable[[], dict[str, Any]] | None,
-    poll_s: float,
     keepalive_s: float = 15.0,
 ) -> AsyncIterator[str]:
-    """Server-sent events: the banner, then pushed messages after ``after``, as they come."""
+    """Server-sent events: the banner, then pushed messages after ``after``, as they come.
+
+    The history is read when the hub wakes the stream, never on a timer."""
     try:
         yield f"retry: {RETRY_MS}\n\n"
         if banner is not None:
             yield _event("banner", banner())
-        idle = 0.0
         while not sub.closed:
             sub.event.clear()
             rows = await run_in_threadpool(
@@ -157,15 +186,10 @@ async def event_stream(
                 yield _event("banner", banner())
             if rows:
                 continue  # a full page may have been cut at the history limit
-            wait = min(poll_s, keepalive_s - idle)
             try:
-                await asyncio.wait_for(sub.event.wait(), timeout=wait)
-                idle = 0.0
+                await asyncio.wait_for(sub.event.wait(), timeout=keepalive_s)
             except TimeoutError:
-                idle += wait
-                if idle >= keepalive_s:
-                    idle = 0.0
-                    yield ": keep-alive\n\n"
+                yield ": keep-alive\n\n"
     finally:
         hub.unsubscribe(sub)
 

@@ -28,6 +28,7 @@ from bot.handoff.store import Handoff, HandoffMessage
 from bot.handoff.tables import ACTIVE, CLOSED, WAITING
 from bot.handoff.touched import Touched
 from bot.http import HttpError, read_json
+from bot.privacy import BadSubject, PersonalData
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +73,19 @@ def agent_name(value: object) -> str:
 
 
 def staff_api_routes(
-    *, service: HandoffService, token: str | None, touched: Touched | None = None
+    *,
+    service: HandoffService,
+    token: str | None,
+    touched: Touched | None = None,
+    privacy: PersonalData | None = None,
 ) -> list[Route]:
     """The staff API; without a token every call is refused (401) and says what to set.
 
     With ``touched``, one handoff (``GET .../handoffs/{id}``) also shows the FAQ entries
-    and incidents its conversation touched, as the extra field ``touched``."""
+    and incidents its conversation touched, as the extra field ``touched``. With
+    ``privacy``, also ``/api/staff/privacy/export`` and ``/erase`` (audited as
+    ``api:<agent>``).
+    """
     expected = token.encode() if token else None
 
     def check(request: Request) -> None:
@@ -104,6 +112,8 @@ def staff_api_routes(
                 status = 413 if "too long" in str(exc) else 400
                 raise HttpError(status, str(exc)) from None
             except HandoffError as exc:
+                raise HttpError(400, str(exc)) from None
+            except BadSubject as exc:
                 raise HttpError(400, str(exc)) from None
 
         return endpoint
@@ -172,10 +182,55 @@ def staff_api_routes(
         )
 
     async def schema(request: Request) -> Response:
-        return JSONResponse(openapi_schema())
+        return JSONResponse(openapi_schema(privacy=privacy is not None))
+
+    def subject_of(value: object) -> str:
+        if not isinstance(value, str):
+            raise HttpError(400, "subject must be a string: a conversation id, email or phone")
+        return value
+
+    async def export(request: Request) -> Response:
+        assert privacy is not None
+        subject = subject_of(request.query_params.get("subject"))
+        actor = "api:" + agent_name(request.query_params.get("agent"))
+        found = await asyncio.to_thread(privacy.find, subject)
+        rows = await asyncio.to_thread(privacy.export, found, actor=actor)
+        return JSONResponse(
+            {
+                "subject": found.given,
+                "conversations": sorted(found.conversation_ids),
+                "data": rows,
+            }
+        )
+
+    async def erase(request: Request) -> Response:
+        assert privacy is not None
+        data = await read_json(request, max_bytes=MAX_BODY_BYTES)
+        subject = subject_of(data.get("subject"))
+        actor = "api:" + agent_name(data.get("agent"))
+        found = await asyncio.to_thread(privacy.find, subject)
+        counts = await asyncio.to_thread(privacy.erase, found, actor=actor)
+        logger.info("staff API: %s erased one subject's data", actor)
+        return JSONResponse(
+            {
+                "subject": found.given,
+                "conversations": sorted(found.conversation_ids),
+                "erased": counts,
+                "total": sum(counts.values()),
+            }
+        )
 
     item = PREFIX + "/handoffs/{handoff_id}"
+    extra = (
+        [
+            Route(PREFIX + "/privacy/export", authed(export), methods=["GET"]),
+            Route(PREFIX + "/privacy/erase", authed(erase), methods=["POST"]),
+        ]
+        if privacy is not None
+        else []
+    )
     return [
+        *extra,
         Route(PREFIX + "/openapi.json", schema, methods=["GET"]),
         Route(PREFIX + "/handoffs", authed(list_handoffs), methods=["GET"]),
         Route(PREFIX + "/figures", authed(figures), methods=["GET"]),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.privacy import MAX_SUBJECT, SUBJECT_PATTERN
+
 
 def _error(description: str) -> dict[str, Any]:
     return {
@@ -19,19 +21,19 @@ def _ok(ref: str, description: str = "OK") -> dict[str, Any]:
     }
 
 
+# Who acts: one line, trimmed to its first 60 characters; null or blank is 'admin'.
+_AGENT: dict[str, Any] = {
+    "type": ["string", "null"],
+    "description": "who acts (for claims and the audit): trimmed to 60 characters; default 'admin'",
+}
+
 _AGENT_BODY = {
     "required": False,
     "content": {
         "application/json": {
             "schema": {
                 "type": "object",
-                "properties": {
-                    "agent": {
-                        "type": "string",
-                        "maxLength": 60,
-                        "description": "who acts (for claims and the audit); default 'admin'",
-                    }
-                },
+                "properties": {"agent": _AGENT},
             }
         }
     },
@@ -48,6 +50,7 @@ def _action(summary: str, *, conflict: str) -> dict[str, Any]:
             "requestBody": _AGENT_BODY,
             "responses": {
                 "200": _ok("Handoff"),
+                "400": _error("invalid JSON body"),
                 "401": _error("no or wrong bearer token"),
                 "404": _error("unknown handoff id"),
                 "409": _error(conflict),
@@ -56,8 +59,97 @@ def _action(summary: str, *, conflict: str) -> dict[str, Any]:
     }
 
 
-def openapi_schema() -> dict[str, Any]:
-    """The schema document."""
+_SUBJECT = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_SUBJECT,
+    "pattern": SUBJECT_PATTERN,
+    "description": "a conversation id (web:..., telegram:..., slack:T:U), an email or a phone",
+    "examples": ["web:Zq3...", "telegram:123456", "ana@example.com", "+34600123456"],
+}
+
+_PRIVACY_PATHS: dict[str, Any] = {
+    "/api/staff/privacy/export": {
+        "get": {
+            "summary": "Everything Faro holds about one customer, per table (audited)",
+            "parameters": [
+                {"name": "subject", "in": "query", "required": True, "schema": _SUBJECT},
+                {
+                    "name": "agent",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "who asks (for the audit): trimmed to 60 characters",
+                },
+            ],
+            "responses": {
+                "200": _ok("PrivacyExport"),
+                "400": _error("not a conversation id, an email or a phone"),
+                "401": _error("no or wrong bearer token"),
+            },
+        }
+    },
+    "/api/staff/privacy/erase": {
+        "post": {
+            "summary": "Erase everything Faro holds about one customer, Rasa's tracker too",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["subject"],
+                            "properties": {
+                                "subject": _SUBJECT,
+                                "agent": _AGENT,
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _ok("PrivacyErased"),
+                "400": _error("not a conversation id, an email or a phone, or invalid JSON"),
+                "401": _error("no or wrong bearer token"),
+                "413": _error("body too large"),
+            },
+        }
+    },
+}
+
+_PRIVACY_SCHEMAS: dict[str, Any] = {
+    "PrivacyExport": {
+        "type": "object",
+        "required": ["subject", "conversations", "data"],
+        "properties": {
+            "subject": {"type": "string"},
+            "conversations": {"type": "array", "items": {"type": "string"}},
+            "data": {
+                "type": "object",
+                "description": "rows per table (Rasa's events under rasa_tracker)",
+                "additionalProperties": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+    },
+    "PrivacyErased": {
+        "type": "object",
+        "required": ["subject", "conversations", "erased", "total"],
+        "properties": {
+            "subject": {"type": "string"},
+            "conversations": {"type": "array", "items": {"type": "string"}},
+            "erased": {
+                "type": "object",
+                "description": "rows erased per table (every table checked, zeros included)",
+                "additionalProperties": {"type": "integer"},
+            },
+            "total": {"type": "integer"},
+        },
+    },
+}
+
+
+def openapi_schema(*, privacy: bool = True) -> dict[str, Any]:
+    """The schema document (with the customers' data paths when ``privacy``)."""
     message = {
         "type": "object",
         "required": ["role", "text", "at"],
@@ -208,8 +300,10 @@ def openapi_schema() -> dict[str, Any]:
                                             "type": "string",
                                             "minLength": 1,
                                             "maxLength": 4000,
+                                            "pattern": r"[^\s\x1c-\x1f\x85]",
+                                            "description": "not only spaces",
                                         },
-                                        "agent": {"type": "string", "maxLength": 60},
+                                        "agent": _AGENT,
                                     },
                                 }
                             }
@@ -249,6 +343,7 @@ def openapi_schema() -> dict[str, Any]:
                     },
                 }
             },
+            **(_PRIVACY_PATHS if privacy else {}),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -283,6 +378,7 @@ def openapi_schema() -> dict[str, Any]:
                         "message": {"$ref": "#/components/schemas/Message"},
                     },
                 },
+                **(_PRIVACY_SCHEMAS if privacy else {}),
                 "Figures": {
                     "type": "object",
                     "properties": {

@@ -130,3 +130,33 @@ def test_an_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open the app database"):
         Database.open(f"sqlite:///{blocker / 'app.db'}")
     assert issubclass(HistoryError, StorageError)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_changes_after_names_whom_new_pushes_are_for(backend: str, tmp_path: Path) -> None:
+    """What the push hub's one fallback poll sees of another replica's messages."""
+    from tests.faq_store.builders import postgres_schema, sqlite_url
+
+    def check(url: str) -> None:
+        db = Database.open(url)
+        h = WebHistory(db.engine)
+        try:
+            assert h.changes_after(None) == (0, set())
+            h.append("web:a", "user", [BotMessage("hi")])  # not a push: nobody to wake
+            first, targets = h.changes_after(None)
+            assert first > 0 and targets == set()
+            assert h.changes_after(first) == (first, set())
+            h.append("web:b", "agent", [BotMessage("an agent")])
+            [pushed] = h.append(BROADCAST, "push", [BotMessage("to all")])
+            assert h.changes_after(first) == (pushed.id, {"web:b", BROADCAST})
+            assert h.changes_after(pushed.id) == (pushed.id, set())
+        finally:
+            db.dispose()
+
+    if backend == "sqlite":
+        check(sqlite_url(tmp_path))
+    else:
+        with postgres_schema() as url:
+            check(url)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -243,3 +244,32 @@ def test_ctrl_c_ends_open_streams_at_once_instead_of_waiting_for_them() -> None:
     assert "exited" in out
     assert "timeout graceful shutdown exceeded" not in out
     assert "Exception in ASGI application" not in out
+
+
+def test_a_publish_reaches_an_open_stream_at_once_not_at_the_next_poll(tmp_path: Path) -> None:
+    # the fallback poll (other replicas) is 30 s here: a push in this process must not wait for it
+    with (
+        widget_server(tmp_path / "web.db", poll_s=30.0) as server,
+        httpx.Client(base_url=server.url, timeout=10) as http,
+    ):
+        token = new_session(http)
+        conv = "web:" + token.split(".")[0]
+        reads: list[int] = []
+        pushed_after = server.hub.history.pushed_after
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            reads.append(1)
+            return pushed_after(*args, **kwargs)
+
+        server.hub.history.pushed_after = counted  # type: ignore[method-assign]
+        with stream(http, token) as events:
+            assert next(events).kind == "banner"
+            time.sleep(2.5)  # idle: the stream does not read the history on a timer
+            idle_reads = len(reads)
+            sent = time.monotonic()
+            later(0.0, lambda: server.hub.publish(conv, BotMessage("right now")))
+            [got] = messages(events, 1)
+            took = time.monotonic() - sent
+        assert got.data["text"] == "right now"
+        assert took < 1.0, took  # well before the 30 s poll
+        assert idle_reads <= 2, idle_reads  # the first read, and the hub's first look at most

@@ -130,11 +130,15 @@ def _page(title: str, lang: str, attrs: str = "") -> str:
 
 @contextmanager
 def widget_server(
-    db: Path, *, session_per_minute: int = 1000, ip_per_minute: int = 10_000
+    db: Path,
+    *,
+    session_per_minute: int = 1000,
+    ip_per_minute: int = 10_000,
+    poll_s: float = 1.0,
 ) -> Iterator[WidgetServer]:
     """Serve the channel with a scripted conversation on a free loopback port."""
     history = WebHistory(Database.open(f"sqlite:///{db}").engine)
-    hub = PushHub(history)
+    hub = PushHub(history, poll_s=poll_s)
     status = FakeStatus()
     banner = StatusBanner(status, ttl_s=0.0)
     conversation = ScriptedConversation()
@@ -157,7 +161,7 @@ def widget_server(
             guard=WebGuard(session_per_minute=session_per_minute, ip_per_minute=ip_per_minute),
             origins=OriginPolicy(),
             banner=banner,
-            options=WebOptions(push_poll_s=1.0),
+            options=WebOptions(),
         ),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
