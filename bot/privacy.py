@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.db import StorageError, metadata, storage_error
+from bot.periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
@@ -446,24 +447,20 @@ class PurgeWorker:
         self._data = data
         self._retention = retention
         self._interval = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            self._purge, interval_s=self._interval, name="privacy-purge", first_after_interval=True
+        )
 
     async def start(self) -> None:
-        """Purge in the background: the first run after one interval, then every interval."""
-        self._task = asyncio.create_task(self._run(), name="privacy-purge")
+        """Run in the background every interval until stopped."""
+        await self._loop.start()
 
     async def stop(self) -> None:
-        """Stop purging."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop running."""
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await asyncio.to_thread(self._data.purge, self._retention)
-            except PrivacyError as exc:
-                logger.error("privacy: purge failed (retried next time): %s", exc)
+    async def _purge(self) -> None:
+        try:
+            await asyncio.to_thread(self._data.purge, self._retention)
+        except PrivacyError as exc:
+            logger.error("privacy: purge failed (retried next time): %s", exc)

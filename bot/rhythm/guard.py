@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
+from bot.periodic import Periodic
 from bot.rhythm.alerts import AlertBoard, StaffAlert
 from bot.status.live import LiveStatus
 from bot.status.overdue import DueReason, DueUpdate, Rhythm, overdue_updates
@@ -36,7 +35,7 @@ class OverdueGuard:
         self._tz = tz
         self._interval_s = interval_s
         self._clock = clock or live.now
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(self.check, interval_s=self._interval_s, name="overdue-guard")
 
     async def check(self) -> list[DueUpdate]:
         """Raise alerts for updates late now and clear the rest; the late ones."""
@@ -74,21 +73,9 @@ class OverdueGuard:
         )
 
     async def start(self) -> None:
-        """Check every ``interval_s`` seconds until stopped."""
-        self._task = asyncio.create_task(self._run(), name="overdue-guard")
+        """Run in the background every interval until stopped."""
+        await self._loop.start()
 
     async def stop(self) -> None:
-        """Stop checking."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except Exception:  # the guard must outlive one bad check
-                logger.exception("overdue guard: check failed")
-            await asyncio.sleep(self._interval_s)
+        """Stop running."""
+        await self._loop.stop()

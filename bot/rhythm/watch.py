@@ -9,8 +9,6 @@ conversation (one customer repeating themselves counts once).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from urllib.parse import urlencode
 from bot.core.messages import BotMessage, Conversation, Turn
 from bot.core.ports import FaqAnswerer, Templates
 from bot.dialogue import clean_text
+from bot.periodic import Periodic
 from bot.rhythm.alerts import AlertBoard, StaffAlert
 from bot.rhythm.detector import Surge, SurgeDetector
 from bot.status.components import ComponentMatcher
@@ -100,7 +99,7 @@ class SurgeWatch:
         self._interval_s = interval_s
         self._clock = clock or (lambda: datetime.now(UTC))
         self._raised: dict[str, datetime] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(self.check, interval_s=self._interval_s, name="surge-watch")
 
     # -- what customers ask ----------------------------------------------------------
 
@@ -193,24 +192,12 @@ class SurgeWatch:
         return "/admin/broadcasts/new?" + urlencode(query)
 
     async def start(self) -> None:
-        """Check every ``interval_s`` seconds until stopped."""
-        self._task = asyncio.create_task(self._run(), name="surge-watch")
+        """Run in the background every interval until stopped."""
+        await self._loop.start()
 
     async def stop(self) -> None:
-        """Stop checking."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except Exception:  # the watch must outlive one bad check
-                logger.exception("surge watch: check failed")
-            await asyncio.sleep(self._interval_s)
+        """Stop running."""
+        await self._loop.stop()
 
 
 class _ObservedConversation:
