@@ -53,7 +53,11 @@ class BroadcastPages(AdminBase):
         """The broadcast routes under /admin."""
         return [
             Route("/admin/broadcasts", self._page(self.overview)),
-            Route("/admin/broadcasts/new", self._page(self.new), methods=["GET", "POST"]),
+            Route(
+                "/admin/broadcasts/new",
+                self._page(self.new, role="communicator"),
+                methods=["GET", "POST"],
+            ),
             Route("/admin/broadcasts/{broadcast_id:int}", self._page(self.detail)),
             Route("/admin/deliveries", self._page(self.deliveries)),
         ]

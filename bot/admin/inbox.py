@@ -77,12 +77,12 @@ class InboxPages(AdminBase):
     def routes(self) -> list[BaseRoute]:
         """The inbox routes under /admin/inbox."""
         return [
-            Route("/admin/inbox", self._page(self.page)),
-            Route("/admin/inbox/data", self._page(self.data)),
-            Route("/admin/inbox/answers", self._page(self.answers)),
+            Route("/admin/inbox", self._page(self.page, role="agent")),
+            Route("/admin/inbox/data", self._page(self.data, role="agent")),
+            Route("/admin/inbox/answers", self._page(self.answers, role="agent")),
             Route(
                 "/admin/inbox/{handoff_id:int}/{action}",
-                self._page(self.act),
+                self._page(self.act, role="agent"),
                 methods=["POST"],
             ),
         ]

@@ -49,8 +49,13 @@ class AdminBase:
 
     # -- plumbing ----------------------------------------------------------
 
-    def _page(self, handler: Handler) -> Handler:
-        """Require a signed-in session; on POST, a valid CSRF token before anything else."""
+    def _page(self, handler: Handler, *, role: str = "viewer") -> Handler:
+        """Require a signed-in session; on POST, a valid CSRF token before anything else.
+
+        ``role`` is the least role the page needs (viewer, editor, communicator,
+        agent, admin; see issue 15). Not enforced yet: every signed-in session
+        has every role until per-person accounts land.
+        """
 
         async def guarded(request: Request) -> Response:
             try:
@@ -143,14 +148,32 @@ class AdminPages(AdminBase):
             Route("/admin/login", self.login, methods=["GET", "POST"]),
             Mount("/admin/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
             Route("/admin/logout", self._page(self.logout), methods=["POST"]),
-            Route("/admin/entries/new", self._page(self.new_entry), methods=["GET", "POST"]),
-            Route("/admin/entries/{faq_id}", self._page(self.edit_entry), methods=["GET", "POST"]),
-            Route("/admin/entries/{faq_id}/retire", self._page(self.retire), methods=["POST"]),
-            Route("/admin/entries/{faq_id}/restore", self._page(self.restore), methods=["POST"]),
+            Route(
+                "/admin/entries/new",
+                self._page(self.new_entry, role="editor"),
+                methods=["GET", "POST"],
+            ),
+            Route(
+                "/admin/entries/{faq_id}",
+                self._page(self.edit_entry, role="editor"),
+                methods=["GET", "POST"],
+            ),
+            Route(
+                "/admin/entries/{faq_id}/retire",
+                self._page(self.retire, role="editor"),
+                methods=["POST"],
+            ),
+            Route(
+                "/admin/entries/{faq_id}/restore",
+                self._page(self.restore, role="editor"),
+                methods=["POST"],
+            ),
             Route("/admin/preview", self._page(self.preview)),
             Route("/admin/unanswered", self._page(self.unanswered)),
             Route(
-                "/admin/unanswered/paraphrase", self._page(self.add_paraphrase), methods=["POST"]
+                "/admin/unanswered/paraphrase",
+                self._page(self.add_paraphrase, role="editor"),
+                methods=["POST"],
             ),
             Route("/admin/audit", self._page(self.audit)),
         ]
