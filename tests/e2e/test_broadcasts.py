@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.broadcast.compose import Composer
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import Recipient, SubscriptionStore
+from bot.broadcast.tables import broadcasts
 from bot.broadcast.watcher import Broadcaster
 from bot.channels.slack.markup import escape
 from bot.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
@@ -117,6 +119,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "FARO_STATUS_POLL_INTERVAL": "0.5",
         }
         with running_stack(data_dir, extra_env=env) as stack:
+            # The broadcaster's first look at the feed records step 1 as history. Until
+            # it has, a subscriber would (rightly) be told of the incident as new: wait,
+            # or a slow first poll on a loaded machine sends the first subscriber a
+            # fourth message (seen twice in CI-like runs).
+            engine = Database.open(f"sqlite:///{data_dir / 'faro.db'}").engine
+
+            def step_one_recorded() -> bool:
+                with engine.connect() as conn:
+                    query = sa.select(sa.func.count()).where(broadcasts.c.key.like("update:%"))
+                    return bool(conn.execute(query).scalar_one())
+
+            wait_until(step_one_recorded, "the broadcaster's first look at the feed")
+            engine.dispose()
             yield World(stack, telegram, slack, feed, replay)
 
 
