@@ -16,12 +16,8 @@ delivered twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
-import os
-import socket
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -32,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.handoff.events import EventLog
+from bot.handoff.events import EventConsumer
 from bot.handoff.service import HandoffConflict, HandoffError, HandoffService
 from bot.handoff.tables import WAITING, chatwoot_links, chatwoot_replies
 from bot.http import HttpError, read_json
@@ -103,8 +99,12 @@ class ChatwootClient:
         return data
 
 
-class ChatwootBridge:
+class ChatwootBridge(EventConsumer):
     """Mirrors handoffs into Chatwoot and relays its agents' replies (a background task)."""
+
+    slot = SLOT
+    name = "Chatwoot bridge"
+    expected = (ChatwootError,)
 
     def __init__(
         self,
@@ -116,46 +116,25 @@ class ChatwootBridge:
         lease_s: float = 30.0,
         max_backoff_s: float = 300.0,
     ) -> None:
+        engine = service.store.engine
+        super().__init__(engine, poll_s=poll_s, lease_s=lease_s, max_backoff_s=max_backoff_s)
         self._service = service
-        self._log = EventLog(service.store.engine)
-        self._engine = service.store.engine
+        self._engine = engine
         self._client = client
         self._token = webhook_token.encode()
-        self._poll_s = poll_s
-        self._lease_s = lease_s
-        self._max_backoff_s = max_backoff_s
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._task: asyncio.Task[None] | None = None
 
     # -- out ---------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Start mirroring (handoffs from before the bridge was first turned on are not)."""
-        self._task = asyncio.create_task(self._run(), name="chatwoot-bridge")
-        logger.info("Chatwoot bridge on")
-
-    async def stop(self) -> None:
-        """Stop and give the lease up."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def close(self) -> None:
         await self._client.aclose()
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(self._log.release, self.owner, slot=SLOT)
 
     async def sync(self) -> int:
         """Mirror the events due now (if this replica holds the lease); how many."""
-        cursor = await asyncio.to_thread(
-            self._log.hold, self.owner, lease_s=self._lease_s, slot=SLOT
-        )
-        if cursor is None:
-            return 0
-        events = await asyncio.to_thread(self._log.events_after, cursor)
-        for event in events:
-            await self._mirror(event)
-            await asyncio.to_thread(self._log.handled, self.owner, event["id"], slot=SLOT)
-        return len(events)
+        return await self.consume()
+
+    async def handle(self, event: dict[str, Any]) -> bool:
+        await self._mirror(event)
+        return True
 
     async def _mirror(self, event: dict[str, Any]) -> None:
         handoff = event["handoff"]
@@ -204,22 +183,6 @@ class ChatwootBridge:
                 ).where(chatwoot_links.c.handoff_id == handoff_id)
             ).first()
         return (str(row[0]), int(row[1])) if row else None
-
-    async def _run(self) -> None:
-        backoff = self._poll_s
-        while True:
-            try:
-                await self.sync()
-                backoff = self._poll_s
-            except asyncio.CancelledError:
-                raise
-            except ChatwootError as exc:
-                backoff = min(max(backoff * 2, 1.0), self._max_backoff_s)
-                logger.warning("Chatwoot bridge: %s; retry in %.0f s", exc, backoff)
-            except Exception:
-                backoff = min(max(backoff * 2, 1.0), self._max_backoff_s)
-                logger.exception("Chatwoot bridge failed")
-            await asyncio.sleep(backoff)
 
     # -- in ----------------------------------------------------------------------
 

@@ -1,14 +1,22 @@
-"""The handoff event log as its consumers read it: the webhook (slot 1), Chatwoot (slot 2).
+"""The handoff event log as its consumers read it: the webhook (slot 1), Chatwoot (slot 2),
+the Slack staff channel (slot 3).
 
 Events are written by :class:`~bot.handoff.store.HandoffStore` in the transaction of
 the change they describe. Each consumer keeps a cursor and a lease in one row of
 ``handoff_webhook_state``: one replica at a time consumes, in order, and a
-restart continues after the last event it handled.
+restart continues after the last event it handled. :class:`EventConsumer` is that
+loop, once; a consumer says only what it does with one event.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+import os
+import socket
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +25,8 @@ import sqlalchemy as sa
 from bot.db import as_utc
 from bot.handoff.store import iso, utc_now
 from bot.handoff.tables import handoff_events, handoff_webhook_state, handoffs
+
+logger = logging.getLogger(__name__)
 
 
 class EventLog:
@@ -107,3 +117,93 @@ class EventLog:
             }
             for r in rows
         ]
+
+
+class EventConsumer:
+    """One consumer of the event log, run as a background task of the app.
+
+    One replica at a time holds the consumer's lease (its ``slot``) and handles
+    the events after its cursor, in order; an event is handled until
+    :meth:`handle` returns, so delivery is at least once. A failure is retried
+    with exponential backoff (``expected`` failures logged in one line, others
+    with their traceback). Events from before the consumer was first turned on
+    are not handled: its cursor starts at the newest event.
+    """
+
+    slot: int = 1
+    name: str = "handoff events"
+    expected: tuple[type[Exception], ...] = ()
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        poll_s: float = 1.0,
+        lease_s: float = 30.0,
+        max_backoff_s: float = 300.0,
+    ) -> None:
+        self._log = EventLog(engine)
+        self._poll_s = poll_s
+        self._lease_s = lease_s
+        self._max_backoff_s = max_backoff_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._task: asyncio.Task[None] | None = None
+
+    async def handle(self, event: dict[str, Any]) -> bool:
+        """Act on one event; True when it counts as done (sent, told, mirrored)."""
+        raise NotImplementedError
+
+    def describe(self, exc: Exception) -> str:
+        """One line about an expected failure, for the log."""
+        return str(exc)
+
+    async def close(self) -> None:
+        """Free what the consumer holds (clients), at stop."""
+
+    async def start(self) -> None:
+        """Start consuming."""
+        self._task = asyncio.create_task(self._run(), name=f"handoff-slot-{self.slot}")
+        logger.info("%s on", self.name)
+
+    async def stop(self) -> None:
+        """Stop consuming and give the lease up."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.close()
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self._log.release, self.owner, slot=self.slot)
+
+    async def consume(self) -> int:
+        """Handle the events due now, if this replica holds the lease; how many counted.
+
+        Raises what :meth:`handle` raises; the events before it stay handled.
+        """
+        cursor = await asyncio.to_thread(
+            self._log.hold, self.owner, lease_s=self._lease_s, slot=self.slot
+        )
+        if cursor is None:
+            return 0
+        done = 0
+        for event in await asyncio.to_thread(self._log.events_after, cursor):
+            done += await self.handle(event)
+            await asyncio.to_thread(self._log.handled, self.owner, event["id"], slot=self.slot)
+        return done
+
+    async def _run(self) -> None:
+        backoff = self._poll_s
+        while True:
+            try:
+                await self.consume()
+                backoff = self._poll_s
+            except asyncio.CancelledError:
+                raise
+            except self.expected as exc:
+                backoff = min(max(backoff * 2, 1.0), self._max_backoff_s)
+                logger.warning("%s: %s; retry in %.0f s", self.name, self.describe(exc), backoff)
+            except Exception:
+                backoff = min(max(backoff * 2, 1.0), self._max_backoff_s)
+                logger.exception("%s failed", self.name)
+            await asyncio.sleep(backoff)

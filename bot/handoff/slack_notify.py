@@ -11,16 +11,13 @@ posted once (at least once if Slack fails after accepting: retried with backoff)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
-import uuid
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.handoff.events import EventLog
+from bot.handoff.events import EventConsumer
 from bot.handoff.store import HandoffStore
 
 logger = logging.getLogger(__name__)
@@ -43,8 +40,12 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class HandoffSlackNotifier:
+class HandoffSlackNotifier(EventConsumer):
     """Posts each new handoff to the Slack staff channel (a background task of the app)."""
+
+    slot = SLOT
+    name = "handoff to Slack"
+    expected = (SlackApiError,)
 
     def __init__(
         self,
@@ -57,31 +58,20 @@ class HandoffSlackNotifier:
         lease_s: float = 30.0,
         max_backoff_s: float = 300.0,
     ) -> None:
+        super().__init__(store.engine, poll_s=poll_s, lease_s=lease_s, max_backoff_s=max_backoff_s)
         self._store = store
-        self._log = EventLog(store.engine)
         self._client = client
         self._channel = channel
         self._inbox_url = inbox_url
-        self._poll_s = poll_s
-        self._lease_s = lease_s
-        self._max_backoff_s = max_backoff_s
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start telling (handoffs from before it was first turned on are not told)."""
         await asyncio.to_thread(self._log.hold, self.owner, lease_s=self._lease_s, slot=SLOT)
-        self._task = asyncio.create_task(self._run(), name="handoff-slack")
-        logger.info("new handoffs go to the Slack staff channel")
+        await super().start()
 
-    async def stop(self) -> None:
-        """Stop and give the lease up."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(self._log.release, self.owner, slot=SLOT)
+    def describe(self, exc: Exception) -> str:
+        response = exc.response if isinstance(exc, SlackApiError) else None
+        return str(response.get("error") if response is not None else "?")
 
     def text_for(self, handoff_id: int, channel: str, lang: str) -> str:
         """The staff message for one new handoff."""
@@ -98,34 +88,12 @@ class HandoffSlackNotifier:
 
         Raises ``SlackApiError`` when Slack refuses one (it is retried later).
         """
-        cursor = await asyncio.to_thread(
-            self._log.hold, self.owner, lease_s=self._lease_s, slot=SLOT
-        )
-        if cursor is None:
-            return 0
-        told = 0
-        for event in await asyncio.to_thread(self._log.events_after, cursor):
-            if event["event"] == "handoff.requested":
-                h = event["handoff"]
-                text = await asyncio.to_thread(self.text_for, h["id"], h["channel"], h["lang"])
-                await self._client.chat_postMessage(channel=self._channel, text=text)
-                told += 1
-            await asyncio.to_thread(self._log.handled, self.owner, event["id"], slot=SLOT)
-        return told
+        return await self.consume()
 
-    async def _run(self) -> None:
-        backoff = self._poll_s
-        while True:
-            try:
-                await self.send_pending()
-                backoff = self._poll_s
-            except asyncio.CancelledError:
-                raise
-            except SlackApiError as exc:
-                backoff = min(max(backoff * 2, 1.0), self._max_backoff_s)
-                error = exc.response.get("error") if exc.response is not None else "?"
-                logger.warning("handoff to Slack: %s; retry in %.0f s", error, backoff)
-            except Exception:
-                backoff = min(max(backoff * 2, 1.0), self._max_backoff_s)
-                logger.exception("handoff to Slack failed")
-            await asyncio.sleep(backoff)
+    async def handle(self, event: dict[str, Any]) -> bool:
+        if event["event"] != "handoff.requested":
+            return False
+        h = event["handoff"]
+        text = await asyncio.to_thread(self.text_for, h["id"], h["channel"], h["lang"])
+        await self._client.chat_postMessage(channel=self._channel, text=text)
+        return True
