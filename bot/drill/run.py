@@ -137,6 +137,9 @@ def run_drill(
     write_feed(feed, replay.compressed(start=start, speed=speed).summary_at(1))
     extra = {
         "FARO_DRILL": "1",
+        # the overdue guard and status answers keep the incident's rhythm in drill time
+        "FARO_DRILL_SPEED": repr(float(speed)),
+        "FARO_DRILL_ORIGIN": str(replay.updates[0]["display_at"]),
         "FARO_STATUS_FEED": str(feed),
         "FARO_STATUS_POLL_INTERVAL": "0.5",
         "FARO_WEB_RATE_PER_IP": "100000",
