@@ -102,9 +102,10 @@ class ReviewPages(AdminBase):
         """(who, when) when the FAQ entry was saved since the incident's phase began."""
         if item.kind != "faq" or self._faq_store is None or item.phase_since is None:
             return None
-        changes = self._faq_store.audit(limit=1, entry_id=item.key)
-        if changes and changes[0].at >= item.phase_since:
-            return changes[0].actor, changes[0].at
+        changes = [c for c in self._faq_store.audit(limit=5, entry_id=item.key)]
+        change = next((c for c in changes if c.action != "seed"), None)  # the first start's seed
+        if change is not None and change.at >= item.phase_since:
+            return change.actor, change.at
         return None
 
     async def mark(self, request: Request) -> Response:
