@@ -287,6 +287,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "timeline": {"en": "Timeline", "es": "Cronología"},
     "detail": {"en": "Detail", "es": "Detalle"},
+    "event": {"en": "What happened", "es": "Qué pasó"},
+    "broadcasts_sent": {"en": "broadcasts", "es": "avisos"},
     "ev_status_update": {"en": "status", "es": "estado"},
     "ev_broadcast": {"en": "broadcast", "es": "aviso"},
     "ev_staff_alert": {"en": "alert", "es": "alerta"},

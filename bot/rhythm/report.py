@@ -251,7 +251,9 @@ def _questions(
         totals.update(q.topics or (NO_TOPIC,))
     top = [t for t, _ in totals.most_common(TOP_TOPICS)]
     report.topics = top + ([NO_TOPIC] if len(totals) > len(top) and NO_TOPIC not in top else [])
-    last = until or max([report.generated_at, *(q.asked_at for q in asked)])
+    # an open incident: the chart ends with the last thing that happened, not now
+    moments = [*(q.asked_at for q in asked), *(e.at for e in report.timeline)]
+    last = until or max([since + timedelta(hours=1), *moments])
     span = last - since
     report.bucket = next(
         (b for b in (timedelta(minutes=m) for m in (1, 5, 15, 30, 60, 180)) if span / b <= 48),
