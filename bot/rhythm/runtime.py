@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -89,6 +90,8 @@ class CrisisRhythm:
         """Stop them (the question log writes what it still holds)."""
         await self.watch.stop()
         await self.guard.stop()
+        if self.drill:  # the drill is over: its banner goes
+            await asyncio.to_thread(self.board.dismiss, DRILL_ALERT.key, by="faro:drill")
         if self.questions is not None:
             await self.questions.stop()
 
