@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import sync_playwright
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -31,6 +32,8 @@ from faq_index.loader import load_faq_files
 from tests.admin.conftest import PASSWORD
 from tests.faq_store.builders import sqlite_url, write_seed
 from tests.helpers.status_builders import ALIASES, PROJECT, SAMPLE_FEED
+from tests.rhythm.test_console import Console as LoopbackConsole
+from tests.widget.conftest import CHROMIUM_ARGS, SCREENSHOTS, chromium_path
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 MATCHER = ComponentMatcher(load_aliases(ALIASES))
@@ -72,15 +75,14 @@ class Console:
         raise AssertionError(f"{key}/{component} not listed")
 
 
-@pytest.fixture
-def console(tmp_path: Path) -> Iterator[Console]:
+def review_app(tmp_path: Path, feed: dict[str, Any]) -> tuple[Starlette, AppStore, FaqStore]:
+    """The console over the demo incident (``feed`` may change under it) and the demo FAQ."""
     app_store = AppStore(Database.open(sqlite_url(tmp_path)).engine)
     faq_store = FaqStore(app_store.engine)
     faq = FaqService.from_store(
         faq_store, encoder=load_encoder("hashing"), store=app_store,
         seed_paths=[write_seed(tmp_path)],
     )  # fmt: skip
-    feed = sample()
 
     def snap() -> StatusSnapshot:
         return loads(json.dumps(feed))
@@ -91,7 +93,15 @@ def console(tmp_path: Path) -> Iterator[Console]:
         faq_store=faq_store, faq=faq, app_store=app_store,
         review=lambda: to_review(snap(), matcher=MATCHER, entries=entries),
     )  # fmt: skip
-    with TestClient(Starlette(routes=routes), base_url="https://testserver") as client:
+    return Starlette(routes=routes), app_store, faq_store
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    feed = sample()
+    app, app_store, faq_store = review_app(tmp_path, feed)
+    entries = load_faq_files(PROJECT / "data" / "faq")
+    with TestClient(app, base_url="https://testserver") as client:
         token = _CSRF.search(client.get("/admin/login").text)
         assert token
         client.post(
@@ -185,3 +195,40 @@ def test_drift_between_an_faq_entry_and_the_incident_is_listed_with_what_the_pag
     atm = [i for i in items if i.component == "ATMs"]
     assert [(i.key, i.reason) for i in atm] == [("card-outage", "content")]
     assert "ATMs are not affected" in atm[0].page_says
+
+
+def test_confirming_with_the_keyboard_in_chromium(tmp_path: Path) -> None:
+    app, app_store, _ = review_app(tmp_path, sample())
+    server = LoopbackConsole(app)
+    with server.running(), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 1000})
+            base = f"http://127.0.0.1:{server.port}"
+            page.goto(f"{base}/admin/login")
+            page.fill("input[name=name]", "Ana")
+            page.fill("input[name=password]", PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{base}/admin")
+            page.goto(f"{base}/admin/review")
+            heading = page.locator("h2", has_text="ATMs")
+            row = page.locator("section.review").filter(has=heading)
+            row = row.locator("tr[data-key=atm-withdrawals]")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            row.scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / "to-review-actions.png"))
+            row.get_by_role("button", name="Confirm").focus()
+            page.keyboard.press("Enter")
+            page.wait_for_load_state()
+            assert page.url == f"{base}/admin/review"
+            done = page.locator("tr[data-done=atm-withdrawals]")
+            assert "confirmed (admin:Ana)" in done.first.inner_text()
+            atm_rows = page.locator("section.review").filter(
+                has=page.locator("h2", has_text="ATMs")
+            )
+            assert atm_rows.locator("tr[data-key=atm-withdrawals]").count() == 0
+            done.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOTS / "to-review-confirmed.png"))
+        finally:
+            browser.close()
+    app_store.dispose()
