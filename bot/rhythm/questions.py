@@ -152,11 +152,21 @@ class QuestionLog:
         A question counts once under each of its topics; one with none under
         ``"other"``. Minutes are UTC, truncated; minutes without questions are absent.
         """
+        minute = _minute(self._engine.dialect.name)
+        query = (
+            sa.select(minute, question_log.c.topics, sa.func.count())
+            .where(question_log.c.asked_at >= since)
+            .group_by(minute, question_log.c.topics)
+        )
+        if until is not None:
+            query = query.where(question_log.c.asked_at < until)
+        with self._read("cannot read the question log") as conn:
+            rows = conn.execute(query).all()  # one row per minute and topic combination
         counts: Counter[tuple[datetime, str]] = Counter()
-        for q in self.questions(since=since, until=until):
-            minute = q.asked_at.astimezone(UTC).replace(second=0, microsecond=0)
-            for topic in q.topics or (NO_TOPIC,):
-                counts[(minute, topic)] += 1
+        for at, topics, n in rows:
+            moment = _as_minute(at)
+            for topic in [t for t in str(topics).split("\n") if t] or [NO_TOPIC]:
+                counts[(moment, topic)] += int(n)
         return [(m, t, n) for (m, t), n in sorted(counts.items())]
 
     def purge(self, before: datetime) -> int:
@@ -199,3 +209,17 @@ class QuestionLog:
             self.flush()
         except StorageError as exc:
             logger.error("%s", exc)
+
+
+def _minute(dialect: str) -> sa.ColumnElement[Any]:
+    """``asked_at`` truncated to the minute, in the database (grouped there)."""
+    if dialect == "postgresql":
+        return sa.func.date_trunc("minute", sa.func.timezone("UTC", question_log.c.asked_at))
+    # SQLite keeps UTC times as text: the first 16 characters are the minute
+    return sa.func.substr(question_log.c.asked_at, 1, 16)
+
+
+def _as_minute(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return as_utc(value).replace(second=0, microsecond=0)
+    return datetime.fromisoformat(str(value).replace(" ", "T")).replace(tzinfo=UTC)
