@@ -58,7 +58,8 @@ def main() -> None:
     print(f"flush: {flush_cpu / args.n * 1e6:.1f} us CPU per question (batches of {args.batch})")
     print(f"total wall for record+flush: {wall:.2f} s")
     print(
-        f"per_minute(1 h): {len(rows)} rows, {read_cpu * 1e3:.1f} ms CPU, {read_wall * 1e3:.1f} ms wall"
+        f"per_minute(1 h): {len(rows)} rows, {read_cpu * 1e3:.1f} ms CPU, "
+        f"{read_wall * 1e3:.1f} ms wall"
     )
 
 
