@@ -3,19 +3,29 @@ is sent once whichever replica raises it, and dismissing it on one clears it eve
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
+from bot.admin import admin_routes
 from bot.db import Database
+from bot.faq_service import FaqService
+from bot.faqdb.store import FaqStore
 from bot.rhythm.alerts import AlertBoard, StaffAlert
 from bot.rhythm.guard import OverdueGuard
 from bot.status.live import LiveStatus
 from bot.status.overdue import Rhythm
-from tests.faq_store.builders import postgres_schema
+from bot.store import AppStore
+from faq_index import load_encoder
+from tests.admin.conftest import PASSWORD
+from tests.faq_store.builders import postgres_schema, write_seed
 from tests.helpers.status_builders import T0, FakeClock, component, incident, snapshot, summary
 from tests.helpers.status_builders import update as status_update
 
@@ -114,3 +124,50 @@ async def test_a_new_update_seen_by_one_replicas_guard_clears_the_alert_for_both
         guards[1]._live.accept(news)  # noqa: SLF001 - replica B polls first
         assert await guards[1].check() == []
         assert [b.active() for b in boards] == [[], []]
+
+
+async def test_dismissing_in_the_console_clears_the_alert_for_every_replica(tmp_path: Path) -> None:
+    with two_replicas("sqlite", tmp_path) as (db_a, db_b, _url):
+        board_a = AlertBoard(engine=db_a.engine, cache_s=0)
+        board_b = AlertBoard(engine=db_b.engine, cache_s=0)
+        assert await board_b.raise_alert(alert())
+        store = AppStore(db_a.engine)
+        faq_store = FaqStore(db_a.engine)
+        faq = FaqService.from_store(
+            faq_store, encoder=load_encoder("hashing"), store=store,
+            seed_paths=[write_seed(tmp_path)],
+        )  # fmt: skip
+        routes = admin_routes(
+            password=PASSWORD, token=None, session_secret="s", faq_store=faq_store, faq=faq,
+            app_store=store, alerts=board_a, review=lambda: [],
+        )  # fmt: skip
+
+        def run() -> None:
+            with TestClient(Starlette(routes=routes), base_url="https://testserver") as client:
+                csrf = re.compile(r'name="csrf" value="([^"]+)"')
+                token = csrf.search(client.get("/admin/login").text)
+                assert token
+                client.post(
+                    "/admin/login",
+                    data={"csrf": token.group(1), "name": "Ana", "password": PASSWORD},
+                )
+                page = client.get("/admin").text
+                assert "Update overdue: Card payments" in page
+                found = csrf.search(page)
+                assert found
+                refused = client.post("/admin/alerts/dismiss", data={"key": "inc1@t"})
+                assert refused.status_code == 403 and board_b.active()  # no CSRF: nothing
+                unknown = client.post(
+                    "/admin/alerts/dismiss", data={"key": "nope", "csrf": found.group(1)}
+                )
+                assert unknown.status_code == 400 and board_b.active()
+                done = client.post(
+                    "/admin/alerts/dismiss",
+                    data={"key": "inc1@t", "csrf": found.group(1)},
+                    follow_redirects=False,
+                )
+                assert done.status_code == 303
+                assert "Update overdue" not in client.get("/admin").text
+
+        await asyncio.to_thread(run)
+        assert board_b.active() == []  # the other replica's board agrees
