@@ -22,7 +22,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.channels.base import ChannelContext
 from bot.core.messages import Conversation
-from bot.core.ports import ActionServices, FaqAnswerer
+from bot.core.ports import ActionServices, FaqAnswerer, HandoffDesk
 from bot.drill.marking import DrillConversation
 from bot.http import EXCEPTION_HANDLERS
 from bot.rasa.action_server import action_route
@@ -46,9 +46,12 @@ def create_app(services: AppServices) -> Starlette:
     dialogue, rasa = build_conversation(settings, services.templates, services.handoffs)
     conversation: Conversation = dialogue
     faq: FaqAnswerer = services.faq
+    handoffs: HandoffDesk | None = services.handoffs
     if services.rhythm is not None:  # the early warning counts what customers ask
         conversation = services.rhythm.watch.observe(conversation)
         faq = services.rhythm.watch.observe_faq(faq)
+        if handoffs is not None:  # the question log notes who asked for a person
+            handoffs = services.rhythm.watch.observe_handoffs(handoffs)
     if settings.drill.on:  # a drill: everything said is marked as one
         conversation = DrillConversation(conversation, services.templates)
     action_services = ActionServices(
@@ -56,7 +59,7 @@ def create_app(services: AppServices) -> Starlette:
         status=services.status,
         templates=services.templates,
         subscriptions=services.subscriptions,
-        handoffs=services.handoffs,
+        handoffs=handoffs,
     )
 
     async def health(request: Request) -> Response:

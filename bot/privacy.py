@@ -194,6 +194,7 @@ class PersonalData:
             ("web_messages", lambda t: t.c.created_at < conv),
             ("web_sessions", lambda t: sa.func.coalesce(t.c.last_seen_at, t.c.created_at) < conv),
             ("incident_askers", lambda t: t.c.asked_at < conv),
+            ("question_log", lambda t: t.c.asked_at < conv),  # the crisis rhythm's log
             ("subscription_offers", lambda t: t.c.offered_at < conv),
             (
                 "unanswered_questions",

@@ -18,6 +18,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -128,6 +129,9 @@ class DrillSettings:
     """A drill process (``faro drill run`` sets it): every reply is marked as a drill."""
 
     on: bool = False
+    # the replay's speed and the recorded incident's first update (the rhythm compressed)
+    speed: float = 1.0
+    origin: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -351,7 +355,11 @@ class Settings:
                 surge_min_ratio=_float(env, "FARO_SURGE_MIN_RATIO", 3.0),
                 surge_p_value=_float(env, "FARO_SURGE_P_VALUE", 1e-6),
             ),
-            drill=DrillSettings(on=_bool(env, "FARO_DRILL", False)),
+            drill=DrillSettings(
+                on=_bool(env, "FARO_DRILL", False),
+                speed=_float(env, "FARO_DRILL_SPEED", 1.0),
+                origin=_drill_origin(env.get("FARO_DRILL_ORIGIN")),
+            ),
             web=WebSettings(
                 session_secret=shared["FARO_SESSION_SECRET"],
                 allowed_origins=_origins(env.get("FARO_WEB_ALLOWED_ORIGINS")),
@@ -688,6 +696,18 @@ def _optional_int(env: Mapping[str, str], name: str, *, lo: int, hi: int) -> int
     if not lo <= value <= hi:
         raise SettingsError(f"{name}: must be between {lo} and {hi}, got {value}")
     return value
+
+
+def _drill_origin(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SettingsError(f"FARO_DRILL_ORIGIN: not an ISO 8601 time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise SettingsError("FARO_DRILL_ORIGIN: needs a UTC offset (e.g. ...Z)")
+    return moment
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

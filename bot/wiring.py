@@ -113,7 +113,7 @@ def build_status(settings: Settings, templates: TemplateStore) -> StatusRuntime:
         poll_interval_s=status.poll_interval_s,
         webhook_token=status.webhook_token,
         display_timezone=status.timezone,
-        rhythm=rhythm_from(settings.rhythm),
+        rhythm=rhythm_from(settings.rhythm, settings.drill),
     )
     logger.info(
         "status feed: %s every %gs", runtime.poller.source.description, status.poll_interval_s
@@ -144,7 +144,10 @@ def build_broadcaster(
 
 
 def build_crisis_rhythm(
-    settings: Settings, templates: TemplateStore, status: StatusRuntime
+    settings: Settings,
+    templates: TemplateStore,
+    status: StatusRuntime,
+    store: AppStore | None = None,
 ) -> CrisisRhythm:
     """The overdue guard and the early warning, alerting on the board, Slack and a webhook."""
     return build_rhythm(
@@ -155,6 +158,8 @@ def build_crisis_rhythm(
         tz=zone_named(settings.status.timezone),
         slack_token=settings.slack.bot_token,
         slack_api_url=settings.slack.api_url,
+        engine=store.engine if store is not None else None,
+        drill=settings.drill,
     )
 
 
@@ -199,7 +204,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
     status = build_status(settings, templates)
     broadcaster = build_broadcaster(settings, store, templates, status.live)
     handoffs = HandoffService(HandoffStore(store.engine), templates)
-    rhythm = build_crisis_rhythm(settings, templates, status)
+    rhythm = build_crisis_rhythm(settings, templates, status, store)
     background: list[Background] = [
         status,
         FaqReloader(faq, interval_s=settings.faq.poll_interval_s),
@@ -252,6 +257,8 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
                 entries=faq.index.entries,
                 templates={k: templates.texts(k) for k in templates.keys()},  # noqa: SIM118
             ),
+            snapshot=lambda: status.live.snapshot,
+            questions=rhythm.questions,
         ),
         *staff_api_routes(
             service=handoffs,

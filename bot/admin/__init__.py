@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 from bot.admin.auth import AdminAuth
 from bot.admin.broadcasts import BroadcastPages
 from bot.admin.inbox import InboxPages
+from bot.admin.report import ReportPages
 from bot.admin.review import ReviewPages
 from bot.admin.routes import AdminPages, admin_off_routes
 from bot.admin.sessions import AdminSessions, SignInThrottle
@@ -18,7 +19,10 @@ from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.handoff.service import HandoffService
 from bot.rhythm.alerts import AlertBoard
+from bot.rhythm.marks import ReviewMarks
+from bot.rhythm.questions import QuestionLog
 from bot.rhythm.review import ReviewItem
+from bot.status.model import StatusSnapshot
 from bot.status.service import LiveStatusService
 from bot.store import AppStore
 
@@ -38,6 +42,8 @@ def admin_routes(
     status: LiveStatusService | None = None,
     alerts: AlertBoard | None = None,
     review: Callable[[], list[ReviewItem]] | None = None,
+    snapshot: Callable[[], StatusSnapshot | None] | None = None,
+    questions: QuestionLog | None = None,
 ) -> list[BaseRoute]:
     """The /admin routes (broadcast pages too, given a broadcaster); off without a secret."""
     allowed = tuple(s for s in (password, token) if s)
@@ -59,7 +65,25 @@ def admin_routes(
     )
     routes = pages.routes()
     if review is not None:
-        routes.extend(ReviewPages(auth=auth, items=review, alerts=alerts).routes())
+        routes.extend(
+            ReviewPages(
+                auth=auth,
+                items=review,
+                alerts=alerts,
+                marks=ReviewMarks(app_store.engine),
+                faq_store=faq_store,
+            ).routes()
+        )
+    if snapshot is not None:  # the post-incident reports
+        routes.extend(
+            ReportPages(
+                auth=auth,
+                snapshot=snapshot,
+                engine=app_store.engine,
+                questions=questions,
+                alerts=alerts,
+            ).routes()
+        )
     if broadcaster is not None:
         routes.extend(BroadcastPages(auth=auth, broadcaster=broadcaster, alerts=alerts).routes())
     if handoffs is not None:

@@ -254,6 +254,97 @@ STRINGS: dict[str, dict[str, str]] = {
     "show": {"en": "Show", "es": "Mostrar"},
     "no_broadcast": {"en": "No such broadcast.", "es": "No existe ese aviso."},
     "interrupted": {"en": "interrupted, sent again", "es": "interrumpido, reenviado"},
+    # -- the post-incident report and review marks (issue 16) --
+    "report_title": {"en": "Incident report", "es": "Informe de la incidencia"},
+    "reports": {"en": "Incident reports", "es": "Informes de incidencias"},
+    "reports_help": {
+        "en": "Pick an incident: what happened, what customers asked, who was told what and when.",
+        "es": "Elige una incidencia: qué pasó, qué preguntaron los clientes, a quién se "
+        "avisó y cuándo.",
+    },
+    "no_incidents": {
+        "en": "No incident in the status history yet.",
+        "es": "Aún no hay incidencias en el historial de estado.",
+    },
+    "no_incident": {"en": "No such incident.", "es": "No existe esa incidencia."},
+    "incidents": {"en": "Incidents", "es": "Incidencias"},
+    "incident": {"en": "Incident", "es": "Incidencia"},
+    "impact": {"en": "Impact", "es": "Impacto"},
+    "from": {"en": "From", "es": "Desde"},
+    "to": {"en": "To", "es": "Hasta"},
+    "still_open": {"en": "still open", "es": "sigue abierta"},
+    "questions_asked": {"en": "questions", "es": "preguntas"},
+    "outcome_answered": {"en": "answered from the FAQ", "es": "respondidas con las FAQ"},
+    "outcome_status": {"en": "status answers", "es": "respuestas de estado"},
+    "outcome_declined": {"en": "not answered", "es": "sin respuesta"},
+    "outcome_handed_off": {"en": "handed to a person", "es": "pasadas a una persona"},
+    "outcome_other": {"en": "other", "es": "otras"},
+    "people_told": {"en": "deliveries", "es": "envíos"},
+    "question_volume": {"en": "Questions by topic", "es": "Preguntas por tema"},
+    "no_questions_window": {
+        "en": "No questions logged during the incident.",
+        "es": "No se registraron preguntas durante la incidencia.",
+    },
+    "timeline": {"en": "Timeline", "es": "Cronología"},
+    "detail": {"en": "Detail", "es": "Detalle"},
+    "event": {"en": "What happened", "es": "Qué pasó"},
+    "broadcasts_sent": {"en": "broadcasts", "es": "avisos"},
+    "ev_status_update": {"en": "status", "es": "estado"},
+    "ev_broadcast": {"en": "broadcast", "es": "aviso"},
+    "ev_staff_alert": {"en": "alert", "es": "alerta"},
+    "ev_handoff": {"en": "handoff", "es": "traspaso"},
+    "ev_review": {"en": "review", "es": "revisión"},
+    "who_told": {"en": "Who was told what, and when", "es": "A quién se avisó de qué, y cuándo"},
+    "reach": {"en": "Deliveries per channel", "es": "Envíos por canal"},
+    "nobody": {"en": "nobody", "es": "nadie"},
+    "no_broadcasts_incident": {
+        "en": "No broadcast about this incident.",
+        "es": "Ningún aviso sobre esta incidencia.",
+    },
+    "top_unanswered": {
+        "en": "Top unanswered questions",
+        "es": "Preguntas sin respuesta más repetidas",
+    },
+    "none_unanswered": {
+        "en": "Every question in the window was answered.",
+        "es": "Todas las preguntas del periodo tuvieron respuesta.",
+    },
+    "handoffs": {"en": "Handoffs to a person", "es": "Traspasos a una persona"},
+    "claimed_by": {"en": "Taken by", "es": "Atendido por"},
+    "wait": {"en": "Wait", "es": "Espera"},
+    "no_handoffs_window": {
+        "en": "Nobody asked for a person during the incident.",
+        "es": "Nadie pidió hablar con una persona durante la incidencia.",
+    },
+    "follow_up": {"en": "Customers to follow up", "es": "Clientes a quienes dar seguimiento"},
+    "follow_up_help": {
+        "en": "Customers who asked during the incident and agreed to be contacted: they hold an "
+        "active subscription, or they asked for a person. Asking a question alone is not consent.",
+        "es": "Clientes que preguntaron durante la incidencia y aceptaron ser contactados: tienen "
+        "una suscripción activa o pidieron hablar con una persona. Preguntar no basta como "
+        "consentimiento.",
+    },
+    "customer": {"en": "Customer", "es": "Cliente"},
+    "contact": {"en": "Contact", "es": "Contacto"},
+    "basis": {"en": "Agreed by", "es": "Consentimiento"},
+    "basis_subscribed": {"en": "subscribed", "es": "suscripción"},
+    "basis_asked_for_person": {"en": "asked for a person", "es": "pidió una persona"},
+    "no_follow_up": {
+        "en": "Nobody who asked agreed to be contacted.",
+        "es": "Nadie de quienes preguntaron aceptó ser contactado.",
+    },
+    "generated": {"en": "Generated", "es": "Generado"},
+    "download_html": {"en": "Download (HTML)", "es": "Descargar (HTML)"},
+    "download_csv": {"en": "Download (CSV)", "es": "Descargar (CSV)"},
+    "confirm": {"en": "Confirm", "es": "Confirmar"},
+    "edit": {"en": "Edit", "es": "Editar"},
+    "review_done": {"en": "Reviewed for this phase", "es": "Revisado en esta fase"},
+    "review_actions": {"en": "Action", "es": "Acción"},
+    "review_gone": {
+        "en": "That item is no longer to review.",
+        "es": "Ese elemento ya no está por revisar.",
+    },
+    "dismiss": {"en": "Dismiss", "es": "Descartar"},
 }
 
 

@@ -21,10 +21,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.broadcast.tables import broadcasts, outbox
-from bot.db import Database
+from bot.db import Database, as_utc
 from bot.drill.replay import DrillError, IncidentReplay, write_feed
 from bot.faqdb.store import FaqStore
 from bot.handoff.tables import handoffs
+from bot.rhythm.tables import staff_alerts
 from bot.stack import running_stack
 from bot.templates import TemplateStore
 
@@ -70,6 +71,8 @@ class DrillReport:
     broadcasts: int = 0
     broadcast_reach: int = 0
     first_staff_change_s: float | None = None
+    # staff alerts raised during the drill (late updates in drill time, surges)
+    staff_alerts: list[dict[str, Any]] = field(default_factory=list)
     marked: int = 0  # replies carrying the drill marker
     replies: int = 0
     transcript: list[dict[str, Any]] = field(default_factory=list)
@@ -137,6 +140,9 @@ def run_drill(
     write_feed(feed, replay.compressed(start=start, speed=speed).summary_at(1))
     extra = {
         "FARO_DRILL": "1",
+        # the overdue guard and status answers keep the incident's rhythm in drill time
+        "FARO_DRILL_SPEED": repr(float(speed)),
+        "FARO_DRILL_ORIGIN": str(replay.updates[0]["display_at"]),
         "FARO_STATUS_FEED": str(feed),
         "FARO_STATUS_POLL_INTERVAL": "0.5",
         "FARO_WEB_RATE_PER_IP": "100000",
@@ -261,6 +267,19 @@ def _tally(report: DrillReport, data_dir: Path, started_at: datetime) -> None:
             report.broadcast_reach = conn.execute(
                 sa.select(sa.func.count()).select_from(outbox)
             ).scalar_one()
+            raised = conn.execute(
+                sa.select(staff_alerts.c.kind, staff_alerts.c.title, staff_alerts.c.raised_at)
+                .where(staff_alerts.c.kind != "drill")
+                .order_by(staff_alerts.c.raised_at)
+            ).all()
+        report.staff_alerts = [
+            {
+                "kind": kind,
+                "title": title,
+                "after_s": round((as_utc(at) - started_at).total_seconds(), 3),
+            }
+            for kind, title, at in raised
+        ]
         changes = [
             r.at for r in FaqStore(database.engine).audit(limit=10_000) if r.at >= started_at
         ]
@@ -282,5 +301,7 @@ def iter_lines(report: DrillReport) -> Iterator[str]:
     yield f"  replies marked as a drill: {report.marked}/{report.replies}"
     reach = f"reaching {report.broadcast_reach} (drill subscribers only)"
     yield f"  broadcasts {report.broadcasts}, {reach}"
+    for alert in report.staff_alerts:
+        yield f"  staff alert after {alert['after_s']:g} s: {alert['title']}"
     first = report.first_staff_change_s
     yield f"  first staff change: {'none' if first is None else f'{first:g} s after the start'}"

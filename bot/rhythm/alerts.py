@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
+import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.db import as_utc
+from bot.rhythm.tables import staff_alerts
 
 logger = logging.getLogger(__name__)
 
@@ -43,20 +50,43 @@ class AlertSink(Protocol):
 
 
 class AlertBoard:
-    """The alerts standing now (the console banner), and the sinks told when one is raised."""
+    """The alerts standing now (the console banner), and the sinks told when one is raised.
 
-    def __init__(self, sinks: Sequence[AlertSink] = ()) -> None:
+    With an ``engine`` the alerts live in the ``staff_alerts`` table: every
+    replica (and a restarted app) shows the same ones, an alert is sent to the
+    sinks once whichever replica raises it first, and dismissing it on one
+    replica clears it everywhere. Reads are cached for ``cache_s`` (the banner
+    is on every console page). Without an engine (tests, tools) they live in memory.
+    """
+
+    def __init__(
+        self,
+        sinks: Sequence[AlertSink] = (),
+        *,
+        engine: sa.Engine | None = None,
+        cache_s: float = 2.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self._sinks = list(sinks)
         self._active: dict[str, StaffAlert] = {}
+        self._engine = engine
+        self._cache_s = cache_s
+        self._read_at = -1e18
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def active(self, kind: str | None = None) -> list[StaffAlert]:
         """The standing alerts (of ``kind``), oldest first."""
+        if self._engine is not None and time.monotonic() - self._read_at >= self._cache_s:
+            self._reload()
         alerts = [a for a in self._active.values() if kind is None or a.kind == kind]
         return sorted(alerts, key=lambda a: a.raised_at)
 
     async def raise_alert(self, alert: StaffAlert) -> bool:
         """Show ``alert`` and tell every sink; False (nothing sent) if it already stands."""
-        if alert.key in self._active:
+        if self._engine is not None:
+            if not await asyncio.to_thread(self._insert, alert):
+                return False
+        elif alert.key in self._active:
             return False
         self._active[alert.key] = alert
         logger.warning("staff alert: %s: %s", alert.kind, alert.title)
@@ -67,13 +97,89 @@ class AlertBoard:
                 logger.exception("staff alert: sink %r failed", sink)
         return True
 
-    def clear(self, kind: str, keep: set[str]) -> list[StaffAlert]:
-        """Drop alerts of ``kind`` whose key is not in ``keep``; the ones dropped."""
-        gone = [a for k, a in self._active.items() if a.kind == kind and k not in keep]
+    def clear(self, kind: str, keep: set[str], *, only: set[str] | None = None) -> list[StaffAlert]:
+        """Drop alerts of ``kind`` whose key is not in ``keep`` (and is in ``only``, if given)."""
+        if self._engine is not None:
+            self._reload()
+        gone = [
+            a
+            for k, a in self._active.items()
+            if a.kind == kind and k not in keep and (only is None or k in only)
+        ]
         for alert in gone:
-            del self._active[alert.key]
+            self._drop(alert.key, by=None)
             logger.info("staff alert cleared: %s", alert.title)
         return gone
+
+    def dismiss(self, key: str, *, by: str) -> bool:
+        """Staff dismissed the alert ``key`` (on every replica); False when none stands."""
+        if self._engine is not None:
+            self._reload()
+        if key not in self._active:
+            return False
+        self._drop(key, by=by)
+        logger.info("staff alert dismissed by staff: %s", key)
+        return True
+
+    def _drop(self, key: str, *, by: str | None) -> None:
+        self._active.pop(key, None)
+        if self._engine is None:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                staff_alerts.update()
+                .where(staff_alerts.c.key == key, staff_alerts.c.cleared_at.is_(None))
+                .values(cleared_at=self._clock(), cleared_by=by or "faro")
+            )
+
+    def _insert(self, alert: StaffAlert) -> bool:
+        """Store ``alert``; False when it already stands (raised here or on another replica)."""
+        assert self._engine is not None
+        values = {
+            "kind": alert.kind,
+            "title": alert.title,
+            "detail": alert.detail,
+            "raised_at": alert.raised_at,
+            "data": json.dumps(alert.data, ensure_ascii=False, default=str),
+            "action_url": alert.action_url,
+            "cleared_at": None,
+            "cleared_by": None,
+        }
+        with self._engine.begin() as conn:
+            # a cleared alert with the same key comes back (the same late update, again)
+            revived = conn.execute(
+                staff_alerts.update()
+                .where(staff_alerts.c.key == alert.key, staff_alerts.c.cleared_at.is_not(None))
+                .values(**values)
+            ).rowcount
+            if revived:
+                return True
+            try:
+                with conn.begin_nested():
+                    conn.execute(staff_alerts.insert().values(key=alert.key, **values))
+            except sa.exc.IntegrityError:
+                return False  # it stands already
+        return True
+
+    def _reload(self) -> None:
+        assert self._engine is not None
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(staff_alerts).where(staff_alerts.c.cleared_at.is_(None))
+            ).all()
+        self._active = {
+            r.key: StaffAlert(
+                kind=r.kind,
+                key=r.key,
+                title=r.title,
+                detail=r.detail,
+                raised_at=as_utc(r.raised_at),
+                data=json.loads(r.data),
+                action_url=r.action_url,
+            )
+            for r in rows
+        }
+        self._read_at = time.monotonic()
 
 
 class WebhookSink:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
@@ -43,7 +44,7 @@ class OverdueGuard:
         late = overdue_updates(self._live.snapshot, now=now, rhythm=self._rhythm, tz=self._tz)
         for due in late:
             await self._board.raise_alert(self._alert(due, now))
-        self._board.clear(KIND, keep={due.key for due in late})
+        await asyncio.to_thread(self._board.clear, KIND, {due.key for due in late})
         return late
 
     def _alert(self, due: DueUpdate, now: datetime) -> StaffAlert:

@@ -9,8 +9,10 @@ or aliases in its text; each item says what the status page says now.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.status.components import ComponentMatcher
 from bot.status.model import ComponentStatus, Incident, StatusSnapshot
@@ -31,6 +33,9 @@ class ReviewItem:
     incident_id: str
     incident_name: str
     page_says: str  # the latest update, quoted
+    phase: str = ""  # the incident's phase key (status and components): see phase_of
+    phase_since: datetime | None = None  # when the incident entered that phase
+    update_id: str = ""  # its latest update
 
 
 def to_review(
@@ -50,6 +55,8 @@ def to_review(
         latest = incident.latest_update
         said = quote(latest.body, limit=300) if latest else ""
         names = _components_of(incident, snapshot, matcher, said)
+        phase, since = phase_of(incident), phase_since(incident)
+        update_id = latest.id if latest else ""
         for name in names:
             component = snapshot.component(name)
             status = component.status if component else ComponentStatus.UNKNOWN
@@ -60,7 +67,7 @@ def to_review(
                     items.append(
                         ReviewItem(
                             "faq", entry.id, _first(entry.answer), name, status, reason,
-                            incident.id, incident.name, said,
+                            incident.id, incident.name, said, phase, since, update_id,
                         )
                     )  # fmt: skip
             for key, langs in templates.items():
@@ -72,10 +79,36 @@ def to_review(
                     items.append(
                         ReviewItem(
                             "template", key, _first(langs), name, status, reason,
-                            incident.id, incident.name, said,
+                            incident.id, incident.name, said, phase, since, update_id,
                         )
                     )  # fmt: skip
     return items
+
+
+def phase_of(incident: Incident) -> str:
+    """The incident's phase key: its status and the components it affects (hashed).
+
+    A confirmation holds for one phase: when the incident changes status
+    (investigating, identified, ...) or the components it affects, the items
+    come back to be reviewed again.
+    """
+    names = sorted(n.lower() for n in incident.affected_names())
+    text = "\n".join([incident.status.value, *names])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def phase_since(incident: Incident) -> datetime | None:
+    """When the incident's current status began (its oldest update in a row with that status)."""
+    updates = sorted(
+        (u for u in incident.updates if (u.display_at or u.created_at) is not None),
+        key=lambda u: u.display_at or u.created_at,  # type: ignore[return-value, arg-type]
+    )
+    since: datetime | None = None
+    for update in reversed(updates):
+        if update.status != incident.status:
+            break
+        since = update.display_at or update.created_at
+    return since or incident.updated_at or incident.created_at
 
 
 def _components_of(

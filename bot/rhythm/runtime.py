@@ -2,27 +2,48 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import httpx
+import sqlalchemy as sa
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.ports import Templates
-from bot.rhythm.alerts import AlertBoard, AlertSink, SlackSink, WebhookSink
+from bot.rhythm.alerts import AlertBoard, AlertSink, SlackSink, StaffAlert, WebhookSink
 from bot.rhythm.detector import SurgeDetector, SurgeRule
 from bot.rhythm.guard import OverdueGuard
+from bot.rhythm.questions import QuestionLog
 from bot.rhythm.watch import SurgeWatch
-from bot.settings import RhythmSettings
+from bot.settings import DrillSettings, RhythmSettings
 from bot.status.components import ComponentMatcher
 from bot.status.live import LiveStatus
-from bot.status.overdue import Rhythm
+from bot.status.overdue import DrillTime, Rhythm
 
 SLACK_API_URL = "https://slack.com/api/"
+DRILL_ALERT = StaffAlert(
+    kind="drill",
+    key="drill",
+    title="DRILL: this is a rehearsal",
+    detail=(
+        "Everything Faro says here is marked [DRILL]; nothing reaches real subscribers. "
+        "Practise freely: the drill report counts your first FAQ or template change."
+    ),
+    raised_at=datetime(2000, 1, 1, tzinfo=UTC),  # first on the board
+)
 
 
-def rhythm_from(settings: RhythmSettings) -> Rhythm:
-    """The update rhythm the settings give (0 minutes: no rhythm for that impact)."""
+def rhythm_from(settings: RhythmSettings, drill: DrillSettings | None = None) -> Rhythm:
+    """The update rhythm the settings give (0 minutes: no rhythm for that impact);
+    compressed by the drill's speed during a drill."""
+    rhythm = _rhythm_from(settings)
+    if drill is not None and drill.on and drill.speed != 1.0:
+        return rhythm.compressed(DrillTime(speed=drill.speed, origin=drill.origin))
+    return rhythm
+
+
+def _rhythm_from(settings: RhythmSettings) -> Rhythm:
 
     def every(minutes: int) -> timedelta | None:
         return timedelta(minutes=minutes) if minutes > 0 else None
@@ -53,16 +74,26 @@ class CrisisRhythm:
     board: AlertBoard
     guard: OverdueGuard
     watch: SurgeWatch
+    questions: QuestionLog | None = None
+    drill: bool = False  # a drill runs: the console shows a DRILL banner throughout
 
     async def start(self) -> None:
-        """Start the guard's and the watch's timers."""
+        """Start the guard's and the watch's timers (and the question log's writer)."""
+        if self.drill:
+            await self.board.raise_alert(DRILL_ALERT)
+        if self.questions is not None:
+            await self.questions.start()
         await self.guard.start()
         await self.watch.start()
 
     async def stop(self) -> None:
-        """Stop both."""
+        """Stop them (the question log writes what it still holds)."""
         await self.watch.stop()
         await self.guard.stop()
+        if self.drill:  # the drill is over: its banner goes
+            await asyncio.to_thread(self.board.dismiss, DRILL_ALERT.key, by="faro:drill")
+        if self.questions is not None:
+            await self.questions.stop()
 
 
 def build_rhythm(
@@ -74,6 +105,8 @@ def build_rhythm(
     tz: tzinfo = UTC,
     slack_token: str | None = None,
     slack_api_url: str | None = None,
+    engine: sa.Engine | None = None,
+    drill: DrillSettings | None = None,
 ) -> CrisisRhythm:
     """Wire the board (with the Slack staff channel and the webhook when set), guard and watch."""
     sinks: list[AlertSink] = []
@@ -82,9 +115,15 @@ def build_rhythm(
     if settings.slack_staff_channel and slack_token:
         client = AsyncWebClient(token=slack_token, base_url=slack_api_url or SLACK_API_URL)
         sinks.append(SlackSink(client, channel=settings.slack_staff_channel))
-    board = AlertBoard(sinks)
+    drilling = drill is not None and drill.on
+    board = AlertBoard(sinks, engine=engine)
+    questions = QuestionLog(engine) if engine is not None else None
     guard = OverdueGuard(
-        live, board, rhythm=rhythm_from(settings), tz=tz, interval_s=settings.check_interval_s
+        live,
+        board,
+        rhythm=rhythm_from(settings, drill),
+        tz=tz,
+        interval_s=min(settings.check_interval_s, 1.0) if drilling else settings.check_interval_s,
     )
     watch = SurgeWatch(
         detector=SurgeDetector(surge_rule_from(settings)),
@@ -93,5 +132,6 @@ def build_rhythm(
         board=board,
         templates=templates,
         interval_s=min(settings.check_interval_s, 10.0),
+        questions=questions,
     )
-    return CrisisRhythm(board=board, guard=guard, watch=watch)
+    return CrisisRhythm(board=board, guard=guard, watch=watch, questions=questions, drill=drilling)

@@ -9,19 +9,21 @@ conversation (one customer repeating themselves counts once).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from bot.core.messages import BotMessage, Conversation, Turn
-from bot.core.ports import FaqAnswerer, Templates
+from bot.core.ports import FaqAnswerer, HandoffDesk, Templates
 from bot.dialogue import clean_text
 from bot.periodic import Periodic
 from bot.rhythm.alerts import AlertBoard, StaffAlert
 from bot.rhythm.detector import Surge, SurgeDetector
+from bot.rhythm.questions import QuestionLog
 from bot.status.components import ComponentMatcher
 from bot.status.live import LiveStatus
 from bot.status.model import ComponentStatus, StatusSnapshot
@@ -36,10 +38,31 @@ HOLD = timedelta(minutes=10)  # a surge alert stands at least this long (no flap
 
 
 class TopicNotes:
-    """The FAQ tags of recent decisions, by question text (bounded)."""
+    """The FAQ tags and outcomes of recent decisions, by question text (bounded)."""
 
     def __init__(self) -> None:
         self._tags: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._outcomes: OrderedDict[str, str] = OrderedDict()
+        self._handed: OrderedDict[str, None] = OrderedDict()
+
+    def note_outcome(self, text: str, outcome: str) -> None:
+        """Remember how the FAQ ended ``text`` (answered, declined)."""
+        _remember(self._outcomes, text, outcome)
+
+    def take_outcome(self, text: str) -> str | None:
+        """The outcome noted for ``text`` (forgotten once taken)."""
+        return self._outcomes.pop(text, None)
+
+    def note_handoff(self, conversation_id: str) -> None:
+        """Remember that ``conversation_id`` asked for a person."""
+        _remember(self._handed, conversation_id, None)
+
+    def take_handoff(self, conversation_id: str) -> bool:
+        """True when ``conversation_id`` asked for a person since last taken."""
+        if conversation_id in self._handed:
+            del self._handed[conversation_id]
+            return True
+        return False
 
     def note(self, text: str, tags: tuple[str, ...]) -> None:
         """Remember the tags of the entry that answered ``text``."""
@@ -65,6 +88,7 @@ class ObservedFaq:
         decision = self._inner.decide(text, lang)
         if decision.kind == "answer" and decision.best is not None:
             self._notes.note(text, decision.best.entry.tags)
+            self._notes.note_outcome(text, "answered")
         return decision
 
     def entry_answer(self, faq_id: str, lang: str) -> tuple[str, str] | None:
@@ -72,8 +96,32 @@ class ObservedFaq:
         return self._inner.entry_answer(faq_id, lang)
 
     def record_unanswered(self, text: str, lang: str, *, conversation_id: str) -> None:
-        """As the inner answerer."""
+        """As the inner answerer (and noted as declined)."""
+        self._notes.note_outcome(text, "declined")
         self._inner.record_unanswered(text, lang, conversation_id=conversation_id)
+
+
+class ObservedHandoffs:
+    """The ``HandoffDesk`` port, noting which conversations asked for a person."""
+
+    def __init__(self, inner: HandoffDesk, notes: TopicNotes) -> None:
+        self._inner = inner
+        self._notes = notes
+
+    def request(
+        self,
+        conversation_id: str,
+        channel: str,
+        lang: str,
+        transcript: Sequence[tuple[str, str, datetime]] = (),
+    ) -> BotMessage:
+        """As the inner desk; noted as handed off."""
+        self._notes.note_handoff(conversation_id)
+        return self._inner.request(conversation_id, channel, lang, transcript)
+
+    def cancel(self, conversation_id: str, lang: str) -> BotMessage:
+        """As the inner desk."""
+        return self._inner.cancel(conversation_id, lang)
 
 
 class SurgeWatch:
@@ -89,8 +137,10 @@ class SurgeWatch:
         templates: Templates,
         interval_s: float = 10.0,
         clock: Callable[[], datetime] | None = None,
+        questions: QuestionLog | None = None,
     ) -> None:
         self.detector = detector
+        self.questions = questions
         self.notes = TopicNotes()
         self._live = live
         self._matcher = matcher
@@ -111,11 +161,31 @@ class SurgeWatch:
         """``faq``, noting the tags of each answer."""
         return ObservedFaq(faq, self.notes)
 
-    def count(self, turn: Turn, text: str) -> None:
-        """Count one customer turn under its topics."""
+    def observe_handoffs(self, desk: HandoffDesk) -> HandoffDesk:
+        """``desk``, noting which conversations asked for a person."""
+        return ObservedHandoffs(desk, self.notes)
+
+    def count(self, turn: Turn, text: str, replies: Sequence[BotMessage] = ()) -> None:
+        """Count one customer turn under its topics (and log it, with how it ended)."""
         topics = self.topics(text)
+        now = self._clock()
         if topics:
-            self.detector.record(topics, text, self._clock(), who=turn.conversation_id)
+            self.detector.record(topics, text, now, who=turn.conversation_id)
+        outcome = self.notes.take_outcome(text)
+        if self.notes.take_handoff(turn.conversation_id):
+            outcome = "handed_off"
+        elif any(m.status is not None for m in replies):
+            outcome = "status"
+        if self.questions is not None:
+            self.questions.record(
+                conversation_id=turn.conversation_id,
+                channel=turn.channel,
+                lang=(turn.lang or "en").split("-")[0],
+                text=text,
+                topics=topics,
+                outcome=outcome or "other",
+                at=now,
+            )
 
     def topics(self, text: str) -> list[str]:
         """The components ``text`` names and the tags of the entry that answered it."""
@@ -142,6 +212,7 @@ class SurgeWatch:
         """Raise an alert per surging topic; clear alerts of topics quiet for ``HOLD``."""
         now = self._clock()
         surges = self.detector.check(now, known=self.known)
+        mine = {_key(t) for t in self._raised} | {_key(s.topic) for s in surges}
         for surge in surges:
             self._raised.setdefault(surge.topic, now)
             await self._board.raise_alert(self.alert(surge))
@@ -149,7 +220,9 @@ class SurgeWatch:
             t for t, at in self._raised.items() if now - at < HOLD and not self.known(t)
         } | {s.topic for s in surges}
         self._raised = {t: at for t, at in self._raised.items() if t in standing}
-        self._board.clear(KIND, keep={_key(t) for t in standing})
+        # only this process's surges: another replica counts its own customers
+        keep = {_key(t) for t in standing}
+        await asyncio.to_thread(self._board.clear, KIND, keep, only=mine)
         return surges
 
     def alert(self, surge: Surge) -> StaffAlert:
@@ -212,10 +285,17 @@ class _ObservedConversation:
         text = clean_text(turn.text or "")
         if text and turn.payload is None:
             try:
-                self._watch.count(turn, text)
+                self._watch.count(turn, text, replies)
             except Exception:  # counting must never cost a customer their answer
                 logger.exception("surge watch: counting a turn failed")
         return replies
+
+
+def _remember(memory: OrderedDict[str, Any], key: str, value: Any) -> None:
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > _REMEMBERED:
+        memory.popitem(last=False)
 
 
 def _troubled(snapshot: StatusSnapshot, name: str, cid: str, status: ComponentStatus) -> bool:

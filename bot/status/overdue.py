@@ -64,6 +64,21 @@ class DueReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class DrillTime:
+    """A drill's compressed time: the recorded incident replayed ``speed`` times faster.
+
+    ``origin`` is when the recorded incident's first update was posted; in the
+    drill, that update is posted at the (moved) time the feed shows. Promises
+    ("next update by 10:45 UTC") are read in recorded time, and every span (a
+    promise, the rhythm, the grace) is divided by ``speed``: a drill at x60
+    raises the overdue alert in drill time.
+    """
+
+    speed: float
+    origin: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rhythm:
     """The team's update rhythm per impact (None: no rhythm for that impact)."""
 
@@ -71,6 +86,29 @@ class Rhythm:
     major: timedelta | None = timedelta(minutes=30)
     minor: timedelta | None = timedelta(minutes=60)
     grace: timedelta = timedelta(minutes=2)
+    # a drill: promises read in recorded time, compressed; the spans above are given
+    # already compressed (see ``Rhythm.compressed``)
+    drill: DrillTime | None = None
+
+    def compressed(self, drill: DrillTime) -> Rhythm:
+        """This rhythm in ``drill``'s time: every span divided by its speed."""
+        speed = drill.speed if drill.speed > 0 else 1.0
+
+        def fast(span: timedelta | None) -> timedelta | None:
+            return span / speed if span is not None else None
+
+        return Rhythm(
+            critical=fast(self.critical),
+            major=fast(self.major),
+            minor=fast(self.minor),
+            grace=self.grace / speed,
+            drill=drill,
+        )
+
+    @property
+    def speed(self) -> float:
+        """How many times faster than real the clock runs (1 outside drills)."""
+        return self.drill.speed if self.drill is not None and self.drill.speed > 0 else 1.0
 
     def every(self, impact: Impact) -> timedelta | None:
         """How often an incident of ``impact`` gets an update."""
@@ -161,11 +199,16 @@ def next_update_due(incident: Incident, *, rhythm: Rhythm, tz: tzinfo = UTC) -> 
     if last_at is None:
         return None
     candidates: list[tuple[datetime, DueReason, str | None]] = []
+    speed = rhythm.speed
     if latest is not None:
-        promised = promised_time(latest.body, posted_at=last_at, tz=tz)
+        # in a drill, the promise is read at the recorded time the update was posted
+        recorded = _recorded(incident, last_at, rhythm)
+        promised = promised_time(latest.body, posted_at=recorded, tz=tz)
         if promised is not None:
             sentence = find_next_update(quote(latest.body, limit=10_000))
-            candidates.append((promised, DueReason.PROMISED, sentence))
+            candidates.append(
+                (last_at + (promised - recorded) / speed, DueReason.PROMISED, sentence)
+            )
     every = rhythm.every(incident.impact)
     if every is not None:
         candidates.append((last_at + every, DueReason.RHYTHM, None))
@@ -181,6 +224,17 @@ def next_update_due(incident: Incident, *, rhythm: Rhythm, tz: tzinfo = UTC) -> 
         reason=reason,
         promise=promise,
     )
+
+
+def _recorded(incident: Incident, moment: datetime, rhythm: Rhythm) -> datetime:
+    """``moment`` of a drill's feed in the recorded incident's time (itself outside drills)."""
+    drill = rhythm.drill
+    if drill is None or drill.origin is None:
+        return moment
+    times = [t for u in incident.updates if (t := u.display_at or u.created_at) is not None]
+    if not times:
+        return moment
+    return drill.origin + (moment - min(times)) * rhythm.speed
 
 
 def overdue_updates(

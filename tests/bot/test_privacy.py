@@ -29,6 +29,7 @@ from bot.db import Database, metadata
 from bot.handoff.store import HandoffStore
 from bot.handoff.tables import chatwoot_links, handoffs
 from bot.privacy import PersonalData, Retention, privacy_audit
+from bot.rhythm.questions import QuestionLog
 from bot.store import AppStore
 from tests.faq_store.builders import postgres_schema
 
@@ -110,6 +111,13 @@ def fill(engine: sa.Engine, who: str, address: str, *, at: datetime = NOW) -> No
                 at=at, channel="email", address=address, event="confirmed", detail=""
             )
         )
+    # the crisis rhythm's question log (issue 16)
+    log = QuestionLog(engine)
+    log.record(
+        conversation_id=who, channel=who.split(":")[0], lang="en", text=f"{who}: card declined",
+        topics=["Card payments"], outcome="answered", at=at,
+    )  # fmt: skip
+    assert log.flush() == 1
     # a handoff to a person: its messages, audit and events, and its Chatwoot link
     desk = HandoffStore(engine)
     handoff, _ = desk.open(who, "web", "en", transcript=[("user", f"{who}: help", at)])

@@ -13,12 +13,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+import bot.admin.sessions
 import bot.broadcast.tables
 import bot.channels.contact.tables
+import bot.channels.slack.store
 import bot.channels.telegram.store
 import bot.channels.web_history
 import bot.faqdb.store
 import bot.handoff.tables
+import bot.privacy
+import bot.rhythm.tables
 import bot.store  # noqa: F401 - every table on bot.db.metadata
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import Recipient, SubscriptionStore
@@ -31,7 +35,7 @@ from bot.store import AppStore
 from tests.faq_store.builders import POSTGRES_ADMIN_URL, postgres_schema
 
 FIXTURES = Path(__file__).with_name("fixtures")
-HEAD = "0004_contacts"
+HEAD = "0007_rhythm"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
@@ -62,6 +66,10 @@ ROWS = {
     "privacy_audit": 0,
     "signin_failures": 0,
     "slack_events": 0,
+    # issue 16 (0007_rhythm): empty after an upgrade
+    "question_log": 0,
+    "review_marks": 0,
+    "staff_alerts": 0,
 }
 
 

@@ -51,9 +51,12 @@ def test_a_drill_replays_a_real_incident_and_reaches_no_real_subscriber(tmp_path
             "FARO_TELEGRAM_TOKEN": TOKEN,
             "FARO_TELEGRAM_SECRET": SECRET,
             "FARO_TELEGRAM_API_URL": telegram.url,
+            # the team's rhythm for critical incidents: an update every 5 minutes; the
+            # recorded incident waited 10 (16:12 -> 16:22): late in drill time at x60
+            "FARO_RHYTHM_CRITICAL_MINUTES": "5",
         }
         command = [sys.executable, "-m", "bot.cli.main", "drill", "run", str(FIXTURE)]
-        command += ["--speed", "600", "--questions", str(questions), "--json"]
+        command += ["--speed", "60", "--questions", str(questions), "--json"]
         command += ["--keep", str(drill_dir)]
         done = subprocess.run(
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
@@ -70,6 +73,11 @@ def test_a_drill_replays_a_real_incident_and_reaches_no_real_subscriber(tmp_path
     assert report["handed_off"] >= 1  # the person
     assert report["answered"] + report["declined"] + report["handed_off"] == len(QUESTIONS)
     assert report["updates_replayed"] == 4
+    # the overdue alert came in drill time: 5 min + 2 min grace at x60 = 7 s after the start
+    # (the next recorded update came at 10 s), well before the 25 s drill ended
+    late = [a for a in report["staff_alerts"] if a["kind"] == "overdue_update"]
+    assert late, report["staff_alerts"]
+    assert 6.5 <= late[0]["after_s"] <= 10.5, late
     assert report["replies"] > 0 and report["marked"] == report["replies"]
     outcomes = {t["question"]: t for t in report["transcript"]}
     spanish = outcomes["¿está caído el servicio?"]["replies"]
