@@ -60,6 +60,7 @@ class BroadcastPages(AdminBase):
             ),
             Route("/admin/broadcasts/{broadcast_id:int}", self._page(self.detail)),
             Route("/admin/deliveries", self._page(self.deliveries)),
+            Route("/admin/broadcasts/email-preview", self._page(self.email_preview)),
         ]
 
     async def _db(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -162,7 +163,12 @@ class BroadcastPages(AdminBase):
             fields["key"] = new_key()
         subscribers = await self._db(self._subscriptions.active)
         previews = preview(
-            self._broadcaster.composer, self._broadcaster.renderers, subscribers, texts, target
+            self._broadcaster.composer,
+            self._broadcaster.renderers,
+            subscribers,
+            texts,
+            target,
+            details=self._broadcaster.details,
         )
         context = {
             **self._form(fields, components),
@@ -171,6 +177,32 @@ class BroadcastPages(AdminBase):
             "texts": texts,
         }
         return self._render(request, "broadcast_new.html", context)
+
+    async def email_preview(self, request: Request) -> Response:
+        """The HTML part of an update email, for the preview's sandboxed frame.
+
+        Its own response, not ``srcdoc``: the email's inline styles need a policy
+        the console's pages do not grant, and the frame gets no scripts, no
+        requests, no forms (``sandbox``) whatever the text holds.
+        """
+        lang = request.query_params.get("lang", "en")
+        text = request.query_params.get("text", "")[: 4 * MAX_CHARS]
+        render = self._broadcaster.details.get("email")
+        if lang not in LANGUAGES or not text.strip() or render is None:
+            return Response("nothing to preview", status_code=400, media_type="text/plain")
+        html = render(text, lang).html
+        return Response(
+            html,
+            media_type="text/html; charset=utf-8",
+            headers={
+                "Cache-Control": "no-store",
+                "X-Frame-Options": "SAMEORIGIN",
+                "Content-Security-Policy": (
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                    "frame-ancestors 'self'; sandbox"
+                ),
+            },
+        )
 
     async def _send(
         self, request: Request, texts: dict[str, str], target: list[str], key: str

@@ -247,6 +247,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "sent_at": {"en": "Sent at", "es": "Enviado"},
     "state": {"en": "State", "es": "Estado"},
     "message_col": {"en": "Message", "es": "Mensaje"},
+    # email and SMS in the broadcast preview (issue 18)
+    "email_subject": {"en": "Subject", "es": "Asunto"},
+    "email_html": {"en": "The email as subscribers see it", "es": "El correo tal como lo ven"},
+    "email_text": {"en": "Plain-text part", "es": "Parte de texto plano"},
+    "sms_segments": {
+        "en": "{segments} segment(s), {encoding}, {units} characters counted",
+        "es": "{segments} segmento(s), {encoding}, {units} caracteres contados",
+    },
     "no_deliveries": {
         "en": "Nothing was sent to this conversation.",
         "es": "No se envió nada a esta conversación.",

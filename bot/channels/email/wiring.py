@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from bot.broadcast.announce import Rendering
 from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
 from bot.channels.contact.links import links_for
+from bot.channels.email.render import render_email
 from bot.channels.email.sender import EmailDeliverer, SmtpSender, SmtpServer
+from bot.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
 
@@ -59,4 +62,31 @@ def render_broadcast(text: str) -> tuple[str, ...]:
     return (text,)
 
 
-EMAIL = ChannelSpec(name="email", build=email_channel, render=render_broadcast)
+PREVIEW_TO = "subscriber@example.com"
+PREVIEW_FROM = "updates@example.com"
+PREVIEW_UNSUBSCRIBE = "https://example.com/subscribe/unsubscribe?t=preview"
+
+
+def broadcast_email(text: str, lang: str, templates: TemplateStore) -> Rendering:
+    """A broadcast as the email subscribers get: subject, text part and HTML part."""
+    message = render_email(
+        text=text,
+        lang=lang,
+        to=PREVIEW_TO,
+        sender=PREVIEW_FROM,
+        templates=templates,
+        unsubscribe_url=PREVIEW_UNSUBSCRIBE,
+        ref="preview",
+    )
+    plain = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    return Rendering(
+        subject=str(message["Subject"]),
+        text=str(plain.get_content()) if plain is not None else "",
+        html=str(html.get_content()) if html is not None else "",
+    )
+
+
+EMAIL = ChannelSpec(
+    name="email", build=email_channel, render=render_broadcast, detail=broadcast_email
+)

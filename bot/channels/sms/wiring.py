@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from bot.broadcast.announce import Rendering
 from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
 from bot.channels.contact.wiring import contact_service
 from bot.channels.sms.inbound import INBOUND_PATH, inbound_route
-from bot.channels.sms.render import DEFAULT_SEGMENTS, render_sms
+from bot.channels.sms.render import DEFAULT_SEGMENTS, max_segments, render_sms
+from bot.channels.sms.segments import count
 from bot.channels.sms.sender import SmsDeliverer
 from bot.channels.sms.twilio import TwilioClient
+from bot.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
 
@@ -62,4 +65,13 @@ def render_broadcast(text: str) -> tuple[str, ...]:
     return (render_sms(text, segments=DEFAULT_SEGMENTS),)
 
 
-SMS = ChannelSpec(name="sms", build=sms_channel, render=render_broadcast)
+def broadcast_sms(text: str, lang: str, templates: TemplateStore) -> Rendering:
+    """A broadcast as SMS subscribers get it: within the template's budget, its segments."""
+    body = render_sms(text, segments=max_segments(templates, lang))
+    counted = count(body)
+    return Rendering(
+        text=body, encoding=counted.encoding, units=counted.units, segments=counted.segments
+    )
+
+
+SMS = ChannelSpec(name="sms", build=sms_channel, render=render_broadcast, detail=broadcast_sms)
