@@ -188,7 +188,10 @@
     var n = ++subCount, row = el("div", "msg bot sub"), body = row.appendChild(el("div", "bubble"));
     body.appendChild(el("p", "sub-title", T.subTitle));
     var status = el("p", "sub-status"); status.setAttribute("role", "status"); status.setAttribute("aria-live", "polite");
-    function say(text, ok) { status.textContent = text; status.className = "sub-status " + (ok ? "ok" : "error"); }
+    function say(text, ok) {
+      status.textContent = text; status.className = "sub-status " + (ok ? "ok" : "error");
+      if (status.scrollIntoView) status.scrollIntoView({ block: "nearest" });
+    }
     log.appendChild(row);
     api("/api/subscribe/options?lang=" + lang).then(function (opts) {
       var channels = (opts.channels || []).filter(function (c) { return c === "email" || c === "sms"; });
