@@ -3,7 +3,7 @@
 SMTP replies become the outbox's outcomes: a 5xx on the recipient (unknown
 user, mailbox gone) is a hard bounce, ``RecipientGone``, which retires the
 address; 4xx replies and connection trouble are temporary; other 5xx replies
-are permanent failures. Bounces that arrive later as mail (DSNs) are not read.
+are permanent failures. Bounces that arrive later as mail (DSNs): ``bounces``.
 """
 
 from __future__ import annotations

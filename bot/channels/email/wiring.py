@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from starlette.routing import BaseRoute
+
 from bot.broadcast.announce import Rendering
 from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
 from bot.channels.contact.links import links_for
+from bot.channels.contact.store import ContactStore
+from bot.channels.email.bounces import BOUNCES_PATH, BounceHandler, bounce_route
 from bot.channels.email.render import render_email
 from bot.channels.email.sender import EmailDeliverer, SmtpSender, SmtpServer
 from bot.templates import TemplateStore
@@ -40,7 +44,20 @@ def email_channel(context: ChannelContext) -> ChannelParts | None:
         templates=context.services.templates,
         links=links_for(context.settings),
     )
-    return ChannelParts(background=[_Closing(sender)], deliverer=deliverer)
+    routes: list[BaseRoute] = []
+    if email.bounce_token:
+        broadcaster = context.services.broadcaster
+        handler = BounceHandler(
+            subscriptions=broadcaster.subscriptions,
+            outbox=broadcaster.outbox,
+            contacts=ContactStore(context.services.store.engine),
+            sender=email.sender,
+        )
+        routes.append(bounce_route(handler=handler, token=email.bounce_token))
+        logger.info("email bounces (DSNs) accepted at %s", BOUNCES_PATH)
+    else:
+        logger.info("later email bounces (DSNs) are not read: set FARO_EMAIL_BOUNCE_TOKEN")
+    return ChannelParts(routes=routes, background=[_Closing(sender)], deliverer=deliverer)
 
 
 class _Closing:
