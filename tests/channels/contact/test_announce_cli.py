@@ -58,3 +58,27 @@ def test_faro_announce_reaches_email_and_sms(
         assert mails[0]["Subject"] == "Northwind Bank: Aviso"
         assert mails[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert texts[0].body.endswith("Reply STOP to stop updates")
+
+
+def test_faro_announce_preview_shows_the_email_and_the_sms(
+    tmp_path: Path, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_world(tmp_path, encoder, FARO_SUBSCRIBE_RATE_PER_IP="200") as world:
+        world.subscribe(email="eva@example.com", lang="es")
+        world.confirm_email("eva@example.com")
+        for name, value in env_for(tmp_path, world.smtp, world.twilio).items():
+            monkeypatch.setenv(name, value)
+        result = CliRunner().invoke(
+            cli,
+            ["announce", "--en", "Branches close.", "--es", "Las oficinas cierran.", "--preview"],
+        )
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        email_es = out.split("== email / es: 1 recipient(s)\n", 1)[1].split("\n== ", 1)[0]
+        assert email_es.startswith("Subject: Northwind Bank: Aviso\n")
+        assert "Las oficinas cierran." in email_es and "Darte de baja de estos avisos" in email_es
+        sms_es = out.split("== sms / es: 0 recipient(s)\n", 1)[1].split("\n== ", 1)[0]
+        assert "Responde BAJA" in sms_es and "segment(s), UCS-2," in sms_es
+        sms_en = out.split("== sms / en: 0 recipient(s)\n", 1)[1].split("\n== ", 1)[0]
+        assert "(1 segment(s), GSM-7," in sms_en
+        assert world.services.broadcaster.outbox.progress(limit=5) == []  # nothing sent
