@@ -167,9 +167,9 @@
       // the subscribe offer: updates by email or SMS too, asked for right here in the chat
       if (m.buttons.some(function (b) { return String(b.payload) === "/subscribe"; })) {
         var alt = box.appendChild(el("button", "alt", T.byEmail));
-        alt.type = "button";
-        alt.setAttribute("aria-haspopup", "true");
+        alt.type = "button"; alt.hidden = true; // shown once the server says email or SMS is on
         alt.addEventListener("click", function () { alt.disabled = true; openSubscribe(); });
+        subOptions().then(function (opts) { alt.hidden = !opts.channels.length; }, function () {});
       }
     }
     log.appendChild(row);
@@ -178,7 +178,19 @@
     return row;
   }
   // --- updates by email or SMS: a small form in the conversation ---------------
-  var subCount = 0;
+  var subCount = 0, subCache = null;
+  function subOptions() { // which of email and SMS are on, and the status page's components
+    if (!subCache) {
+      subCache = api("/api/subscribe/options?lang=" + lang).then(function (opts) {
+        return {
+          channels: (opts.channels || []).filter(function (c) { return c === "email" || c === "sms"; }),
+          components: opts.components || []
+        };
+      });
+      subCache.catch(function () { subCache = null; }); // asked again next time
+    }
+    return subCache;
+  }
   function field(parent, labelText, type, id) {
     var l = parent.appendChild(el("label", "field", labelText)); l.htmlFor = id;
     var box = parent.appendChild(el("input")); box.id = id; box.type = type;
@@ -193,8 +205,8 @@
       if (status.scrollIntoView) status.scrollIntoView({ block: "nearest" });
     }
     log.appendChild(row);
-    api("/api/subscribe/options?lang=" + lang).then(function (opts) {
-      var channels = (opts.channels || []).filter(function (c) { return c === "email" || c === "sms"; });
+    subOptions().then(function (opts) {
+      var channels = opts.channels;
       if (!channels.length) { var off = new Error(T.subOff); off.off = true; throw off; }
       var f = body.appendChild(el("form", "sub-form")), kind = channels[0];
       f.noValidate = true;
@@ -215,7 +227,7 @@
       phone.autocomplete = "tel"; phone.inputMode = "tel"; phone.placeholder = "+34 612 345 678"; phone.maxLength = 32;
       if (channels.indexOf("email") >= 0) f.appendChild(emailBox);
       if (channels.indexOf("sms") >= 0) f.appendChild(phoneBox);
-      var parts = opts.components || [], picked = [];
+      var parts = opts.components, picked = [];
       if (parts.length) {
         var more = f.appendChild(el("details", "sub-parts"));
         more.appendChild(el("summary", null, T.subParts));

@@ -233,3 +233,27 @@ def test_the_per_ip_limit_shows_in_the_widget_in_spanish(
         assert store.events("email", "tres@example.com") == []
         assert watch.errors == []
         page.context.close()
+
+
+def test_no_email_or_sms_offer_when_both_are_off(
+    tmp_path: Path, browser: Browser, watch: Watch
+) -> None:
+    off = {"FARO_SMTP_URL": "", "FARO_TWILIO_ACCOUNT_SID": ""}
+    for running in _serve(tmp_path, load_encoder("hashing"), **off):
+        assert httpx.get(running.url + "/api/subscribe/options").json()["channels"] == []
+        page = new_page(browser, watch)
+        page.route(
+            running.url + "/",
+            lambda route: route.fulfill(content_type="text/html", body=HOST_PAGE.format(lang="en")),
+        )
+        page.goto(running.url + "/")
+        page.get_by_role("button", name=re.compile("chat")).click()
+        box = page.get_by_role("textbox")
+        with page.expect_response(re.compile(r"/api/subscribe/options")):
+            box.fill("notify me")
+            box.press("Enter")
+        expect(page.get_by_role("button", name="Yes, notify me")).to_be_visible()
+        page.wait_for_timeout(200)
+        expect(page.get_by_role("button", name=OFFER_LABEL["en"])).to_have_count(0)
+        assert watch.errors == []
+        page.context.close()
