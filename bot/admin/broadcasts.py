@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.admin.auth import AdminAuth
-from bot.admin.i18n import translator, ui_lang
+from bot.admin.i18n import STRINGS, translator, ui_lang
 from bot.admin.routes import AdminBase
 from bot.broadcast.announce import (
     MAX_CHARS,
@@ -27,6 +27,7 @@ from bot.broadcast.announce import (
 from bot.broadcast.outbox import STATES
 from bot.broadcast.subscriptions import CHANNELS
 from bot.broadcast.watcher import Broadcaster
+from bot.channels.contact.store import ContactStore
 from bot.core.languages import LANGUAGES
 from bot.rhythm.alerts import AlertBoard
 from bot.store import StoreError
@@ -48,6 +49,7 @@ class BroadcastPages(AdminBase):
         self._broadcaster = broadcaster
         self._subscriptions = broadcaster.subscriptions
         self._outbox = broadcaster.outbox
+        self._contacts = ContactStore(broadcaster.outbox.engine)  # email/SMS subscribe audit
 
     def routes(self) -> list[BaseRoute]:
         """The broadcast routes under /admin."""
@@ -123,6 +125,15 @@ class BroadcastPages(AdminBase):
             spelled = {name.lower(): name for name in self._components()}
             context["sub"] = sub
             context["topics"] = [spelled.get(c, c) for c in sub.components] if sub else []
+            channel, _, address = conversation.partition(":")
+            if channel in ("email", "sms") and address:
+                # requested, confirmed, unsubscribed (how), bounced: the subscribe audit
+                events = await self._db(self._contacts.events, channel, address)
+                t = translator(ui_lang(request))
+                context["contact_events"] = [
+                    (e.at, t(key) if (key := f"contact_event_{e.event}") in STRINGS else e.event, e)
+                    for e in events
+                ]
         return self._render(request, "deliveries.html", context)
 
     # -- a new announcement -------------------------------------------------------

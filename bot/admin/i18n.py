@@ -249,6 +249,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "message_col": {"en": "Message", "es": "Mensaje"},
     # email and SMS in the broadcast preview (issue 18)
     "email_subject": {"en": "Subject", "es": "Asunto"},
+    "contact_audit": {"en": "Email/SMS subscription history", "es": "Historial de la suscripción"},
+    "contact_at": {"en": "When", "es": "Cuándo"},
+    "contact_event": {"en": "What", "es": "Qué"},
+    "contact_detail": {"en": "Details", "es": "Detalles"},
+    "contact_event_requested": {"en": "confirmation sent", "es": "confirmación enviada"},
+    "contact_event_confirmed": {"en": "confirmed", "es": "confirmada"},
+    "contact_event_wrong_code": {"en": "wrong code entered", "es": "código incorrecto"},
+    "contact_event_unsubscribed": {"en": "unsubscribed", "es": "baja"},
+    "contact_event_unsubscribe_again": {
+        "en": "unsubscribe (was not subscribed)",
+        "es": "baja (no estaba suscrito)",
+    },
+    "contact_event_bounced": {"en": "bounced", "es": "rebotado"},
     "email_html": {"en": "The email as subscribers see it", "es": "El correo tal como lo ven"},
     "email_text": {"en": "Plain-text part", "es": "Parte de texto plano"},
     "sms_segments": {

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from bot.broadcast.subscriptions import Recipient
+from bot.channels.contact.store import ContactStore
 from faq_index import Encoder
 from tests.admin.conftest import PASSWORD
 from tests.admin.test_broadcasts import make_broadcast_admin
@@ -41,6 +42,10 @@ def url(tmp_path: Path, encoder: Encoder) -> Iterator[str]:
             (Recipient("sms:+34612345678", "sms", "+34612345678", "es"), ()),
         ]
     )
+    contacts = ContactStore(admin.app_store.engine)  # the history a real subscriber leaves
+    contacts.log("email", "ana@example.com", "requested", "lang=es")
+    contacts.log("email", "ana@example.com", "confirmed", "created lang=es")
+    contacts.log("email", "ana@example.com", "unsubscribed", "one-click")
     with live_server(admin.client.app) as base:
         yield base
     admin.app_store.dispose()
@@ -84,4 +89,23 @@ def test_the_preview_shows_the_email_and_the_sms(browser: Browser, url: str) -> 
     screenshot(page, "admin-broadcast-preview-email-sms")
     email_es.screenshot(path=str(SCREENSHOTS / "admin-broadcast-preview-email-row.png"))
     assert blocked == [] and watch.errors == [] and watch.dialogs == []
+    page.context.close()
+
+
+def test_a_subscribers_page_shows_the_subscribe_history(browser: Browser, url: str) -> None:
+    watch = Watch()
+    page = new_page(browser, watch, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(url + "/admin/login")
+    page.get_by_label("Your name").fill("Ana")
+    page.get_by_label("Password or token").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(url + "/admin")
+    page.goto(url + "/admin/deliveries?conversation=email:ana@example.com&ui=es")
+    expect(page.get_by_role("heading", name="Historial de la suscripción")).to_be_visible()
+    rows = page.locator("table.contact-events tr[data-event]")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(2)).to_contain_text("baja")
+    expect(rows.nth(2)).to_contain_text("one-click")
+    screenshot(page, "admin-deliveries-contact-history-es-phone")
+    assert watch.errors == []
     page.context.close()

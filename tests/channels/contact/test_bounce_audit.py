@@ -13,6 +13,7 @@ import pytest
 
 from faq_index import Encoder
 from tests.channels.contact.conftest import World, running_world
+from tests.channels.contact.test_sms_flow import reply, subscribe_sms
 
 PASSWORD = "correct horse battery staple"
 
@@ -73,6 +74,21 @@ def test_bounces_and_failures_show_with_reasons_and_retire(world: World) -> None
         ).text
     )
     assert "hard bounce: 550 5.1.1 User unknown" in mine
+    # its subscribe history: asked, confirmed (no bounce event: the row above says why)
+    history = mine.split('class="contact-events"', 1)[1].split("</table>", 1)[0]
+    assert 'data-event="requested"' in history and 'data-event="confirmed"' in history
+    assert "confirmation sent" in history
+    # a number that left by replying BAJA shows how it left, in the Spanish console
+    subscribe_sms(world, "+34630000002", "es")
+    assert reply(world, "+34630000002", "Baja") == 200
+    world.client.get("/admin/broadcasts?ui=es")
+    left = html.unescape(
+        world.client.get("/admin/deliveries", params={"conversation": "sms:+34630000002"}).text
+    )
+    history = left.split('class="contact-events"', 1)[1].split("</table>", 1)[0]
+    assert "Historial de la suscripción" in left
+    assert 'data-event="unsubscribed"' in history and "baja" in history
+    assert "SMS reply Baja" in history
     # a retired address gets nothing more
     again = world.announce("Second.", "Segundo.")
     world.wait_done(again)
