@@ -155,6 +155,10 @@ def test_a_bad_address_is_explained_on_the_page(served: Served, page: Page) -> N
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("status")).to_contain_text("not a valid email address")
     screenshot(page, "subscribe-en-error")
+    page.goto(served.url + "/subscribe?lang=es")  # the refusal in the page's language
+    page.get_by_label("Tu correo electrónico").fill("no es un correo")
+    page.get_by_role("button", name="Suscribirme").click()
+    expect(page.get_by_role("status")).to_contain_text("Ese correo electrónico no es válido")
     page.goto(served.url + "/subscribe/confirm?t=forged&lang=es")
     expect(page.get_by_role("heading", name="Este enlace no funciona")).to_be_visible()
 
