@@ -26,7 +26,7 @@
       sentSms: "We have texted you a code. Enter it here.", codeLabel: "The 6-digit code we texted you",
       confirm: "Confirm", confirmedSms: "Done: you will get service updates by SMS. Reply STOP at any time to stop them.",
       subOff: "Email and SMS updates are not available at the moment.", subPage: "Open the subscribe page",
-      subTitle: "Updates by email or SMS"
+      subTitle: "Updates by email or SMS", newCode: "Change the number or get a new code"
     },
     es: {
       open: "Abrir chat", close: "Cerrar chat", title: "Ayuda", send: "Enviar",
@@ -42,7 +42,7 @@
       sentSms: "Te hemos enviado un código por SMS. Introdúcelo aquí.", codeLabel: "El código de 6 cifras que te hemos enviado",
       confirm: "Confirmar", confirmedSms: "Listo: recibirás los avisos del servicio por SMS. Responde BAJA cuando quieras para dejar de recibirlos.",
       subOff: "Los avisos por correo y SMS no están disponibles en este momento.", subPage: "Abrir la página de suscripción",
-      subTitle: "Avisos por correo o SMS"
+      subTitle: "Avisos por correo o SMS", newCode: "Cambiar el número o pedir otro código"
     }
   }[lang];
   var KEY = "faro.session:" + server, OPEN_KEY = "faro.open:" + server;
@@ -243,6 +243,10 @@
       var code = field(codeForm, T.codeLabel, "text", "faro-sub-code-" + n);
       code.inputMode = "numeric"; code.autocomplete = "one-time-code"; code.maxLength = 6;
       var ok = codeForm.appendChild(el("button", "sub-go", T.confirm)); ok.type = "submit";
+      var back = codeForm.appendChild(el("button", "sub-back", T.newCode)); back.type = "button";
+      back.addEventListener("click", function () { // wrong number, or the code never came
+        codeForm.hidden = true; f.hidden = false; say("", true); phone.focus();
+      });
       body.appendChild(codeForm);
       body.appendChild(status);
       function showKind(focus) {
