@@ -262,6 +262,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "baja (no estaba suscrito)",
     },
     "contact_event_bounced": {"en": "bounced", "es": "rebotado"},
+    "contact_event_provider_refused": {
+        "en": "refused by the SMS provider",
+        "es": "rechazado por el proveedor de SMS",
+    },
     "email_html": {"en": "The email as subscribers see it", "es": "El correo tal como lo ven"},
     "email_text": {"en": "Plain-text part", "es": "Parte de texto plano"},
     "sms_segments": {

@@ -38,11 +38,13 @@ def email_channel(context: ChannelContext) -> ChannelParts | None:
         "TLS" if email.tls else "STARTTLS when offered",
     )
     sender = SmtpSender(server, rate_per_s=email.rate_per_s)
+    contacts = ContactStore(context.services.store.engine)
     deliverer = EmailDeliverer(
         sender,
         from_address=email.sender,
         templates=context.services.templates,
         links=links_for(context.settings),
+        on_gone=lambda address, reason: contacts.log("email", address, "bounced", reason),
     )
     routes: list[BaseRoute] = []
     if email.bounce_token:
@@ -50,7 +52,7 @@ def email_channel(context: ChannelContext) -> ChannelParts | None:
         handler = BounceHandler(
             subscriptions=broadcaster.subscriptions,
             outbox=broadcaster.outbox,
-            contacts=ContactStore(context.services.store.engine),
+            contacts=contacts,
             sender=email.sender,
         )
         routes.append(bounce_route(handler=handler, token=email.bounce_token))

@@ -6,6 +6,7 @@ import logging
 
 from bot.broadcast.announce import Rendering
 from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
+from bot.channels.contact.store import ContactStore
 from bot.channels.contact.wiring import contact_service
 from bot.channels.sms.inbound import INBOUND_PATH, inbound_route
 from bot.channels.sms.render import DEFAULT_SEGMENTS, max_segments, render_sms
@@ -46,8 +47,12 @@ def sms_channel(context: ChannelContext) -> ChannelParts | None:
         sender=sms.sender,
         api_url=sms.api_url,
     )
+    contacts = ContactStore(context.services.store.engine)
     deliverer = SmsDeliverer(
-        client, templates=context.services.templates, rate_per_s=sms.rate_per_s
+        client,
+        templates=context.services.templates,
+        rate_per_s=sms.rate_per_s,
+        on_gone=lambda number, reason: contacts.log("sms", number, "provider_refused", reason),
     )
     logger.info(
         "SMS updates through Twilio at %g/s; replies (STOP) at %s", sms.rate_per_s, INBOUND_PATH

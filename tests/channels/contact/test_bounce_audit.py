@@ -74,10 +74,15 @@ def test_bounces_and_failures_show_with_reasons_and_retire(world: World) -> None
         ).text
     )
     assert "hard bounce: 550 5.1.1 User unknown" in mine
-    # its subscribe history: asked, confirmed (no bounce event: the row above says why)
+    # its subscribe history: asked, confirmed, bounced (with the server's reason)
     history = mine.split('class="contact-events"', 1)[1].split("</table>", 1)[0]
     assert 'data-event="requested"' in history and 'data-event="confirmed"' in history
     assert "confirmation sent" in history
+    assert 'data-event="bounced"' in history and "550 5.1.1 User unknown" in history
+    number = html.unescape(
+        world.client.get("/admin/deliveries", params={"conversation": "sms:+34630000001"}).text
+    )
+    assert "refused by the SMS provider" in number and "21610" in number
     # a number that left by replying BAJA shows how it left, in the Spanish console
     subscribe_sms(world, "+34630000002", "es")
     assert reply(world, "+34630000002", "Baja") == 200
