@@ -211,6 +211,8 @@ class EmailSettings:
     tls: bool = False  # smtps:// (implicit TLS); smtp:// upgrades with STARTTLS when offered
     sender: str | None = None  # the From address
     rate_per_s: float = 10.0  # messages per second to the SMTP server
+    # bearer token of POST /email/bounces (DSNs mailed back later); None: the route is off
+    bounce_token: str | None = field(default=None, repr=False)
 
     @property
     def enabled(self) -> bool:
@@ -593,8 +595,9 @@ def _email(env: Mapping[str, str]) -> EmailSettings:
     sender = _email_from(env.get("FARO_EMAIL_FROM") or None)
     rate = _float(env, "FARO_SMTP_RATE", 10.0)
     value = env.get("FARO_SMTP_URL") or ""
+    bounce_token = env.get("FARO_EMAIL_BOUNCE_TOKEN") or None
     if not value:
-        return EmailSettings(sender=sender, rate_per_s=rate)
+        return EmailSettings(sender=sender, rate_per_s=rate, bounce_token=bounce_token)
     parts = urlsplit(value)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise SettingsError(
@@ -614,6 +617,7 @@ def _email(env: Mapping[str, str]) -> EmailSettings:
         tls=tls,
         sender=sender,
         rate_per_s=rate,
+        bounce_token=bounce_token,
     )
 
 

@@ -9,12 +9,14 @@ in :data:`CHANNELS`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.admin import admin_routes
+from bot.broadcast.announce import DetailRenderer, Rendering
 from bot.broadcast.compose import Composer
 from bot.broadcast.delivery import DeliveryWorker
 from bot.broadcast.outbox import Outbox
@@ -66,6 +68,20 @@ CHANNELS: tuple[ChannelSpec, ...] = (WEB, TELEGRAM, SLACK, EMAIL, SMS)
 def renderers() -> Mapping[str, Renderer]:
     """How a broadcast text looks on each channel, by channel name."""
     return {spec.name: spec.render for spec in CHANNELS}
+
+
+def details(templates: TemplateStore) -> Mapping[str, DetailRenderer]:
+    """What else a preview shows on the channels that have more than text (email, SMS)."""
+    return {
+        spec.name: functools.partial(_detail, spec, templates)
+        for spec in CHANNELS
+        if spec.detail is not None
+    }
+
+
+def _detail(spec: ChannelSpec, templates: TemplateStore, text: str, lang: str) -> Rendering:
+    assert spec.detail is not None
+    return spec.detail(text, lang, templates)
 
 
 def configure_process(settings: Settings) -> None:
@@ -140,6 +156,7 @@ def build_broadcaster(
             templates, tz=zone_named(settings.status.timezone)
         ),
         renderers=renderers(),
+        details=details(templates),
     )
 
 

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.admin.auth import AdminAuth
-from bot.admin.i18n import translator, ui_lang
+from bot.admin.i18n import STRINGS, translator, ui_lang
 from bot.admin.routes import AdminBase
 from bot.broadcast.announce import (
     MAX_CHARS,
@@ -27,6 +27,7 @@ from bot.broadcast.announce import (
 from bot.broadcast.outbox import STATES
 from bot.broadcast.subscriptions import CHANNELS
 from bot.broadcast.watcher import Broadcaster
+from bot.channels.contact.store import ContactStore
 from bot.core.languages import LANGUAGES
 from bot.rhythm.alerts import AlertBoard
 from bot.store import StoreError
@@ -48,6 +49,7 @@ class BroadcastPages(AdminBase):
         self._broadcaster = broadcaster
         self._subscriptions = broadcaster.subscriptions
         self._outbox = broadcaster.outbox
+        self._contacts = ContactStore(broadcaster.outbox.engine)  # email/SMS subscribe audit
 
     def routes(self) -> list[BaseRoute]:
         """The broadcast routes under /admin."""
@@ -60,6 +62,7 @@ class BroadcastPages(AdminBase):
             ),
             Route("/admin/broadcasts/{broadcast_id:int}", self._page(self.detail)),
             Route("/admin/deliveries", self._page(self.deliveries)),
+            Route("/admin/broadcasts/email-preview", self._page(self.email_preview)),
         ]
 
     async def _db(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -122,6 +125,15 @@ class BroadcastPages(AdminBase):
             spelled = {name.lower(): name for name in self._components()}
             context["sub"] = sub
             context["topics"] = [spelled.get(c, c) for c in sub.components] if sub else []
+            channel, _, address = conversation.partition(":")
+            if channel in ("email", "sms") and address:
+                # requested, confirmed, unsubscribed (how), bounced: the subscribe audit
+                events = await self._db(self._contacts.events, channel, address)
+                t = translator(ui_lang(request))
+                context["contact_events"] = [
+                    (e.at, t(key) if (key := f"contact_event_{e.event}") in STRINGS else e.event, e)
+                    for e in events
+                ]
         return self._render(request, "deliveries.html", context)
 
     # -- a new announcement -------------------------------------------------------
@@ -162,7 +174,12 @@ class BroadcastPages(AdminBase):
             fields["key"] = new_key()
         subscribers = await self._db(self._subscriptions.active)
         previews = preview(
-            self._broadcaster.composer, self._broadcaster.renderers, subscribers, texts, target
+            self._broadcaster.composer,
+            self._broadcaster.renderers,
+            subscribers,
+            texts,
+            target,
+            details=self._broadcaster.details,
         )
         context = {
             **self._form(fields, components),
@@ -171,6 +188,32 @@ class BroadcastPages(AdminBase):
             "texts": texts,
         }
         return self._render(request, "broadcast_new.html", context)
+
+    async def email_preview(self, request: Request) -> Response:
+        """The HTML part of an update email, for the preview's sandboxed frame.
+
+        Its own response, not ``srcdoc``: the email's inline styles need a policy
+        the console's pages do not grant, and the frame gets no scripts, no
+        requests, no forms (``sandbox``) whatever the text holds.
+        """
+        lang = request.query_params.get("lang", "en")
+        text = request.query_params.get("text", "")[: 4 * MAX_CHARS]
+        render = self._broadcaster.details.get("email")
+        if lang not in LANGUAGES or not text.strip() or render is None:
+            return Response("nothing to preview", status_code=400, media_type="text/plain")
+        html = render(text, lang).html
+        return Response(
+            html,
+            media_type="text/html; charset=utf-8",
+            headers={
+                "Cache-Control": "no-store",
+                "X-Frame-Options": "SAMEORIGIN",
+                "Content-Security-Policy": (
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                    "frame-ancestors 'self'; sandbox"
+                ),
+            },
+        )
 
     async def _send(
         self, request: Request, texts: dict[str, str], target: list[str], key: str

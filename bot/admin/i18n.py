@@ -247,6 +247,31 @@ STRINGS: dict[str, dict[str, str]] = {
     "sent_at": {"en": "Sent at", "es": "Enviado"},
     "state": {"en": "State", "es": "Estado"},
     "message_col": {"en": "Message", "es": "Mensaje"},
+    # email and SMS in the broadcast preview (issue 18)
+    "email_subject": {"en": "Subject", "es": "Asunto"},
+    "contact_audit": {"en": "Email/SMS subscription history", "es": "Historial de la suscripción"},
+    "contact_at": {"en": "When", "es": "Cuándo"},
+    "contact_event": {"en": "What", "es": "Qué"},
+    "contact_detail": {"en": "Details", "es": "Detalles"},
+    "contact_event_requested": {"en": "confirmation sent", "es": "confirmación enviada"},
+    "contact_event_confirmed": {"en": "confirmed", "es": "confirmada"},
+    "contact_event_wrong_code": {"en": "wrong code entered", "es": "código incorrecto"},
+    "contact_event_unsubscribed": {"en": "unsubscribed", "es": "baja"},
+    "contact_event_unsubscribe_again": {
+        "en": "unsubscribe (was not subscribed)",
+        "es": "baja (no estaba suscrito)",
+    },
+    "contact_event_bounced": {"en": "bounced", "es": "rebotado"},
+    "contact_event_provider_refused": {
+        "en": "refused by the SMS provider",
+        "es": "rechazado por el proveedor de SMS",
+    },
+    "email_html": {"en": "The email as subscribers see it", "es": "El correo tal como lo ven"},
+    "email_text": {"en": "Plain-text part", "es": "Parte de texto plano"},
+    "sms_segments": {
+        "en": "{segments} segment(s), {encoding}, {units} characters counted",
+        "es": "{segments} segmento(s), {encoding}, {units} caracteres contados",
+    },
     "no_deliveries": {
         "en": "Nothing was sent to this conversation.",
         "es": "No se envió nada a esta conversación.",

@@ -38,6 +38,23 @@ class ChannelPreview:
     recipients: int
     text: str  # as composed (what the web widget shows)
     messages: tuple[str, ...]  # as sent on the channel (Telegram HTML parts, Slack mrkdwn blocks)
+    detail: Rendering | None = None  # email: subject, text and HTML parts; SMS: segments
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """What a channel with more than text parts sends (email, SMS), for staff to check."""
+
+    subject: str = ""  # email: the Subject line
+    text: str = ""  # email: the text/plain part; SMS: the body as sent
+    html: str = ""  # email: the text/html part (untrusted as a page: shown sandboxed)
+    encoding: str = ""  # SMS: "GSM-7" or "UCS-2"
+    units: int = 0  # SMS: septets or UTF-16 units
+    segments: int = 0  # SMS: segments billed
+
+
+# (composed text, language) -> how the channel renders it
+DetailRenderer = Callable[[str, str], Rendering]
 
 
 def announcement_texts(en: str, es: str, *, max_chars: int = MAX_CHARS) -> dict[str, str]:
@@ -101,11 +118,14 @@ def preview(
     subscribers: Iterable[Subscription],
     texts: Mapping[str, str],
     components: Sequence[str] = (),
+    details: Mapping[str, DetailRenderer] | None = None,
 ) -> list[ChannelPreview]:
     """Per channel and language: the message and how many subscribers would get it.
 
-    ``renderers`` (each channel's, from the wiring) say how a text looks on it.
+    ``renderers`` (each channel's, from the wiring) say how a text looks on it;
+    ``details`` (email, SMS) what else staff should see (subject, HTML, segments).
     """
+    details = details or {}
     reached = recipients(subscribers, components)
     langs = list(dict.fromkeys([*LANGUAGES, *sorted({s.lang for s in reached})]))
     channels = list(dict.fromkeys([*renderers, *sorted({s.channel for s in reached})]))
@@ -116,5 +136,6 @@ def preview(
             count = sum(1 for s in reached if s.channel == channel and s.lang == lang)
             render = renderers.get(channel)
             messages = render(text) if render else (text,)
-            result.append(ChannelPreview(channel, lang, count, text, messages))
+            detail = details[channel](text, lang) if channel in details else None
+            result.append(ChannelPreview(channel, lang, count, text, messages, detail))
     return result

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.broadcast.announce import recipients
+from bot.broadcast.announce import DetailRenderer, recipients
 from bot.broadcast.compose import DEFAULT_MAX_AGE, Composer, EventFinder, StatusEvent
 from bot.broadcast.outbox import Broadcast, Delivery, Outbox
 from bot.broadcast.subscriptions import Recipient, Subscription, SubscriptionStore
@@ -29,6 +29,7 @@ class Broadcaster:
         outbox: Outbox,
         composer: Composer,
         renderers: Mapping[str, Callable[[str], tuple[str, ...]]] | None = None,
+        details: Mapping[str, DetailRenderer] | None = None,
         on_created: Callable[[], None] = lambda: None,
         max_age: timedelta = DEFAULT_MAX_AGE,
     ) -> None:
@@ -38,6 +39,8 @@ class Broadcaster:
         self.composer = composer
         # how a text looks on each channel (for previews): the wiring passes every channel's
         self.renderers: Mapping[str, Callable[[str], tuple[str, ...]]] = renderers or {}
+        # what else email and SMS previews show (subject, HTML part, segments)
+        self.details: Mapping[str, DetailRenderer] = details or {}
         self.on_created = on_created  # wakes the delivery worker
         self._finder = EventFinder(known=outbox.known, max_age=max_age)
         self._latest: StatusSnapshot | None = None

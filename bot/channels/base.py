@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 from starlette.routing import BaseRoute
 
+from bot.broadcast.announce import Rendering
 from bot.broadcast.delivery import Deliverer
 from bot.channels.web_push import PushHub
 from bot.core.messages import Conversation
 from bot.handoff.service import AgentChannel
 from bot.services import AppServices, Background
 from bot.settings import Settings
+from bot.templates import TemplateStore
 
 
 @dataclass(kw_only=True)
@@ -55,3 +57,6 @@ class ChannelSpec:
     name: str
     build: Callable[[ChannelContext], ChannelParts | None]
     render: Renderer
+    # what else a broadcast preview shows on this channel (email: subject and HTML; SMS:
+    # segments), from the composed text, its language and the templates; None: nothing more
+    detail: Callable[[str, str, TemplateStore], Rendering] | None = None

@@ -124,12 +124,25 @@ def announce(en: str, es: str, component: str | None, preview: bool, yes: bool) 
         if preview:
             click.echo(f"Preview (nothing sent): {count} recipient(s), {audience}")
             for p in preview_of(
-                broadcaster.composer, broadcaster.renderers, subscribers, texts, target
+                broadcaster.composer,
+                broadcaster.renderers,
+                subscribers,
+                texts,
+                target,
+                details=broadcaster.details,
             ):
                 click.echo("")
                 click.echo(f"== {p.channel} / {p.lang}: {p.recipients} recipient(s)")
+                # email: the subject and text part; SMS: the text as sent and its segments
+                if p.detail is not None and p.detail.subject:
+                    click.echo(f"Subject: {p.detail.subject}")
+                    click.echo(p.detail.text.rstrip("\n"))
+                    continue
                 for message in p.messages:
                     click.echo(message)
+                if p.detail is not None and p.detail.segments:
+                    d = p.detail
+                    click.echo(f"({d.segments} segment(s), {d.encoding}, {d.units} characters)")
             return
         if not yes:
             click.confirm(f"Send to {count} recipient(s), {audience}?", abort=True, err=True)

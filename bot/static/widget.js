@@ -19,7 +19,14 @@
       incident: "Service incident", more: "More", less: "Less", you: "You", bot: "Assistant",
       online: "Online", offline: "Reconnecting…", tooFast: "You are sending messages too fast. Please wait {s} s.",
       failed: "The assistant can't be reached right now. Please try again.", welcome: "Hi! Ask me about our services. You can write in English or Spanish.",
-      log: "Conversation", update: "Update", agent: "Our team", byEmail: "Or get updates by email or SMS"
+      log: "Conversation", update: "Update", agent: "Our team", byEmail: "Or get updates by email or SMS",
+      subHow: "How should we tell you?", subEmail: "Email", subSms: "SMS", emailLabel: "Your email address",
+      phoneLabel: "Your mobile number, with country code", subParts: "Only for some services (optional)",
+      subscribe: "Subscribe", sentEmail: "Almost done: open the link we just emailed you to confirm.",
+      sentSms: "We have texted you a code. Enter it here.", codeLabel: "The 6-digit code we texted you",
+      confirm: "Confirm", confirmedSms: "Done: you will get service updates by SMS. Reply STOP at any time to stop them.",
+      subOff: "Email and SMS updates are not available at the moment.", subPage: "Open the subscribe page",
+      subTitle: "Updates by email or SMS", newCode: "Change the number or get a new code"
     },
     es: {
       open: "Abrir chat", close: "Cerrar chat", title: "Ayuda", send: "Enviar",
@@ -28,7 +35,14 @@
       incident: "Incidencia en el servicio", more: "Más", less: "Menos", you: "Tú", bot: "Asistente",
       online: "En línea", offline: "Reconectando…", tooFast: "Estás enviando mensajes demasiado rápido. Espera {s} s.",
       failed: "Ahora mismo no podemos contactar con el asistente. Inténtalo de nuevo.", welcome: "¡Hola! Pregúntame por nuestros servicios. Puedes escribir en español o en inglés.",
-      log: "Conversación", update: "Aviso", agent: "Nuestro equipo", byEmail: "O recibe los avisos por correo o SMS"
+      log: "Conversación", update: "Aviso", agent: "Nuestro equipo", byEmail: "O recibe los avisos por correo o SMS",
+      subHow: "¿Cómo quieres que te avisemos?", subEmail: "Correo", subSms: "SMS", emailLabel: "Tu correo electrónico",
+      phoneLabel: "Tu número de móvil, con el prefijo del país", subParts: "Solo de algunos servicios (opcional)",
+      subscribe: "Suscribirme", sentEmail: "Casi listo: abre el enlace que te acabamos de enviar por correo para confirmarlo.",
+      sentSms: "Te hemos enviado un código por SMS. Introdúcelo aquí.", codeLabel: "El código de 6 cifras que te hemos enviado",
+      confirm: "Confirmar", confirmedSms: "Listo: recibirás los avisos del servicio por SMS. Responde BAJA cuando quieras para dejar de recibirlos.",
+      subOff: "Los avisos por correo y SMS no están disponibles en este momento.", subPage: "Abrir la página de suscripción",
+      subTitle: "Avisos por correo o SMS", newCode: "Cambiar el número o pedir otro código"
     }
   }[lang];
   var KEY = "faro.session:" + server, OPEN_KEY = "faro.open:" + server;
@@ -150,18 +164,122 @@
         btn.type = "button";
         btn.addEventListener("click", function () { send(String(b.title), String(b.payload)); input.focus(); });
       });
-      // the subscribe offer: updates by email or SMS on the hosted page, too
+      // the subscribe offer: updates by email or SMS too, asked for right here in the chat
       if (m.buttons.some(function (b) { return String(b.payload) === "/subscribe"; })) {
-        var alt = box.appendChild(el("a", "alt", T.byEmail));
-        alt.href = server + "/subscribe?lang=" + lang;
-        alt.target = "_blank";
-        alt.rel = "noopener";
+        var alt = box.appendChild(el("button", "alt", T.byEmail));
+        alt.type = "button"; alt.hidden = true; // shown once the server says email or SMS is on
+        alt.addEventListener("click", function () { alt.disabled = true; openSubscribe(); });
+        subOptions().then(function (opts) { alt.hidden = !opts.channels.length; }, function () {});
       }
     }
     log.appendChild(row);
     log.scrollTop = log.scrollHeight;
     if (role !== "user" && !(opts && opts.quiet) && (!isOpen || document.hidden)) setUnread(unread + 1);
     return row;
+  }
+  // --- updates by email or SMS: a small form in the conversation ---------------
+  var subCount = 0, subCache = null;
+  function subOptions() { // which of email and SMS are on, and the status page's components
+    if (!subCache) {
+      subCache = api("/api/subscribe/options?lang=" + lang).then(function (opts) {
+        return {
+          channels: (opts.channels || []).filter(function (c) { return c === "email" || c === "sms"; }),
+          components: opts.components || []
+        };
+      });
+      subCache.catch(function () { subCache = null; }); // asked again next time
+    }
+    return subCache;
+  }
+  function field(parent, labelText, type, id) {
+    var l = parent.appendChild(el("label", "field", labelText)); l.htmlFor = id;
+    var box = parent.appendChild(el("input")); box.id = id; box.type = type;
+    return box;
+  }
+  function openSubscribe() {
+    var n = ++subCount, row = el("div", "msg bot sub"), body = row.appendChild(el("div", "bubble"));
+    body.appendChild(el("p", "sub-title", T.subTitle));
+    var status = el("p", "sub-status"); status.setAttribute("role", "status"); status.setAttribute("aria-live", "polite");
+    function say(text, ok) {
+      status.textContent = text; status.className = "sub-status " + (ok ? "ok" : "error");
+      if (status.scrollIntoView) status.scrollIntoView({ block: "nearest" });
+    }
+    log.appendChild(row);
+    subOptions().then(function (opts) {
+      var channels = opts.channels;
+      if (!channels.length) { var off = new Error(T.subOff); off.off = true; throw off; }
+      var f = body.appendChild(el("form", "sub-form")), kind = channels[0];
+      f.noValidate = true;
+      if (channels.length > 1) {
+        var set = f.appendChild(el("fieldset")), legend = set.appendChild(el("legend", null, T.subHow));
+        legend.id = "faro-sub-how-" + n;
+        channels.forEach(function (c) {
+          var l = set.appendChild(el("label", "radio")), r = l.appendChild(el("input"));
+          r.type = "radio"; r.name = "kind"; r.value = c; r.checked = c === kind;
+          l.appendChild(el("span", null, c === "email" ? T.subEmail : T.subSms));
+          r.addEventListener("change", function () { kind = c; showKind(true); });
+        });
+      }
+      var emailBox = el("div", "sub-field"), phoneBox = el("div", "sub-field");
+      var email = field(emailBox, T.emailLabel, "email", "faro-sub-email-" + n);
+      email.autocomplete = "email"; email.inputMode = "email"; email.placeholder = "name@example.com"; email.maxLength = 254;
+      var phone = field(phoneBox, T.phoneLabel, "tel", "faro-sub-phone-" + n);
+      phone.autocomplete = "tel"; phone.inputMode = "tel"; phone.placeholder = "+34 612 345 678"; phone.maxLength = 32;
+      if (channels.indexOf("email") >= 0) f.appendChild(emailBox);
+      if (channels.indexOf("sms") >= 0) f.appendChild(phoneBox);
+      var parts = opts.components, picked = [];
+      if (parts.length) {
+        var more = f.appendChild(el("details", "sub-parts"));
+        more.appendChild(el("summary", null, T.subParts));
+        parts.forEach(function (name) {
+          var l = more.appendChild(el("label", "check")), c = l.appendChild(el("input"));
+          c.type = "checkbox"; c.value = String(name);
+          l.appendChild(el("span", null, String(name)));
+          picked.push(c);
+        });
+      }
+      var go = f.appendChild(el("button", "sub-go", T.subscribe)); go.type = "submit";
+      var codeForm = el("form", "sub-form"); codeForm.noValidate = true; codeForm.hidden = true;
+      var code = field(codeForm, T.codeLabel, "text", "faro-sub-code-" + n);
+      code.inputMode = "numeric"; code.autocomplete = "one-time-code"; code.maxLength = 6;
+      var ok = codeForm.appendChild(el("button", "sub-go", T.confirm)); ok.type = "submit";
+      var back = codeForm.appendChild(el("button", "sub-back", T.newCode)); back.type = "button";
+      back.addEventListener("click", function () { // wrong number, or the code never came
+        codeForm.hidden = true; f.hidden = false; say("", true); phone.focus();
+      });
+      body.appendChild(codeForm);
+      body.appendChild(status);
+      function showKind(focus) {
+        emailBox.hidden = kind !== "email"; phoneBox.hidden = kind !== "sms";
+        if (focus) (kind === "email" ? email : phone).focus();
+      }
+      showKind(true);
+      var number = "";
+      f.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var req = { lang: lang, components: picked.filter(function (c) { return c.checked; }).map(function (c) { return c.value; }) };
+        if (kind === "email") req.email = email.value; else req.phone = phone.value;
+        go.disabled = true;
+        post("/api/subscribe", req).then(function () {
+          if (kind === "email") { f.hidden = true; say(T.sentEmail, true); return; }
+          number = phone.value; f.hidden = true; codeForm.hidden = false; say(T.sentSms, true); code.focus();
+        }, function (err) { say(err.message || T.failed, false); (kind === "email" ? email : phone).focus(); })
+          .then(function () { go.disabled = false; });
+      });
+      codeForm.addEventListener("submit", function (e) {
+        e.preventDefault();
+        ok.disabled = true;
+        post("/api/subscribe/confirm", { phone: number, code: code.value, lang: lang }).then(function () {
+          codeForm.hidden = true; say(T.confirmedSms, true);
+        }, function (err) { say(err.message || T.failed, false); code.focus(); })
+          .then(function () { ok.disabled = false; });
+      });
+    }).catch(function (err) {
+      body.appendChild(status);
+      say(err.off ? T.subOff : T.failed, false);
+      var page = body.appendChild(link(T.subPage, server + "/subscribe?lang=" + lang));
+      page.className = "alt";
+    }).then(function () { log.scrollTop = log.scrollHeight; });
   }
   function note(text) { var row = add({ role: "note", text: text }, { quiet: true }); if (row) row.setAttribute("role", "alert"); }
   function setUnread(n) {

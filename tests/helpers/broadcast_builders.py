@@ -16,7 +16,7 @@ from bot.status.model import StatusSnapshot
 from bot.status.statuspage import parse_document
 from bot.status.store import SavedState, StateStore
 from bot.templates import TemplateStore
-from bot.wiring import renderers
+from bot.wiring import details, renderers
 from tests.helpers.status_builders import PROJECT, component, summary
 
 TEMPLATES = TemplateStore.from_paths([PROJECT / "data" / "templates"])
@@ -68,6 +68,7 @@ def broadcaster_for(
         outbox=Outbox(engine),
         composer=Composer(TEMPLATES),
         renderers=renderers(),
+        details=details(TEMPLATES),
     )
 
 

@@ -1,4 +1,5 @@
-"""The widget's subscribe offer also points to updates by email or SMS (the hosted page)."""
+"""The widget's subscribe offer adds "updates by email or SMS" only where the server has
+them on (the inline form itself: test_widget_subscribe.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def server(tmp_path: Path) -> Iterator[WidgetServer]:
     ("lang", "label"),
     [("en", "Or get updates by email or SMS"), ("es", "O recibe los avisos por correo o SMS")],
 )
-def test_the_subscribe_offer_links_the_email_and_sms_page(
+def test_no_email_or_sms_offer_where_the_server_has_none(
     server: WidgetServer, browser: Browser, watch: Watch, lang: str, label: str
 ) -> None:
     page = new_page(browser, watch, locale="es-ES" if lang == "es" else "en-US")
@@ -37,18 +38,14 @@ def test_the_subscribe_offer_links_the_email_and_sms_page(
     page.goto(server.url + "/")
     page.get_by_role("button", name=re.compile("chat")).click()
     box = page.get_by_role("textbox")
-    box.fill("notify me")
-    box.press("Enter")
-    link = page.get_by_role("link", name=label)
-    expect(link).to_be_visible()
-    href = link.get_attribute("href") or ""
-    assert href.startswith(server.url + "/subscribe?lang=")
-    assert link.get_attribute("rel") == "noopener"
-    screenshot(page, f"widget-subscribe-offer-{lang}")
-    # a reply without the subscribe button has no such link
-    box.fill("card")
-    box.press("Enter")
-    page.get_by_text("failing for some customers").wait_for()
-    expect(page.get_by_role("link", name=label)).to_have_count(1)
+    with page.expect_response(re.compile(r"/api/subscribe/options")) as asked:
+        box.fill("notify me")
+        box.press("Enter")
+        page.get_by_role("button", name=re.compile("notify me")).wait_for()
+    assert asked.value.status == 404  # this server has no subscribe API
+    page.wait_for_timeout(200)
+    expect(page.get_by_role("button", name=label)).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("notify me"))).to_be_visible()
+    screenshot(page, f"widget-subscribe-offer-off-{lang}")
     assert watch.errors == []
     page.context.close()

@@ -1,4 +1,10 @@
-"""``POST /api/subscribe`` (JSON), ``POST /api/subscribe/confirm`` (SMS code), and the pages.
+"""``POST /api/subscribe`` (JSON), ``POST /api/subscribe/confirm`` (SMS code),
+``GET /api/subscribe/options`` (the channels that are on and the status page's
+components, for the widget's inline form), and the pages.
+
+The API answers other websites' pages the chat widget is allowed on (the same
+origin policy and CORS headers as the chat API), and its refusals are in the
+request's language (``lang``), with the same ``code`` in every language.
 
 Pages: ``/subscribe`` (the hosted form, en/es), ``/subscribe/confirm?t=...``
 (GET shows a button, POST confirms: mail scanners that open links confirm
@@ -9,6 +15,7 @@ unsubscribes, which is also RFC 8058's one-click ``List-Unsubscribe=One-Click``)
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,9 +26,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.contact.service import ContactError, ContactService
-from bot.channels.web_guard import RateLimiter
+from bot.channels.web_guard import OriginPolicy, RateLimiter, normalize_origin
 from bot.core.languages import LANGUAGES
-from bot.http import HttpError, read_body, read_json
+from bot.http import HttpError, error_response, read_body, read_json
 from bot.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
@@ -56,11 +63,55 @@ async def _form(request: Request) -> dict[str, str]:
         raise HttpError(400, "the form is not UTF-8") from None
 
 
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:
+    """Origin check, CORS headers and preflight; refusals as JSON that carry the CORS headers."""
+
+    async def endpoint(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+        if not origins.allows(origin, own=own):
+            logger.info("subscribe: refused a request from origin %.100s", origin)
+            return error_response(HttpError(403, "this website is not allowed to use the chat"))
+        if request.method == "OPTIONS":
+            response: Response = Response(status_code=204)
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+        else:
+            try:
+                response = await handler(request)
+            except HttpError as exc:
+                response = error_response(exc)
+        if origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = normalize_origin(origin)
+            response.headers["Vary"] = "Origin"
+        return response
+
+    return endpoint
+
+
 def contact_routes(
-    *, contacts: ContactService, templates: TemplateStore, rate_per_ip: int
+    *,
+    contacts: ContactService,
+    templates: TemplateStore,
+    rate_per_ip: int,
+    origins: OriginPolicy | None = None,
 ) -> list[BaseRoute]:
     """The subscription API and pages around ``contacts``."""
     per_ip = RateLimiter(rate_per_ip)
+    origins = origins or OriginPolicy()
+
+    def refusal(exc: ContactError, lang: str, kind: str = "") -> HttpError:
+        """``exc`` as the API's answer, its message in ``lang`` (English keeps the details)."""
+        key = f"contact.error.{exc.code}"
+        if kind and templates.has(f"{key}_{kind}"):
+            key = f"{key}_{kind}"
+        if lang == "en" or not templates.has(key):
+            return HttpError(exc.status, str(exc), code=exc.code)
+        return HttpError(exc.status, templates.render(key, lang), code=exc.code)
 
     def texts(lang: str) -> dict[str, str]:
         prefix = "contact.page."
@@ -81,19 +132,32 @@ def contact_routes(
         )
         return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
-    def limit_ip(request: Request) -> None:
+    def limit_ip(request: Request, lang: str = "en") -> None:
         wait = per_ip.take(_client_ip(request))
         if wait:
             seconds = max(1, int(wait + 0.999))
+            message = f"too many subscribe requests: please wait {seconds} s and try again"
+            if lang != "en" and templates.has("contact.error.ip_limit"):
+                message = templates.render("contact.error.ip_limit", lang, seconds=seconds)
             raise HttpError(
                 429,
-                f"too many subscribe requests: please wait {seconds} s and try again",
+                message,
                 headers={"Retry-After": str(seconds)},
+                code="ip_limit",
+                retry_after=seconds,
             )
 
+    async def api_options(request: Request) -> Response:
+        return JSONResponse(
+            {"channels": sorted(contacts.channels), "components": contacts.component_names()},
+            headers={"Cache-Control": "no-store"},
+        )
+
     async def api_subscribe(request: Request) -> Response:
-        limit_ip(request)
+        lang_asked = _lang(request)
+        limit_ip(request, lang_asked)
         body = await read_json(request, max_bytes=_MAX_BODY)
+        lang_asked = _lang(request, body.get("lang"))
         email, phone = body.get("email"), body.get("phone")
         if email is not None and not isinstance(email, str):
             raise HttpError(400, "email must be a string")
@@ -104,7 +168,7 @@ def contact_routes(
         try:
             done = contacts.request(email=email, phone=phone, lang=lang, components=components)
         except ContactError as exc:
-            raise HttpError(exc.status, str(exc), code=exc.code) from None
+            raise refusal(exc, lang_asked, "email" if email is not None else "phone") from None
         return JSONResponse(
             {
                 "status": "confirmation_sent",
@@ -115,19 +179,20 @@ def contact_routes(
         )
 
     async def api_confirm(request: Request) -> Response:
-        limit_ip(request)
+        limit_ip(request, _lang(request))
         body = await read_json(request, max_bytes=_MAX_BODY)
+        lang_asked = _lang(request, body.get("lang"))
         phone, code = body.get("phone"), body.get("code")
         if not isinstance(phone, str) or not isinstance(code, str):
             raise HttpError(400, "give the phone number and the code, as strings")
         try:
             done = contacts.confirm_sms(phone, code)
         except ContactError as exc:
-            raise HttpError(exc.status, str(exc), code=exc.code) from None
+            raise refusal(exc, lang_asked, "phone") from None
         return JSONResponse({"status": "subscribed", "channel": done.channel})
 
     async def subscribe_page(request: Request) -> Response:
-        return page("subscribe.html", _lang(request))
+        return page("subscribe.html", _lang(request), components=contacts.component_names())
 
     async def confirm_page(request: Request) -> Response:
         lang = _lang(request)
@@ -196,8 +261,11 @@ def contact_routes(
         )
 
     return [
-        Route("/api/subscribe", api_subscribe, methods=["POST"]),
-        Route("/api/subscribe/confirm", api_confirm, methods=["POST"]),
+        Route("/api/subscribe", _guarded(api_subscribe, origins), methods=["POST", "OPTIONS"]),
+        Route(
+            "/api/subscribe/confirm", _guarded(api_confirm, origins), methods=["POST", "OPTIONS"]
+        ),
+        Route("/api/subscribe/options", _guarded(api_options, origins), methods=["GET", "OPTIONS"]),
         Route("/subscribe", subscribe_page, methods=["GET"]),
         Route("/subscribe/confirm", confirm_page, methods=["GET", "POST"]),
         Route("/subscribe/unsubscribe", unsubscribe_page, methods=["GET", "POST"]),

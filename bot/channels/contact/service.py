@@ -93,6 +93,10 @@ class ContactService:
         self._components = components
         self.on_queued = on_queued  # wakes the delivery worker
 
+    def component_names(self) -> list[str]:
+        """The status page's components a subscription can be limited to (page order)."""
+        return list(self._components())
+
     def request(
         self,
         *,

@@ -10,6 +10,7 @@ from bot.channels.contact.links import links_for
 from bot.channels.contact.routes import contact_routes
 from bot.channels.contact.service import ContactService
 from bot.channels.contact.store import ContactStore
+from bot.channels.web_guard import OriginPolicy
 from bot.services import AppServices
 from bot.settings import Settings
 
@@ -50,4 +51,8 @@ def subscribe_routes(settings: Settings, services: AppServices) -> list[BaseRout
         contacts=contact_service(settings, services),
         templates=services.templates,
         rate_per_ip=settings.contact.rate_per_ip,
+        # the widget's inline subscribe form may ask from the sites the chat is allowed on
+        origins=OriginPolicy(
+            settings.web.allowed_origins, public_origin=settings.server.public_origin
+        ),
     )

@@ -3,7 +3,7 @@
 SMTP replies become the outbox's outcomes: a 5xx on the recipient (unknown
 user, mailbox gone) is a hard bounce, ``RecipientGone``, which retires the
 address; 4xx replies and connection trouble are temporary; other 5xx replies
-are permanent failures. Bounces that arrive later as mail (DSNs) are not read.
+are permanent failures. Bounces that arrive later as mail (DSNs): ``bounces``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 import logging
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -145,12 +146,14 @@ class EmailDeliverer:
         templates: TemplateStore,
         links: Links,
         concurrency: int = 4,
+        on_gone: Callable[[str, str], None] | None = None,
     ) -> None:
         self.sender = sender
         self.from_address = from_address
         self.templates = templates
         self.links = links
         self.concurrency = concurrency
+        self.on_gone = on_gone  # (address, reason): a hard bounce, for the subscribe audit
 
     async def deliver(self, address: str, text: str, lang: str, *, ref: str = "") -> None:
         """Send ``text`` to ``address``; raises the outbox's failure for SMTP's answer."""
@@ -173,6 +176,7 @@ class EmailDeliverer:
             reason = "; ".join(f"{e.code} {e.message}" for e in exc.recipients)[:200]
             if codes and all(500 <= c < 600 for c in codes):
                 logger.info("email to %s bounced: %s", mask(address), reason)
+                await _tell(self.on_gone, address, f"hard bounce: {reason}")
                 raise RecipientGone(f"hard bounce: {reason}") from None
             raise TemporaryFailure(f"recipient deferred: {reason}") from None
         except aiosmtplib.SMTPResponseException as exc:
@@ -182,3 +186,13 @@ class EmailDeliverer:
             raise TemporaryFailure(reason) from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise TemporaryFailure(f"SMTP server unreachable: {type(exc).__name__}") from None
+
+
+async def _tell(on_gone: Callable[[str, str], None] | None, address: str, reason: str) -> None:
+    """Record that ``address`` is gone (the subscribe audit); a failure there is only logged."""
+    if on_gone is None:
+        return
+    try:
+        await asyncio.to_thread(on_gone, address, reason)
+    except Exception:  # the row is still retired by the delivery worker
+        logger.exception("could not record that %s is gone", mask(address))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from bot.broadcast.announce import Rendering
 from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
+from bot.channels.contact.store import ContactStore
 from bot.channels.contact.wiring import contact_service
 from bot.channels.sms.inbound import INBOUND_PATH, inbound_route
-from bot.channels.sms.render import DEFAULT_SEGMENTS, render_sms
+from bot.channels.sms.render import DEFAULT_SEGMENTS, max_segments, render_sms
+from bot.channels.sms.segments import count
 from bot.channels.sms.sender import SmsDeliverer
 from bot.channels.sms.twilio import TwilioClient
+from bot.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +47,12 @@ def sms_channel(context: ChannelContext) -> ChannelParts | None:
         sender=sms.sender,
         api_url=sms.api_url,
     )
+    contacts = ContactStore(context.services.store.engine)
     deliverer = SmsDeliverer(
-        client, templates=context.services.templates, rate_per_s=sms.rate_per_s
+        client,
+        templates=context.services.templates,
+        rate_per_s=sms.rate_per_s,
+        on_gone=lambda number, reason: contacts.log("sms", number, "provider_refused", reason),
     )
     logger.info(
         "SMS updates through Twilio at %g/s; replies (STOP) at %s", sms.rate_per_s, INBOUND_PATH
@@ -62,4 +70,13 @@ def render_broadcast(text: str) -> tuple[str, ...]:
     return (render_sms(text, segments=DEFAULT_SEGMENTS),)
 
 
-SMS = ChannelSpec(name="sms", build=sms_channel, render=render_broadcast)
+def broadcast_sms(text: str, lang: str, templates: TemplateStore) -> Rendering:
+    """A broadcast as SMS subscribers get it: within the template's budget, its segments."""
+    body = render_sms(text, segments=max_segments(templates, lang))
+    counted = count(body)
+    return Rendering(
+        text=body, encoding=counted.encoding, units=counted.units, segments=counted.segments
+    )
+
+
+SMS = ChannelSpec(name="sms", build=sms_channel, render=render_broadcast, detail=broadcast_sms)

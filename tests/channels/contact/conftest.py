@@ -87,7 +87,12 @@ class World:
 
 
 def settings_for(tmp_path: Path, smtp: SmtpServer, twilio: FakeTwilio, **extra: str) -> Settings:
-    env = {
+    return Settings.from_env(env_for(tmp_path, smtp, twilio, **extra))
+
+
+def env_for(tmp_path: Path, smtp: SmtpServer, twilio: FakeTwilio, **extra: str) -> dict[str, str]:
+    """The app's environment with email and SMS on (what ``faro`` commands read too)."""
+    return {
         "FARO_PROJECT_DIR": str(REPO),
         "FARO_DATA_DIR": str(tmp_path / "data"),
         "FARO_DATABASE_URL": sqlite_url(tmp_path),
@@ -104,7 +109,6 @@ def settings_for(tmp_path: Path, smtp: SmtpServer, twilio: FakeTwilio, **extra: 
         "FARO_PUBLIC_URL": PUBLIC,
         **extra,
     }
-    return Settings.from_env(env)
 
 
 @contextlib.contextmanager

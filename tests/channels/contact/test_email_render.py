@@ -3,6 +3,7 @@ Message-ID, and no way for an address or a text to add a header."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 from email.message import EmailMessage
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.broadcast.delivery import PermanentFailure
+from bot.channels.contact.links import Links
 from bot.channels.email.render import RenderError, render_email, subject_line
+from bot.channels.email.sender import EmailDeliverer, SmtpSender, SmtpServer
 from bot.templates import TemplateStore
 
 TEMPLATES = TemplateStore.from_paths([Path(__file__).resolve().parents[3] / "data/templates"])
@@ -81,3 +85,35 @@ def test_a_headline_with_line_breaks_stays_one_subject_line() -> None:
     message = reparse(build("🔔 Update: A\r\nBcc: evil@example.com\nBody\nF"))
     assert message["Bcc"] is None
     assert "evil@example.com" not in str(message["To"])
+
+
+def test_an_organisation_name_with_a_line_break_cannot_add_a_header(tmp_path: Path) -> None:
+    # the From display name comes from a staff-editable template: CR/LF in it is refused,
+    # and the deliverer turns that into a failed row with its reason (nothing sent)
+    source = Path(__file__).resolve().parents[3] / "data/templates"
+    for path in source.glob("*.yml"):
+        text = path.read_text()
+        if path.name == "contact.yml":
+            text = text.replace('en: "Northwind Bank"', 'en: "Bank\\r\\nBcc: evil@example.com"', 1)
+        (tmp_path / path.name).write_text(text)
+    templates = TemplateStore.from_paths([tmp_path])
+    assert "\r\n" in templates.render("contact.org", "en")
+    server = SmtpServer(host="127.0.0.1", port=9)  # never reached: refused before sending
+    deliverer = EmailDeliverer(
+        SmtpSender(server, rate_per_s=10),
+        from_address="updates@northwind.example",
+        templates=templates,
+        links=Links(secret="s", public_url="https://updates.example", ttl_s=60),
+    )
+    with pytest.raises(PermanentFailure, match="not sendable"):
+        asyncio.run(deliverer.deliver("ana@example.com", "Update\nBody\nF", "en", ref="r"))
+    with pytest.raises(ValueError, match="CR or LF"):
+        render_email(
+            text="Update\nBody\nF",
+            lang="en",
+            to="ana@example.com",
+            sender="updates@northwind.example",
+            templates=templates,
+            unsubscribe_url=UNSUB,
+            ref="outbox-8",
+        )

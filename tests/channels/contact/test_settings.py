@@ -69,6 +69,12 @@ def test_twilio_settings_and_defaults(tmp_path: Path) -> None:
     assert "tok-secret" not in repr(on)
 
 
+def test_the_bounce_token_is_off_by_default_and_kept_out_of_repr(tmp_path: Path) -> None:
+    assert settings(tmp_path).email.bounce_token is None
+    on = settings(tmp_path, FARO_EMAIL_BOUNCE_TOKEN="dsn-secret-123")
+    assert on.email.bounce_token == "dsn-secret-123" and "dsn-secret-123" not in repr(on)
+
+
 def test_off_by_default_with_one_log_line_each(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -155,6 +155,10 @@ def test_a_bad_address_is_explained_on_the_page(served: Served, page: Page) -> N
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("status")).to_contain_text("not a valid email address")
     screenshot(page, "subscribe-en-error")
+    page.goto(served.url + "/subscribe?lang=es")  # the refusal in the page's language
+    page.get_by_label("Tu correo electrónico").fill("no es un correo")
+    page.get_by_role("button", name="Suscribirme").click()
+    expect(page.get_by_role("status")).to_contain_text("Ese correo electrónico no es válido")
     page.goto(served.url + "/subscribe/confirm?t=forged&lang=es")
     expect(page.get_by_role("heading", name="Este enlace no funciona")).to_be_visible()
 
@@ -184,3 +188,45 @@ def test_an_update_email_reads_well_on_a_phone(page: Page) -> None:
     expect(page.get_by_role("link", name="Darte de baja de estos avisos")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "email-update-es-phone")
+
+
+def test_components_chosen_with_the_keyboard_on_a_phone(served: Served, page: Page) -> None:
+    page.goto(served.url + "/subscribe?lang=es")
+    parts = page.get_by_role("group", name="¿De qué servicios? (opcional)")
+    expect(parts).to_be_visible()
+    live = served.services.broadcaster.live.snapshot
+    assert live is not None
+    names = [c.name for c in live.leaf_components()]
+    expect(parts.get_by_role("checkbox")).to_have_count(len(names))
+    for name in names:  # the live status page's components, in its order
+        expect(parts.get_by_label(name)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_label("Tu correo electrónico").focus()
+    page.keyboard.type("marta@example.com")
+    page.keyboard.press("Tab")  # to the first service
+    expect(parts.get_by_label(names[0])).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # the second one, ticked from the keyboard
+    expect(parts.get_by_label(names[1])).to_be_checked()
+    expect(parts.get_by_label(names[0])).not_to_be_checked()
+    screenshot(page, "subscribe-es-components-phone")
+    page.get_by_role("button", name="Suscribirme").click()
+    expect(page.get_by_role("status")).to_contain_text("Casi listo")
+    served.smtp.wait_for(lambda: bool(served.smtp.to("marta@example.com")))
+    match = re.search(
+        r"http://\S+/subscribe/confirm\?t=\S+", text_of(served.smtp.to("marta@example.com")[0])
+    )
+    assert match
+    page.goto(match.group(0) + "&lang=es")
+    page.get_by_role("button", name="Sí, enviadme avisos").click()
+    expect(page.get_by_role("heading", name="Ya estás suscrito")).to_be_visible()
+    sub = served.services.broadcaster.subscriptions.get("email:marta@example.com")
+    assert sub is not None and sub.active and sub.components == (names[1].lower(),)
+
+
+def test_the_english_page_offers_components_too(served: Served, page: Page) -> None:
+    page.goto(served.url + "/subscribe?lang=en")
+    parts = page.get_by_role("group", name="Which services? (optional)")
+    expect(parts).to_be_visible()
+    expect(parts.get_by_text("Tick none to hear about every service.")).to_be_visible()
+    screenshot(page, "subscribe-en-components-phone")
