@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -75,11 +76,20 @@ def test_app_serves_the_admin_and_picks_up_another_replicas_change(
         services.store.dispose()
 
 
-def test_app_without_an_admin_secret_says_the_admin_is_off(
-    tmp_path: Path, encoder: Encoder
+def test_app_without_an_admin_secret_prints_a_one_time_link_for_the_first_admin(
+    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.admin")
     services = build_services(_settings(tmp_path), encoder=encoder)
+    link = services.console_link
+    assert link is not None and link.startswith("http://127.0.0.1:8000/admin/link/")
+    lines = [r.getMessage() for r in caplog.records if link in r.getMessage()]
+    assert len(lines) == 1  # one line, with the full URL
     client = TestClient(create_app(services))
-    response = client.get("/admin")
-    assert response.status_code == 404 and "The admin is off" in response.text
+    assert client.get("/admin", follow_redirects=False).headers["location"] == "/admin/login"
+    path = link.removeprefix("http://127.0.0.1:8000")
+    response = client.get(path)
+    assert response.url.path == "/admin/account" and "Set a password now" in response.text
+    # single use: a second visit (another browser) is refused
+    assert TestClient(create_app(services)).get(path).status_code == 410
     services.store.dispose()
