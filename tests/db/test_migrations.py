@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+import bot.admin.accounts
 import bot.broadcast.tables
 import bot.channels.contact.tables
 import bot.channels.telegram.store
@@ -31,7 +32,7 @@ from bot.store import AppStore
 from tests.faq_store.builders import POSTGRES_ADMIN_URL, postgres_schema
 
 FIXTURES = Path(__file__).with_name("fixtures")
-HEAD = "0004_contacts"
+HEAD = "0005_accounts"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
@@ -62,6 +63,10 @@ ROWS = {
     "privacy_audit": 0,
     "signin_failures": 0,
     "slack_events": 0,
+    # issue 15 (0005_accounts): empty after an upgrade
+    "admin_account_events": 0,
+    "admin_accounts": 0,
+    "admin_links": 0,
 }
 
 
