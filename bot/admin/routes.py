@@ -427,16 +427,6 @@ class AdminPages(AdminBase):
         return self._render(request, "audit.html", {"records": records, "entry": entry_id})
 
 
-def admin_off_routes() -> list[BaseRoute]:
-    """When no admin secret is set: every /admin page says the admin is off."""
-
-    async def off(request: Request) -> Response:
-        page = _env.get_template("off.html").render(t=translator(ui_lang(request)))
-        return HTMLResponse(page, status_code=404)
-
-    return [Route("/admin", off), Route("/admin/{rest:path}", off, methods=["GET", "POST"])]
-
-
 def client_address(request: Request) -> str:
     """The address sign-in failures are counted against."""
     return request.client.host if request.client else "unknown"

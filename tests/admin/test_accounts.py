@@ -268,3 +268,24 @@ def test_the_bootstrap_secret_signs_in_admins_only(signed_in: Admin) -> None:
     signed_in.client.cookies.clear()
     # the shared secret cannot be used to become a non-admin account
     assert signed_in.login("Eva", PASSWORD).status_code == 401
+
+
+def test_wrong_passwords_for_an_account_are_throttled_by_name_or_email(
+    signed_in: Admin,
+) -> None:
+    link = _new_account(signed_in, "Eva", "editor", email="eva@example.org")
+    _set_password(signed_in, link)
+    signed_in.client.cookies.clear()
+    statuses = [signed_in.login("Eva", f"wrong password {i}").status_code for i in range(4)]
+    assert statuses[:3] == [401] * 3 and statuses[3] == 429
+    refused = signed_in.login("Eva", STRONG)  # even the right password, while locked
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert signed_in.client.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_account_pages_speak_spanish(signed_in: Admin) -> None:
+    page = signed_in.client.get("/admin/accounts?ui=es")
+    assert 'lang="es"' in page.text and "Añadir una cuenta" in page.text
+    assert "administrador" in page.text and "Saltar al contenido" in page.text
+    own = signed_in.client.get("/admin/account")  # the choice is kept in a cookie
+    assert "Mi cuenta" in own.text and "Contraseña nueva" in own.text

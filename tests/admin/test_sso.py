@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -16,7 +17,12 @@ from faq_index import Encoder
 from tests.admin.conftest import Admin, make_admin
 from tests.helpers.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, loopback_provider
 
-USER = {"sub": "u-123", "email": "lea@example.org", "preferred_username": "Lea", "roles": ["editor"]}
+USER = {
+    "sub": "u-123",
+    "email": "lea@example.org",
+    "preferred_username": "Lea",
+    "roles": ["editor"],
+}
 
 
 @pytest.fixture
@@ -41,7 +47,7 @@ def console(tmp_path: Path, encoder: Encoder, provider: Provider) -> Iterator[Ad
     admin.app_store.dispose()
 
 
-def _round_trip(console: Admin) -> httpx.Response:
+def _round_trip(console: Admin) -> Any:
     """Console → provider (real HTTP) → back to the console's callback."""
     start = console.client.get("/admin/sso", follow_redirects=False)
     assert start.status_code == 303
