@@ -164,6 +164,24 @@ def test_first_start_link_accounts_roles_in_a_browser(served: Started, browser: 
 
     sign_in(admin, base, "admin", PASSWORD)
     check_page(admin, "entries")
+    entry = admin.locator("table a").first.inner_text()
+    # every console page shares base.html and the stylesheet: each is checked
+    for name, path in (
+        ("entry-edit", f"/admin/entries/{entry}"),
+        ("entry-new", "/admin/entries/new"),
+        ("preview", "/admin/preview?q=is+the+app+down&lang=en"),
+        ("unanswered", "/admin/unanswered"),
+        ("audit", "/admin/audit"),
+        ("review", "/admin/review"),
+        ("broadcasts", "/admin/broadcasts"),
+        ("broadcast-new", "/admin/broadcasts/new"),
+        ("deliveries", "/admin/deliveries"),
+        ("inbox", "/admin/inbox"),
+        ("accounts-es", "/admin/accounts?ui=es"),
+    ):
+        admin.goto(base + path)
+        check_page(admin, name)
+    admin.goto(base + "/admin/accounts?ui=en")
     admin.get_by_role("navigation").get_by_role("link", name="Accounts").click()
     editor_link = new_account(admin, "Eva Editor", "editor")
     viewer_link = new_account(admin, "Vic Viewer")
