@@ -9,13 +9,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from bot.admin import OidcConfig
 from bot.admin.accounts import Accounts
 from bot.admin.sso import COOKIE
 from faq_index import Encoder
-from tests.admin.conftest import Admin, make_admin
+from tests.admin.conftest import Admin, admin_app, make_admin
+from tests.helpers.live_server import live_server
 from tests.helpers.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, loopback_provider
+from tests.widget.conftest import CHROMIUM_ARGS, chromium_path, screenshot
 
 USER = {
     "sub": "u-123",
@@ -136,3 +139,18 @@ def test_a_disabled_account_stays_out(console: Admin, provider: Provider) -> Non
     Accounts(console.app_store.engine).set_disabled(lea.id, True, actor="admin:Ana")
     console.client.cookies.clear()
     assert _round_trip(console).status_code == 403
+
+
+def test_single_sign_on_in_a_real_browser(console: Admin, provider: Provider) -> None:
+    with live_server(admin_app(console)) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 700})
+        page.set_default_timeout(20_000)
+        page.goto(base + "/admin/login")
+        screenshot(page, "console-login-sso")
+        page.get_by_role("link", name="Sign in with single sign-on").click()
+        page.wait_for_url(base + "/admin")  # through the provider and back
+        expect(page.locator(".who")).to_contain_text("Lea")
+        expect(page.get_by_role("navigation").get_by_role("link", name="Accounts")).to_have_count(0)
+        assert provider.token_requests[-1]["redirect_uri"] == base + "/admin/sso/callback"
+        browser.close()
