@@ -289,3 +289,12 @@ def test_account_pages_speak_spanish(signed_in: Admin) -> None:
     assert "administrador" in page.text and "Saltar al contenido" in page.text
     own = signed_in.client.get("/admin/account")  # the choice is kept in a cookie
     assert "Mi cuenta" in own.text and "Contraseña nueva" in own.text
+
+
+def test_an_expired_session_is_signed_out(signed_in: Admin) -> None:
+    assert signed_in.client.get("/admin", follow_redirects=False).status_code == 200
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    with signed_in.app_store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE admin_sessions SET expires_at = :t"), {"t": past})
+    response = signed_in.client.get("/admin", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/admin/login"
