@@ -15,7 +15,7 @@ from bot.faqdb.codec import entry_to_dict, validate_edit
 from bot.faqdb.store import FaqStore
 from bot.settings import Settings, SettingsError
 from bot.store import AppStore
-from bot.wiring import build_services
+from bot.wiring import build_services, oidc_config
 from faq_index import Encoder
 from tests.faq_store.builders import sqlite_url, write_seed
 
@@ -44,6 +44,22 @@ def test_settings_read_admin_secrets_and_poll_interval(tmp_path: Path) -> None:
     assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).admin.password is None
     with pytest.raises(SettingsError, match="FARO_FAQ_POLL_INTERVAL"):
         _settings(tmp_path, FARO_FAQ_POLL_INTERVAL="soon")
+
+
+def test_settings_read_single_sign_on_and_refuse_an_unknown_default_role(tmp_path: Path) -> None:
+    sso = {
+        "FARO_OIDC_ISSUER": "https://id.example.org",
+        "FARO_OIDC_CLIENT_ID": "faro",
+        "FARO_OIDC_CLIENT_SECRET": "oidc-secret",
+    }
+    config = oidc_config(_settings(tmp_path, **sso, FARO_OIDC_DEFAULT_ROLE="None"))
+    assert config is not None and config.issuer == "https://id.example.org"
+    assert config.default_role == "none" and config.roles_claim == "roles"
+    assert "oidc-secret" not in repr(_settings(tmp_path, **sso))
+    partial = {k: v for k, v in sso.items() if k != "FARO_OIDC_CLIENT_SECRET"}
+    assert oidc_config(_settings(tmp_path, **partial)) is None  # all three, or off
+    with pytest.raises(SettingsError, match="FARO_OIDC_DEFAULT_ROLE"):
+        _settings(tmp_path, FARO_OIDC_DEFAULT_ROLE="root")
 
 
 def test_app_serves_the_admin_and_picks_up_another_replicas_change(
