@@ -132,6 +132,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _lookup_key(raw: str) -> str:
+    """What a sign-in form's name field is matched with: a name or an email, any case."""
+    return " ".join(raw.split())[:254].casefold()
+
+
 def clean_name(raw: str) -> str:
     """An account name: one line, trimmed, at most 60 characters."""
     return " ".join(raw.split())[:MAX_NAME]
@@ -189,7 +194,7 @@ class Accounts:
 
     def by_name(self, name: str, *, email: bool = True) -> Account | None:
         """The account with this name (or email, unless ``email=False``), case-insensitive."""
-        key = clean_name(name).casefold()
+        key = _lookup_key(name)
         if not key:
             return None
         match = admin_accounts.c.login == key
@@ -329,7 +334,7 @@ class Accounts:
 
     def verify(self, name: str, password: str) -> Account | None:
         """The enabled account whose password this is, else None (about constant time)."""
-        key = clean_name(name).casefold()
+        key = _lookup_key(name)
         row = None
         if key and len(password) <= MAX_PASSWORD:
             with self._transaction("read an account") as conn:

@@ -86,6 +86,7 @@ class AdminAuth:
         The account is made (role admin) if there is none of that name; an
         existing account must be an enabled admin. Blocking I/O.
         """
+        name = clean_name(name)
         if not name or not self.check_secret(secret):
             return None
         account = self.accounts.by_name(name, email=False)

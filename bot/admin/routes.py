@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.admin.accounts import ROLES, Account
-from bot.admin.auth import COOKIE, SESSION_SECONDS, AdminAuth, Session, clean_name
+from bot.admin.auth import COOKIE, SESSION_SECONDS, AdminAuth, Session
 from bot.admin.forms import BadForm, entry_to_form, form_to_dict, read_form
 from bot.admin.i18n import UI_COOKIE, UI_LANGS, translator, ui_lang
 from bot.admin.sessions import SignInThrottle
@@ -229,9 +229,12 @@ class AdminPages(AdminBase):
         request.state.session = session
         if not self._auth.csrf_ok(session, form.get("csrf")):
             return self._render(request, "message.html", {"message": "csrf"}, 403)
-        name = clean_name(form.get("name", ""))
-        keys = (f"account:{name.casefold()}", f"address:{client_address(request)}")
+        name = " ".join(form.get("name", "").split())[:254]  # an account name or email
         try:
+            # failures count against the account, whether named by its name or its email
+            known = await asyncio.to_thread(self._auth.accounts.by_name, name) if name else None
+            who = known.name if known else name
+            keys = (f"account:{who.casefold()}", f"address:{client_address(request)}")
             return await self._check_sign_in(request, name, form.get("password", ""), keys)
         except StorageError as exc:
             logger.error("admin: database failure at sign-in: %s", exc)

@@ -276,7 +276,8 @@ def test_wrong_passwords_for_an_account_are_throttled_by_name_or_email(
     link = _new_account(signed_in, "Eva", "editor", email="eva@example.org")
     _set_password(signed_in, link)
     signed_in.client.cookies.clear()
-    statuses = [signed_in.login("Eva", f"wrong password {i}").status_code for i in range(4)]
+    names = ["Eva", "eva@example.org", "EVA", "Eva@Example.org"]  # one account, four spellings
+    statuses = [signed_in.login(n, f"wrong password {i}").status_code for i, n in enumerate(names)]
     assert statuses[:3] == [401] * 3 and statuses[3] == 429
     refused = signed_in.login("Eva", STRONG)  # even the right password, while locked
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
