@@ -53,6 +53,7 @@ _EXPIRED = (
     ("slack_events", "received_at", timedelta(hours=2)),
     ("signin_failures", "last_at", timedelta(hours=1)),
     ("admin_sessions", "expires_at", timedelta(0)),
+    ("admin_links", "expires_at", timedelta(0)),  # one-time console sign-in links
     ("telegram_updates", "received_at", timedelta(hours=48)),
 )
 

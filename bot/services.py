@@ -52,3 +52,5 @@ class AppServices:
     rhythm: CrisisRhythm | None = None
     background: list[Background] = field(default_factory=list)
     routes: list[BaseRoute] = field(default_factory=list)
+    # the staff console's first start: the one-time sign-in URL of the first admin (else None)
+    console_link: str | None = None

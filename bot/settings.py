@@ -153,6 +153,12 @@ class AdminSettings:
 
     password: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
+    # optional single sign-on (OpenID Connect): on when issuer, client id and secret are set
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_roles_claim: str = "roles"
+    oidc_default_role: str = "viewer"  # "none": refuse a sign-in without a role claim
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -374,6 +380,11 @@ class Settings:
             admin=AdminSettings(
                 password=env.get("FARO_ADMIN_PASSWORD") or None,
                 token=env.get("FARO_ADMIN_TOKEN") or None,
+                oidc_issuer=env.get("FARO_OIDC_ISSUER") or None,
+                oidc_client_id=env.get("FARO_OIDC_CLIENT_ID") or None,
+                oidc_client_secret=env.get("FARO_OIDC_CLIENT_SECRET") or None,
+                oidc_roles_claim=env.get("FARO_OIDC_ROLES_CLAIM") or "roles",
+                oidc_default_role=_oidc_role(env.get("FARO_OIDC_DEFAULT_ROLE")),
             ),
             slack=SlackSettings(
                 bot_token=env.get("FARO_SLACK_BOT_TOKEN") or None,
@@ -724,4 +735,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name}: expected a number, got {raw!r}") from None
     if not 0 < value < float("inf"):  # also refuses nan
         raise SettingsError(f"{name}: must be a positive finite number, got {value}")
+    return value
+
+
+def _oidc_role(raw: str | None) -> str:
+    """``FARO_OIDC_DEFAULT_ROLE``: a console role, or ``none`` (refuse without a role claim)."""
+    value = (raw or "viewer").strip().lower()
+    allowed = ("viewer", "editor", "communicator", "agent", "admin", "none")
+    if value not in allowed:
+        raise SettingsError(f"FARO_OIDC_DEFAULT_ROLE must be one of {', '.join(allowed)}")
     return value

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.admin import admin_routes
+from bot.admin import OidcConfig, admin_routes, first_start_link
 from bot.broadcast.announce import DetailRenderer, Rendering
 from bot.broadcast.compose import Composer
 from bot.broadcast.delivery import DeliveryWorker
@@ -268,6 +268,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             handoffs=handoffs,
             status=status.service,
             alerts=rhythm.board,
+            oidc=oidc_config(settings),
             review=lambda: to_review(
                 status.live.snapshot,
                 matcher=status.service.matcher,
@@ -305,7 +306,33 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
     )
     # email and SMS subscriptions: POST /api/subscribe and the hosted /subscribe pages
     routes.extend(subscribe_routes(settings, services))
+    # the staff console's first start (no admin can sign in yet): print a one-time link
+    if not (settings.admin.password or settings.admin.token):
+        services.console_link = first_start_link(store, console_origin(settings))
     return services
+
+
+def oidc_config(settings: Settings) -> OidcConfig | None:
+    """The console's single sign-on, when its issuer, client id and secret are all set."""
+    a = settings.admin
+    if not (a.oidc_issuer and a.oidc_client_id and a.oidc_client_secret):
+        return None
+    return OidcConfig(
+        issuer=a.oidc_issuer,
+        client_id=a.oidc_client_id,
+        client_secret=a.oidc_client_secret,
+        roles_claim=a.oidc_roles_claim,
+        default_role=a.oidc_default_role,
+    )
+
+
+def console_origin(settings: Settings) -> str:
+    """Where people reach the app: FARO_PUBLIC_ORIGIN, else http://host:port."""
+    if settings.server.public_origin:
+        return settings.server.public_origin
+    host = settings.server.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - comparing only
+    return f"http://{shown}:{settings.server.port}"
 
 
 def personal_data(settings: Settings, store: AppStore) -> PersonalData:

@@ -7,13 +7,16 @@ from collections.abc import Callable
 
 from starlette.routing import BaseRoute
 
+from bot.admin.accounts import Accounts
 from bot.admin.auth import AdminAuth
 from bot.admin.broadcasts import BroadcastPages
 from bot.admin.inbox import InboxPages
+from bot.admin.people import AccountPages
 from bot.admin.report import ReportPages
 from bot.admin.review import ReviewPages
-from bot.admin.routes import AdminPages, admin_off_routes
+from bot.admin.routes import AdminPages
 from bot.admin.sessions import AdminSessions, SignInThrottle
+from bot.admin.sso import OidcConfig, SsoPages
 from bot.broadcast.watcher import Broadcaster
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
@@ -44,17 +47,20 @@ def admin_routes(
     review: Callable[[], list[ReviewItem]] | None = None,
     snapshot: Callable[[], StatusSnapshot | None] | None = None,
     questions: QuestionLog | None = None,
+    oidc: OidcConfig | None = None,
 ) -> list[BaseRoute]:
-    """The /admin routes (broadcast pages too, given a broadcaster); off without a secret."""
-    allowed = tuple(s for s in (password, token) if s)
-    if not allowed:
-        logger.warning("admin is off: set FARO_ADMIN_PASSWORD or FARO_ADMIN_TOKEN to turn it on")
-        return admin_off_routes()
+    """The /admin routes (broadcast pages too, given a broadcaster).
+
+    Per-person accounts sign in; ``password``/``token`` (the deployment's
+    bootstrap secrets, optional) sign in an admin account of the given name.
+    """
     auth = AdminAuth(
-        secrets_allowed=allowed,
+        secrets_allowed=tuple(s for s in (password, token) if s),
         session_secret=session_secret,
         sessions=AdminSessions(app_store.engine),
+        accounts=Accounts(app_store.engine),
     )
+    auth.sso_enabled = oidc is not None
     pages = AdminPages(
         auth=auth,
         faq_store=faq_store,
@@ -64,6 +70,9 @@ def admin_routes(
         alerts=alerts,
     )
     routes = pages.routes()
+    routes.extend(AccountPages(auth=auth, alerts=alerts).routes())
+    if oidc is not None:
+        routes.extend(SsoPages(config=oidc, auth=auth, alerts=alerts).routes())
     if review is not None:
         routes.extend(
             ReviewPages(
@@ -100,4 +109,20 @@ def admin_routes(
     return routes
 
 
-__all__ = ["admin_routes"]
+def first_start_link(app_store: AppStore, base_url: str) -> str | None:
+    """On a first start (no admin account can sign in yet): a one-time sign-in URL.
+
+    The first admin account (``admin``) is made if missing; the link signs it
+    in once, within 24 hours, and asks for a password. None once an admin can
+    sign in. Blocking I/O.
+    """
+    token = Accounts(app_store.engine).first_admin_link()
+    if token is None:
+        return None
+    url = base_url.rstrip("/") + "/admin/link/" + token
+    # one line, as Jupyter prints its token URL: single use, expires, stored hashed
+    logger.warning("Staff console: sign in as the first admin (one-time link): %s", url)
+    return url
+
+
+__all__ = ["OidcConfig", "admin_routes", "first_start_link"]

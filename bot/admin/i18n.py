@@ -370,6 +370,90 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "Ese elemento ya no está por revisar.",
     },
     "dismiss": {"en": "Dismiss", "es": "Descartar"},
+    # -- accounts, roles, sign-in (issue 15) --
+    "skip": {"en": "Skip to content", "es": "Saltar al contenido"},
+    "menu": {"en": "Console sections", "es": "Secciones de la consola"},
+    "ui_language": {"en": "Language of the console", "es": "Idioma de la consola"},
+    "login_name": {"en": "Name or email", "es": "Nombre o correo"},
+    "login_password": {"en": "Password", "es": "Contraseña"},
+    "login_help": {
+        "en": "Your own account. Deployments may also sign in an admin with the bootstrap "
+        "password or token.",
+        "es": "Su propia cuenta. Las instalaciones también pueden entrar como administrador "
+        "con la contraseña o el token de arranque.",
+    },
+    "sso_login": {"en": "Sign in with single sign-on", "es": "Entrar con inicio de sesión único"},
+    "sso_failed": {
+        "en": "Single sign-on did not succeed. Nothing was changed; try again.",
+        "es": "El inicio de sesión único no funcionó. No se cambió nada; vuelva a intentarlo.",
+    },
+    "sso_no_role": {
+        "en": "Your identity provider gives you no role in this console. Ask an admin.",
+        "es": "Su proveedor de identidad no le da ningún rol en esta consola. Pida a un "
+        "administrador.",
+    },
+    "forbidden": {
+        "en": "Your account has no access to this page. Ask an admin for the role it needs.",
+        "es": "Su cuenta no tiene acceso a esta página. Pida a un administrador el rol necesario.",
+    },
+    "bad_link": {
+        "en": "This sign-in link is not valid: it was used already, has expired or is "
+        "mistyped. Ask an admin for a new one.",
+        "es": "Este enlace de acceso no es válido: ya se usó, caducó o está mal copiado. "
+        "Pida uno nuevo a un administrador.",
+    },
+    "my_account": {"en": "My account", "es": "Mi cuenta"},
+    "accounts": {"en": "Accounts", "es": "Cuentas"},
+    "welcome_set_password": {
+        "en": "You are signed in. Set a password now: the link you used works only once.",
+        "es": "Ha entrado. Defina ahora una contraseña: el enlace que usó solo sirve una vez.",
+    },
+    "password_saved": {
+        "en": "Password saved. Your other sessions were signed out.",
+        "es": "Contraseña guardada. Se cerraron sus otras sesiones.",
+    },
+    "new_password": {
+        "en": "New password (10+ characters)",
+        "es": "Contraseña nueva (10+ caracteres)",
+    },
+    "new_password2": {"en": "New password again", "es": "Repita la contraseña nueva"},
+    "set_password": {"en": "Set password", "es": "Guardar contraseña"},
+    "mismatch": {"en": "The two passwords differ.", "es": "Las dos contraseñas no coinciden."},
+    "roles": {"en": "Roles", "es": "Roles"},
+    "roles_help": {
+        "en": "Everyone may view. Editor: FAQ and templates. Communicator: announcements. "
+        "Agent: the inbox. Admin: accounts, and everything else.",
+        "es": "Todos pueden ver. Editor: FAQ y plantillas. Comunicador: avisos. Agente: la "
+        "bandeja. Administrador: cuentas y todo lo demás.",
+    },
+    "acct_role_viewer": {"en": "viewer", "es": "lector"},
+    "acct_role_editor": {"en": "editor", "es": "editor"},
+    "acct_role_communicator": {"en": "communicator", "es": "comunicador"},
+    "acct_role_agent": {"en": "agent", "es": "agente"},
+    "acct_role_admin": {"en": "admin", "es": "administrador"},
+    "account_name": {"en": "Name", "es": "Nombre"},
+    "email": {"en": "Email", "es": "Correo"},
+    "add_account": {"en": "Add an account", "es": "Añadir una cuenta"},
+    "create": {"en": "Create", "es": "Crear"},
+    "account_state": {"en": "State", "es": "Estado"},
+    "active": {"en": "active", "es": "activa"},
+    "disabled": {"en": "disabled", "es": "desactivada"},
+    "no_password": {"en": "no password yet", "es": "sin contraseña aún"},
+    "via_sso": {"en": "single sign-on", "es": "inicio único"},
+    "change_roles": {"en": "Save roles", "es": "Guardar roles"},
+    "disable": {"en": "Disable", "es": "Desactivar"},
+    "enable": {"en": "Enable", "es": "Activar"},
+    "reset_link": {"en": "One-time link", "es": "Enlace de un uso"},
+    "link_for": {
+        "en": "Give this one-time sign-in link to the person, privately. It works once, "
+        "for 24 hours, and asks them to set a password:",
+        "es": "Entregue este enlace de un solo uso a la persona, en privado. Sirve una vez, "
+        "durante 24 horas, y le pide definir una contraseña:",
+    },
+    "account_saved": {"en": "Account saved.", "es": "Cuenta guardada."},
+    "account_changes": {"en": "Recent changes to accounts", "es": "Cambios recientes en cuentas"},
+    "change": {"en": "Change", "es": "Cambio"},
+    "actions": {"en": "Actions", "es": "Acciones"},
 }
 
 

@@ -16,7 +16,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.admin.auth import COOKIE, SESSION_SECONDS, AdminAuth, Session, clean_name
+from bot.admin.accounts import ROLES, Account
+from bot.admin.auth import COOKIE, SESSION_SECONDS, AdminAuth, Session
 from bot.admin.forms import BadForm, entry_to_form, form_to_dict, read_form
 from bot.admin.i18n import UI_COOKIE, UI_LANGS, translator, ui_lang
 from bot.admin.sessions import SignInThrottle
@@ -50,22 +51,30 @@ class AdminBase:
     # -- plumbing ----------------------------------------------------------
 
     def _page(self, handler: Handler, *, role: str = "viewer") -> Handler:
-        """Require a signed-in session; on POST, a valid CSRF token before anything else.
+        """Require a signed-in session of an enabled account that has ``role``;
+        on POST, a valid CSRF token before anything else.
 
-        ``role`` is the least role the page needs (viewer, editor, communicator,
-        agent, admin; see issue 15). Not enforced yet: every signed-in session
-        has every role until per-person accounts land.
+        ``role`` is what the page needs (viewer, editor, communicator, agent,
+        admin; see :mod:`bot.admin.accounts`): without it, a 403 page.
         """
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
 
         async def guarded(request: Request) -> Response:
             try:
-                session = await asyncio.to_thread(self._auth.current, request.cookies.get(COOKIE))
+                session, account = await asyncio.to_thread(self._signed_in, request)
             except StorageError as exc:
                 logger.error("admin: database failure: %s", exc)
                 return self._render(request, "message.html", {"message": "unavailable"}, 503)
-            if session is None or session.user is None:
+            if session is None or account is None:
                 return RedirectResponse("/admin/login", status_code=303)
             request.state.session = session
+            request.state.account = account
+            if not account.can(role):
+                logger.warning(
+                    "admin: %s lacks role %s for %s", account.name, role, request.url.path
+                )
+                return self._render(request, "message.html", {"message": "forbidden"}, 403)
             if request.method == "POST":
                 try:
                     request.state.form = await read_form(request)
@@ -82,20 +91,30 @@ class AdminBase:
 
         return guarded
 
+    def _signed_in(self, request: Request) -> tuple[Session | None, Account | None]:
+        """The session of the request's cookie and its enabled account (blocking I/O)."""
+        session = self._auth.current(request.cookies.get(COOKIE))
+        if session is None or session.user is None:
+            return None, None
+        return session, self._auth.account(session)
+
     def _render(
         self, request: Request, name: str, context: dict[str, Any], status: int = 200
     ) -> HTMLResponse:
         lang = ui_lang(request)
         session: Session | None = getattr(request.state, "session", None)
+        account: Account | None = getattr(request.state, "account", None)
         page = _env.get_template(name).render(
             t=translator(lang),
             ui=lang,
             ui_langs=UI_LANGS,
-            user=session.user if session else None,
+            account=account,
+            can=account.can if account else (lambda role: False),
+            user=account.name if account else None,
             csrf=self._auth.csrf_token(session) if session else "",
             path=request.url.path,
-            staff_alerts=self._alerts.active() if self._alerts and session and session.user else [],
-            **{"message": None, "error": None, **context},
+            staff_alerts=self._alerts.active() if self._alerts and account else [],
+            **{"message": None, "error": None, "sso": self._auth.sso_enabled, **context},
         )
         response = HTMLResponse(page, status_code=status)
         response.headers["Cache-Control"] = "no-store"
@@ -119,7 +138,8 @@ class AdminBase:
         )
 
     def _actor(self, request: Request) -> str:
-        return f"admin:{request.state.session.user}"
+        account: Account = request.state.account
+        return account.actor
 
 
 class AdminPages(AdminBase):
@@ -146,6 +166,7 @@ class AdminPages(AdminBase):
         return [
             Route("/admin", self._page(self.entries)),
             Route("/admin/login", self.login, methods=["GET", "POST"]),
+            Route("/admin/link/{token}", self.link),
             Mount("/admin/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
             Route("/admin/logout", self._page(self.logout), methods=["POST"]),
             Route(
@@ -208,9 +229,12 @@ class AdminPages(AdminBase):
         request.state.session = session
         if not self._auth.csrf_ok(session, form.get("csrf")):
             return self._render(request, "message.html", {"message": "csrf"}, 403)
-        name = clean_name(form.get("name", ""))
-        keys = (f"account:{name.casefold()}", f"address:{client_address(request)}")
+        name = " ".join(form.get("name", "").split())[:254]  # an account name or email
         try:
+            # failures count against the account, whether named by its name or its email
+            known = await asyncio.to_thread(self._auth.accounts.by_name, name) if name else None
+            who = known.name if known else name
+            keys = (f"account:{who.casefold()}", f"address:{client_address(request)}")
             return await self._check_sign_in(request, name, form.get("password", ""), keys)
         except StorageError as exc:
             logger.error("admin: database failure at sign-in: %s", exc)
@@ -225,14 +249,36 @@ class AdminPages(AdminBase):
             response = self._render(request, "login.html", {"message": "too_many"}, 429)
             response.headers["Retry-After"] = str(wait)
             return response
-        if not name or not self._auth.check_secret(password):
+        account = None
+        if name:
+            account = await asyncio.to_thread(self._auth.accounts.verify, name, password)
+            if account is None:  # the deployment's bootstrap password or token
+                account = await asyncio.to_thread(self._auth.bootstrap, name, password)
+        if account is None:
             logger.warning("admin: failed sign-in")
             await asyncio.to_thread(self._throttle.failed, keys)
             return self._render(request, "login.html", {"message": "bad_login"}, 401)
         await asyncio.to_thread(self._throttle.succeeded, keys)
-        logger.info("admin: %s signed in", name)
+        logger.info("admin: %s signed in", account.name)
         redirect = RedirectResponse("/admin", status_code=303)
-        session = await asyncio.to_thread(self._auth.sign_in, name)
+        session = await asyncio.to_thread(self._auth.sign_in, account.name)
+        self._set_session(request, redirect, session)
+        return redirect
+
+    async def link(self, request: Request) -> Response:
+        """A one-time sign-in link (first start, reset): sign in, then set a password."""
+        token = request.path_params["token"]
+        try:
+            account = await asyncio.to_thread(self._auth.accounts.redeem_link, token)
+            if account is None:
+                logger.warning("admin: refused an unknown, used or expired sign-in link")
+                return self._render(request, "message.html", {"message": "bad_link"}, 410)
+            session = await asyncio.to_thread(self._auth.sign_in, account.name)
+        except StorageError as exc:
+            logger.error("admin: database failure at sign-in: %s", exc)
+            return self._render(request, "message.html", {"message": "unavailable"}, 503)
+        logger.info("admin: %s signed in with a one-time link", account.name)
+        redirect = RedirectResponse("/admin/account?welcome=1", status_code=303)
         self._set_session(request, redirect, session)
         return redirect
 
@@ -382,16 +428,6 @@ class AdminPages(AdminBase):
         entry_id = request.query_params.get("entry") or None
         records = await asyncio.to_thread(self._faq_store.audit, entry_id=entry_id)
         return self._render(request, "audit.html", {"records": records, "entry": entry_id})
-
-
-def admin_off_routes() -> list[BaseRoute]:
-    """When no admin secret is set: every /admin page says the admin is off."""
-
-    async def off(request: Request) -> Response:
-        page = _env.get_template("off.html").render(t=translator(ui_lang(request)))
-        return HTMLResponse(page, status_code=404)
-
-    return [Route("/admin", off), Route("/admin/{rest:path}", off, methods=["GET", "POST"])]
 
 
 def client_address(request: Request) -> str:

@@ -101,6 +101,14 @@ class AdminSessions(_Store):
         with self._transaction("end an admin session") as conn:
             conn.execute(admin_sessions.delete().where(admin_sessions.c.id == _digest(nonce)))
 
+    def revoke_user(self, user: str, *, keep: str | None = None) -> None:
+        """End every session of ``user`` (except the one of nonce ``keep``)."""
+        query = admin_sessions.delete().where(admin_sessions.c.user == user[:200])
+        if keep is not None:
+            query = query.where(admin_sessions.c.id != _digest(keep))
+        with self._transaction("end an account's sessions") as conn:
+            conn.execute(query)
+
     def prune(self) -> int:
         """Delete expired sessions; how many went."""
         with self._transaction("prune admin sessions") as conn:

@@ -69,6 +69,7 @@ def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | 
         shown = "127.0.0.1" if settings.server.host in ("0.0.0.0", "::") else settings.server.host
         click.echo(f"Faro is up: chat at http://{shown}:{settings.server.port}/  (Ctrl-C stops)")
         click.echo(f"  health: http://{shown}:{settings.server.port}/health")
+        click.echo(f"  staff console: http://{shown}:{settings.server.port}/admin")
         click.echo(f"  Rasa:   {', '.join(urls)} (loopback only; logs in {project.logs_dir})")
 
     click.echo("Starting Rasa and the app...", err=True)

@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.admin import admin_routes
+from bot.admin import OidcConfig, admin_routes
 from bot.db import Database
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
@@ -66,7 +66,12 @@ class Admin:
 
 
 def make_admin(
-    tmp_path: Path, encoder: Encoder, *, password: str | None = PASSWORD, token: str | None = None
+    tmp_path: Path,
+    encoder: Encoder,
+    *,
+    password: str | None = PASSWORD,
+    token: str | None = None,
+    oidc: OidcConfig | None = None,
 ) -> Admin:
     """An admin app over a fresh, seeded SQLite database."""
     app_store = AppStore(Database.open(sqlite_url(tmp_path)).engine)
@@ -81,6 +86,7 @@ def make_admin(
         faq_store=faq_store,
         faq=faq,
         app_store=app_store,
+        oidc=oidc,
     )
     client = TestClient(Starlette(routes=routes), base_url="https://testserver")
     return Admin(client, faq_store, faq, app_store)

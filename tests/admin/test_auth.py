@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import logging
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,15 @@ from tests.admin.conftest import PASSWORD, TOKEN, Admin, make_admin
 from tests.faq_store.builders import mortgage
 
 
-def test_admin_is_off_without_a_password_and_says_so_once(
-    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.admin")
-    off = make_admin(tmp_path, encoder, password=None, token=None)
-    for path in ("/admin", "/admin/login", "/admin/entries/when-fixed"):
-        response = off.client.get(path)
-        assert response.status_code == 404
-        assert "The admin is off: set FARO_ADMIN_PASSWORD" in response.text
-    assert off.client.post("/admin/login", data={"password": ""}).status_code == 404
-    assert caplog.text.count("admin is off") == 1
-    off.app_store.dispose()
+def test_the_console_is_on_without_a_bootstrap_secret(tmp_path: Path, encoder: Encoder) -> None:
+    on = make_admin(tmp_path, encoder, password=None, token=None)
+    for path in ("/admin", "/admin/entries/when-fixed"):
+        response = on.client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/admin/login"
+    assert on.client.get("/admin/login").status_code == 200
+    # no shared secret: a name with an empty or made-up password signs nobody in
+    assert on.login(name="Ana", password="").status_code == 401
+    on.app_store.dispose()
 
 
 def test_pages_need_a_session(admin: Admin) -> None:

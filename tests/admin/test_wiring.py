@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bot.faqdb.codec import entry_to_dict, validate_edit
 from bot.faqdb.store import FaqStore
 from bot.settings import Settings, SettingsError
 from bot.store import AppStore
-from bot.wiring import build_services
+from bot.wiring import build_services, oidc_config
 from faq_index import Encoder
 from tests.faq_store.builders import sqlite_url, write_seed
 
@@ -43,6 +44,22 @@ def test_settings_read_admin_secrets_and_poll_interval(tmp_path: Path) -> None:
     assert Settings.from_env({"FARO_PROJECT_DIR": str(tmp_path)}).admin.password is None
     with pytest.raises(SettingsError, match="FARO_FAQ_POLL_INTERVAL"):
         _settings(tmp_path, FARO_FAQ_POLL_INTERVAL="soon")
+
+
+def test_settings_read_single_sign_on_and_refuse_an_unknown_default_role(tmp_path: Path) -> None:
+    sso = {
+        "FARO_OIDC_ISSUER": "https://id.example.org",
+        "FARO_OIDC_CLIENT_ID": "faro",
+        "FARO_OIDC_CLIENT_SECRET": "oidc-secret",
+    }
+    config = oidc_config(_settings(tmp_path, **sso, FARO_OIDC_DEFAULT_ROLE="None"))
+    assert config is not None and config.issuer == "https://id.example.org"
+    assert config.default_role == "none" and config.roles_claim == "roles"
+    assert "oidc-secret" not in repr(_settings(tmp_path, **sso))
+    partial = {k: v for k, v in sso.items() if k != "FARO_OIDC_CLIENT_SECRET"}
+    assert oidc_config(_settings(tmp_path, **partial)) is None  # all three, or off
+    with pytest.raises(SettingsError, match="FARO_OIDC_DEFAULT_ROLE"):
+        _settings(tmp_path, FARO_OIDC_DEFAULT_ROLE="root")
 
 
 def test_app_serves_the_admin_and_picks_up_another_replicas_change(
@@ -75,11 +92,20 @@ def test_app_serves_the_admin_and_picks_up_another_replicas_change(
         services.store.dispose()
 
 
-def test_app_without_an_admin_secret_says_the_admin_is_off(
-    tmp_path: Path, encoder: Encoder
+def test_app_without_an_admin_secret_prints_a_one_time_link_for_the_first_admin(
+    tmp_path: Path, encoder: Encoder, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.admin")
     services = build_services(_settings(tmp_path), encoder=encoder)
+    link = services.console_link
+    assert link is not None and link.startswith("http://127.0.0.1:8000/admin/link/")
+    lines = [r.getMessage() for r in caplog.records if link in r.getMessage()]
+    assert len(lines) == 1  # one line, with the full URL
     client = TestClient(create_app(services))
-    response = client.get("/admin")
-    assert response.status_code == 404 and "The admin is off" in response.text
+    assert client.get("/admin", follow_redirects=False).headers["location"] == "/admin/login"
+    path = link.removeprefix("http://127.0.0.1:8000")
+    response = client.get(path)
+    assert response.url.path == "/admin/account" and "Set a password now" in response.text
+    # single use: a second visit (another browser) is refused
+    assert TestClient(create_app(services)).get(path).status_code == 410
     services.store.dispose()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+import bot.admin.accounts
 import bot.admin.sessions
 import bot.broadcast.tables
 import bot.channels.contact.tables
@@ -35,7 +36,7 @@ from bot.store import AppStore
 from tests.faq_store.builders import POSTGRES_ADMIN_URL, postgres_schema
 
 FIXTURES = Path(__file__).with_name("fixtures")
-HEAD = "0007_rhythm"
+HEAD = "0005_accounts"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
@@ -70,6 +71,10 @@ ROWS = {
     "question_log": 0,
     "review_marks": 0,
     "staff_alerts": 0,
+    # issue 15 (0005_accounts): empty after an upgrade
+    "admin_account_events": 0,
+    "admin_accounts": 0,
+    "admin_links": 0,
 }
 
 
