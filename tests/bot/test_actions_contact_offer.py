@@ -282,7 +282,13 @@ async def test_only_email_on_an_sms_request_says_so_and_offers_email(
 
 @pytest.mark.parametrize(
     "text",
-    ["notify me", "avísame de los pagos con tarjeta", "keep me posted", "/subscribe"],
+    [
+        "notify me",
+        "avísame de los pagos con tarjeta",
+        "keep me posted",
+        "/subscribe",
+        "notify me about transfer 1234567",
+    ],
 )
 def test_plain_subscribe_requests_are_not_email_or_sms(text: str) -> None:
     assert read_request(text) is None

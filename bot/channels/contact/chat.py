@@ -34,12 +34,17 @@ _EMAILISH = re.compile(r"[^\s<>()\[\],;\"']*@[^\s<>()\[\],;\"']*")
 _NUMBERISH = re.compile(r"(?<![\w+])\+?\d(?:[\d ().-]{0,24}\d)?(?!\w)")
 
 
+_SMS_WORDS = re.compile(r"\bsms\b|text|texto|m[oó]vil|phone|tel[eé]fono|n[uú]mero", re.I)
+
+
 def _phoneish(text: str) -> list[re.Match[str]]:
-    """Numbers typed as a phone: with a leading ``+``, or six digits and more."""
+    """Numbers typed as a phone: with a leading ``+``; six digits and more when the text
+    speaks of SMS or a phone (else "notify me about transfer 123456" is no number)."""
+    sms = _SMS_WORDS.search(text) is not None
     return [
         m
         for m in _NUMBERISH.finditer(text)
-        if m.group(0).startswith("+") or sum(c.isdigit() for c in m.group(0)) >= 6
+        if m.group(0).startswith("+") or (sms and sum(c.isdigit() for c in m.group(0)) >= 6)
     ]
 
 
