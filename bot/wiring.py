@@ -24,7 +24,7 @@ from bot.broadcast.service import Subscriptions
 from bot.broadcast.subscriptions import SubscriptionStore
 from bot.broadcast.watcher import Broadcaster
 from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec, Renderer
-from bot.channels.contact.wiring import subscribe_routes
+from bot.channels.contact.wiring import chat_contact_offer, subscribe_routes
 from bot.channels.email.wiring import EMAIL
 from bot.channels.slack import SLACK
 from bot.channels.sms.wiring import SMS
@@ -297,6 +297,7 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             templates=templates,
             live=status.live,
             matcher=status.service.matcher,
+            contact=chat_contact_offer(settings, templates),
         ),
         broadcaster=broadcaster,
         handoffs=handoffs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from bot.broadcast.subscriptions import SubscribeOutcome, SubscriptionStore, recipient_for
 from bot.core.messages import BotMessage, Button
@@ -15,6 +16,18 @@ from bot.templates import TemplateStore
 logger = logging.getLogger(__name__)
 
 
+class ContactOffer(Protocol):
+    """Email and SMS updates asked for in a chat (``bot.channels.contact.chat``)."""
+
+    def instead(self, conversation_id: str, text: str, lang: str) -> BotMessage | None:
+        """The reply that leads to the email/SMS form instead of a chat subscription."""
+        ...
+
+    def after(self, conversation_id: str, text: str, lang: str, reply: BotMessage) -> BotMessage:
+        """``reply`` to a chat subscription, with the way to email or SMS updates added."""
+        ...
+
+
 class Subscriptions:
     """What actions call when a customer asks for (or stops) updates."""
 
@@ -25,14 +38,30 @@ class Subscriptions:
         templates: TemplateStore,
         live: LiveStatus | None = None,
         matcher: ComponentMatcher | None = None,
+        contact: ContactOffer | None = None,
     ) -> None:
         self.store = store
+        # set by the wiring when email or SMS updates are on
+        self.contact = contact
         self._templates = templates
         self._live = live
         self._matcher = matcher or ComponentMatcher()
 
     def subscribe(self, conversation_id: str, text: str, lang: str) -> BotMessage:
-        """Subscribe to the components ``text`` names (none named: every incident)."""
+        """Subscribe to the components ``text`` names (none named: every incident).
+
+        "Email me updates" in the widget gets the email/SMS form instead (see
+        :class:`ContactOffer`); after a chat subscription, the way to add them.
+        """
+        if self.contact is not None:
+            instead = self.contact.instead(conversation_id, text, lang)
+            if instead is not None:
+                logger.info("subscription: email/SMS form offered in the chat")
+                return instead
+        reply = self._subscribe(conversation_id, text, lang)
+        return self.contact.after(conversation_id, text, lang, reply) if self.contact else reply
+
+    def _subscribe(self, conversation_id: str, text: str, lang: str) -> BotMessage:
         recipient = recipient_for(conversation_id, lang)
         if recipient is None:
             return BotMessage(self._templates.render("subscribe.unavailable", lang))

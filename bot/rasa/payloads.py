@@ -15,6 +15,9 @@ ASK_STATUS = "/ask_status"
 ASK_ETA = "/ask_eta"
 # "Never mind" on the queue message: out of the queue for a person, back to the bot.
 CANCEL_HANDOFF = "/cancel_handoff"
+# The widget's email/SMS form (``/subscribe_contact{"open":true,"email":"..."}``): the
+# widget opens the form for it; it is never sent to Rasa (not a bot payload below).
+CONTACT_FORM = "/subscribe_contact"
 
 CHOOSE_FAQ_INTENT = "choose_faq"
 FAQ_ID_ENTITY = "faq_id"

@@ -160,6 +160,8 @@
       disableChoices();
       var box = row.appendChild(el("div", "choices"));
       m.buttons.forEach(function (b) {
+        var asked = contactForm(b.payload);
+        if (asked) { contactButton(box, String(b.title), asked, !(opts && opts.quiet)); return; }
         var btn = box.appendChild(el("button", null, String(b.title)));
         btn.type = "button";
         btn.addEventListener("click", function () { send(String(b.title), String(b.payload)); input.focus(); });
@@ -178,6 +180,26 @@
     return row;
   }
   // --- updates by email or SMS: a small form in the conversation ---------------
+  // The bot asks for it with a button payload "/subscribe_contact{...}" ("email me updates",
+  // after a chat subscription): {"open": true} opens it at once, "email"/"phone" prefill it.
+  function contactForm(payload) {
+    var p = String(payload || ""), head = "/subscribe_contact";
+    if (p.slice(0, head.length) !== head) return null;
+    try {
+      var v = p.length > head.length ? JSON.parse(p.slice(head.length)) : {};
+      return v && typeof v === "object" ? v : {};
+    } catch (e) { return {}; }
+  }
+  function contactButton(box, title, form, live) {
+    var btn = box.appendChild(el("button", "alt", title));
+    btn.type = "button"; btn.hidden = true; // shown once the server says email or SMS is on
+    function go() { btn.disabled = true; openSubscribe(form); }
+    btn.addEventListener("click", go);
+    subOptions().then(function (opts) {
+      btn.hidden = !opts.channels.length;
+      if (live && form.open === true && !btn.hidden && !btn.disabled) go();
+    }, function () {});
+  }
   var subCount = 0, subCache = null;
   function subOptions() { // which of email and SMS are on, and the status page's components
     if (!subCache) {
@@ -196,7 +218,8 @@
     var box = parent.appendChild(el("input")); box.id = id; box.type = type;
     return box;
   }
-  function openSubscribe() {
+  function openSubscribe(prefill) {
+    prefill = prefill || {};
     var n = ++subCount, row = el("div", "msg bot sub"), body = row.appendChild(el("div", "bubble"));
     body.appendChild(el("p", "sub-title", T.subTitle));
     var status = el("p", "sub-status"); status.setAttribute("role", "status"); status.setAttribute("aria-live", "polite");
@@ -208,7 +231,8 @@
     subOptions().then(function (opts) {
       var channels = opts.channels;
       if (!channels.length) { var off = new Error(T.subOff); off.off = true; throw off; }
-      var f = body.appendChild(el("form", "sub-form")), kind = channels[0];
+      var f = body.appendChild(el("form", "sub-form"));
+      var kind = channels.indexOf(prefill.kind) >= 0 ? prefill.kind : channels[0];
       f.noValidate = true;
       if (channels.length > 1) {
         var set = f.appendChild(el("fieldset")), legend = set.appendChild(el("legend", null, T.subHow));
@@ -225,6 +249,8 @@
       email.autocomplete = "email"; email.inputMode = "email"; email.placeholder = "name@example.com"; email.maxLength = 254;
       var phone = field(phoneBox, T.phoneLabel, "tel", "faro-sub-phone-" + n);
       phone.autocomplete = "tel"; phone.inputMode = "tel"; phone.placeholder = "+34 612 345 678"; phone.maxLength = 32;
+      if (typeof prefill.email === "string") email.value = prefill.email.slice(0, 254);
+      if (typeof prefill.phone === "string") phone.value = prefill.phone.slice(0, 32);
       if (channels.indexOf("email") >= 0) f.appendChild(emailBox);
       if (channels.indexOf("sms") >= 0) f.appendChild(phoneBox);
       var parts = opts.components, picked = [];

@@ -6,6 +6,7 @@ import hashlib
 
 from starlette.routing import BaseRoute
 
+from bot.channels.contact.chat import ChatContactOffer
 from bot.channels.contact.links import links_for
 from bot.channels.contact.routes import contact_routes
 from bot.channels.contact.service import ContactService
@@ -13,6 +14,19 @@ from bot.channels.contact.store import ContactStore
 from bot.channels.web_guard import OriginPolicy
 from bot.services import AppServices
 from bot.settings import Settings
+from bot.templates import TemplateStore
+
+
+def chat_contact_offer(settings: Settings, templates: TemplateStore) -> ChatContactOffer:
+    """What the subscribe action says when a chat asks for email or SMS updates."""
+    return ChatContactOffer(
+        channels=_channels(settings), templates=templates, public_url=settings.contact.public_url
+    )
+
+
+def _channels(settings: Settings) -> list[str]:
+    on = (("email", settings.email.enabled), ("sms", settings.sms.enabled))
+    return [name for name, enabled in on if enabled]
 
 
 def contact_service(settings: Settings, services: AppServices) -> ContactService:
