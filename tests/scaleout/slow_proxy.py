@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -40,7 +40,10 @@ class SlowProxy(LoopbackServer):
                 client = httpx.AsyncClient(timeout=120)
             if self.delay_s:
                 await asyncio.sleep(self.delay_s)
-            body = await request.body()
+            try:
+                body = await request.body()
+            except ClientDisconnect:  # Rasa gave up waiting
+                return Response(status_code=499)
             headers = {
                 k: v
                 for k, v in request.headers.items()

@@ -37,6 +37,7 @@ class TurnResult:
     status: int  # HTTP status, 0 when no response came
     replies: list[str] = field(default_factory=list)
     reply_ids: list[int] = field(default_factory=list)
+    user_id: int | None = None  # the stored question (None: the history was unavailable)
 
     @property
     def outcome(self) -> str:
@@ -96,6 +97,9 @@ async def _conversation(
                 data = response.json()
                 token = str(data["session"])
                 sessions[n] = token
+                user = data.get("user")
+                if isinstance(user, dict) and isinstance(user.get("id"), int):
+                    result.user_id = int(user["id"])
                 for m in data.get("messages", []):
                     result.replies.append(str(m.get("text", "")))
                     if isinstance(m.get("id"), int):
