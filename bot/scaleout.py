@@ -192,6 +192,9 @@ class ScaleOut:
             "FARO_RASA_REDIS_HOST": redis.host or "127.0.0.1",
             "FARO_RASA_REDIS_PORT": str(redis.port or 6379),
             "FARO_RASA_REDIS_DB": db,
+            # a lock left by a replica that died mid-turn holds its conversation this
+            # long (Rasa's default: 60 s); turns take well under it
+            "TICKET_LOCK_LIFETIME": self.env.get("TICKET_LOCK_LIFETIME") or "15",
         }
 
     def start_rasa(self, i: int, *, wait: bool = True) -> None:

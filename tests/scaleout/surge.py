@@ -41,7 +41,11 @@ class TurnResult:
 
     @property
     def outcome(self) -> str:
-        """``answered``, ``try_again`` or ``silence``."""
+        """``answered``, ``try_again`` (the bot's own "try again in a moment"),
+        ``http_error`` (the app or the balancer answered 5xx: the widget shows its own
+        "can't be reached right now, please try again") or ``silence``."""
+        if self.status in (500, 502, 503, 504):
+            return "http_error"
         if self.status != 200 or not self.replies:
             return "silence"
         if any(r in TRY_AGAIN for r in self.replies):
@@ -70,7 +74,8 @@ class SurgeResult:
         o = self.outcomes()
         return (
             f"{len(self.turns)} turns in {len(self.sessions)} conversations: "
-            f"{o['answered']} answered, {o['try_again']} 'try again', {o['silence']} silent; "
+            f"{o['answered']} answered, {o['try_again']} 'try again', "
+            f"{o['http_error']} HTTP 5xx (widget: 'try again'), {o['silence']} silent; "
             f"recovery {self.recovery_s(fault_at):.2f} s"
         )
 

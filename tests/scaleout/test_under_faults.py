@@ -26,6 +26,7 @@ from bot.broadcast.watcher import Broadcaster
 from bot.channels.web import SessionSigner
 from bot.channels.web_history import WebHistory
 from bot.db import Database
+from bot.dialogue import clean_text
 from bot.faqdb.store import FaqStore
 from bot.status.live import LiveStatus
 from faq_index import FaqEntry
@@ -94,10 +95,17 @@ def check_customers(world: World, result: SurgeResult, fault_at: float, name: st
         tracker = httpx.get(
             f"{live[0]}/conversations/{cid}/tracker", params={"token": token}, timeout=30
         ).json()
-        heard = {e.get("text") for e in tracker["events"] if e.get("event") == "user"}
-        answered = {t.text for t in result.turns if t.conversation == n and t.outcome == "answered"}
+        heard = {_norm(e.get("text")) for e in tracker["events"] if e.get("event") == "user"}
+        answered = {
+            _norm(t.text) for t in result.turns if t.conversation == n and t.outcome == "answered"
+        }
         assert answered <= heard, (n, answered - heard)
     return recovery
+
+
+def _norm(text: object) -> str:
+    """A question as the app passes it to Rasa (bot.dialogue.clean_text)."""
+    return clean_text(str(text or ""))
 
 
 def _chat(world: World, text: str, session: str | None = None) -> list[str]:
