@@ -87,9 +87,12 @@ async def _conversation(
     questions: Sequence[dict[str, str]],
     out: list[TurnResult],
     sessions: dict[int, str],
+    think_s: float,
 ) -> None:
     token: str | None = None
-    for q in questions:
+    for k, q in enumerate(questions):
+        if k:
+            await asyncio.sleep(think_s)  # a customer reads, then asks again
         body: dict[str, Any] = {"text": q["text"], "lang": q.get("lang", "en")}
         if token:
             body["session"] = token
@@ -116,7 +119,11 @@ async def _conversation(
 
 
 async def _surge(
-    url: str, questions: Sequence[dict[str, str]], conversations: int, turns: int
+    url: str,
+    questions: Sequence[dict[str, str]],
+    conversations: int,
+    turns: int,
+    think_s: float,
 ) -> SurgeResult:
     out: list[TurnResult] = []
     sessions: dict[int, str] = {}
@@ -124,7 +131,9 @@ async def _surge(
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         await asyncio.gather(
             *(
-                _conversation(client, url, n, questions[n * turns : (n + 1) * turns], out, sessions)
+                _conversation(
+                    client, url, n, questions[n * turns : (n + 1) * turns], out, sessions, think_s
+                )
                 for n in range(conversations)
             )
         )
@@ -135,11 +144,17 @@ class Surge:
     """Runs a surge in a background thread; ``with Surge(...) as s:`` then ``s.result``."""
 
     def __init__(
-        self, url: str, questions: Sequence[dict[str, str]], *, conversations: int, turns: int
+        self,
+        url: str,
+        questions: Sequence[dict[str, str]],
+        *,
+        conversations: int,
+        turns: int,
+        think_s: float = 0.0,
     ) -> None:
         if len(questions) < conversations * turns:
             raise ValueError("not enough distinct questions for the surge")
-        self._args = (url, questions, conversations, turns)
+        self._args = (url, questions, conversations, turns, think_s)
         self._result: SurgeResult | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="surge", daemon=True)

@@ -37,7 +37,8 @@ from tests.scaleout.surge import TEMPLATES, Surge, SurgeResult
 pytestmark = pytest.mark.e2e
 
 CONVERSATIONS = 16
-TURNS = 5
+TURNS = 6
+THINK_S = 0.5  # between a customer's turns: the surge spans the fault
 RECOVERY_BOUND_S = 45.0
 _slices: Iterator[int] = iter(range(1, 100))
 
@@ -56,10 +57,19 @@ def surge_with(
     world: World, fault: Callable[[], None], *, after_s: float = 1.0
 ) -> tuple[SurgeResult, float]:
     """Run a surge, call ``fault`` ``after_s`` into it; returns (result, when the fault began)."""
-    with Surge(world.stack.url, questions(), conversations=CONVERSATIONS, turns=TURNS) as surge:
+    surge = Surge(
+        world.stack.url, questions(), conversations=CONVERSATIONS, turns=TURNS, think_s=THINK_S
+    )
+    with surge:
         time.sleep(after_s)
         fault_at = time.monotonic()
         fault()
+        repaired = time.monotonic()
+        back = wait_until(lambda: _answers(world), "an answer after the repair", 120)
+        print(
+            f"\n  fault lasted {repaired - fault_at:.2f} s; a new conversation was answered "
+            f"{back:.2f} s after the repair"
+        )
     return surge.result, fault_at
 
 
@@ -117,17 +127,18 @@ def _chat(world: World, text: str, session: str | None = None) -> list[str]:
     return [str(m.get("text", "")) for m in response.json()["messages"]]
 
 
+def _answers(world: World) -> bool:
+    """A new conversation gets a real answer now."""
+    try:
+        replies = _chat(world, "hello")
+    except httpx.HTTPError:
+        return False
+    return bool(replies) and not any(r in _TRY_AGAIN for r in replies)
+
+
 def all_answering(world: World) -> None:
     """Wait until fresh conversations get real answers again (between faults)."""
-
-    def ok() -> bool:
-        try:
-            replies = _chat(world, "hello")
-        except httpx.HTTPError:
-            return False
-        return bool(replies) and not any(r in _TRY_AGAIN for r in replies)
-
-    wait_until(ok, "the stack to answer again", timeout_s=120)
+    wait_until(lambda: _answers(world), "the stack to answer again", timeout_s=120)
 
 
 _TRY_AGAIN = {TEMPLATES.render("dialogue_unavailable", lang) for lang in ("en", "es")}
