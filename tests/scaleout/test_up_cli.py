@@ -14,7 +14,10 @@ from bot.scaleout import Topology, haproxy_config
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"FARO_DATABASE_URL": "sqlite:///x.db"}, "FARO_DATABASE_URL: the scale-out needs PostgreSQL"),
+        (
+            {"FARO_DATABASE_URL": "sqlite:///x.db"},
+            "FARO_DATABASE_URL: the scale-out needs PostgreSQL",
+        ),
         (
             {"FARO_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/faro",
              "FARO_RASA_TRACKER_URL": "sqlite:///t.db"},
