@@ -41,7 +41,7 @@ async def test_a_replica_hears_the_others_changes_and_not_its_own() -> None:
         a.publish("faq", "7")
         await asyncio.to_thread(a.publish, "push", "web:abc")  # from a worker thread too
         a.publish("unknown-topic", "x")  # nobody listens: ignored
-        await _until(lambda: len(heard_b) == 2)
+        await _until(lambda: len(heard_b) == 2 and b.received == 3)
         assert heard_b == [("faq", "7"), ("push", "web:abc")]
         assert heard_a == []  # its own messages
         assert b.received == 3 and a.received == 0
