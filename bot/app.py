@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from bot.broadcast.delivery import DeliveryWorker
 from bot.channels.base import ChannelContext
 from bot.core.messages import Conversation
 from bot.core.ports import ActionServices, FaqAnswerer, HandoffDesk
@@ -31,6 +32,7 @@ from bot.wiring import (
     build_channels,
     build_conversation,
     build_web_push,
+    change_bus,
     connect_handoffs,
     delivery_worker,
 )
@@ -69,6 +71,8 @@ def create_app(services: AppServices) -> Starlette:
             "rasa": "ok" if rasa_ok else "unreachable",
             "faq_entries": len(services.faq.index.entries),
         }
+        if bus is not None:  # how changes reach this replica: pub/sub, or the polls alone
+            body["changes"] = "redis" if bus.connected.is_set() else "polling"
         return JSONResponse(body, status_code=200 if rasa_ok else 503)
 
     async def index(request: Request) -> Response:
@@ -86,6 +90,12 @@ def create_app(services: AppServices) -> Starlette:
         delivery_worker(services, channels),
         services.broadcaster,
     ]
+    # scale-out: Redis pub/sub wakes the other replicas at once (the polls stay the fallback)
+    bus = change_bus(
+        services, web_push, next(t for t in background if isinstance(t, DeliveryWorker))
+    )
+    if bus is not None:
+        background.insert(0, bus)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -102,6 +102,11 @@ class RasaConversation:
         except DialogueError as exc:
             logger.error("turn for %s failed: %s", turn.channel, exc)
             return [BotMessage(self._templates.render("dialogue_unavailable", lang))]
+        if not replies:
+            # Rasa's REST channel answers 200 and nothing when processing failed (its
+            # tracker or lock store down): say so rather than leave the customer in silence
+            logger.error("turn for %s: Rasa answered nothing (see its log)", turn.channel)
+            return [BotMessage(self._templates.render("dialogue_unavailable", lang))]
         return from_rest(replies)
 
     async def _cancels(self, handoff: Handoff, payload: str | None, text: str) -> bool:

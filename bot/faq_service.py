@@ -7,7 +7,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.faqdb.store import FaqStore
@@ -44,6 +44,9 @@ class FaqService:
         self._uncalibrated = 0  # entries changed since the calibration in use was learned
         self._uncalibrated_since = 0.0  # time.monotonic() of the first of them
         self._refresh_lock = threading.Lock()
+        # called with the new revision after this process applied a change (the change
+        # bus tells the other replicas; see bot/pubsub.py)
+        self.on_change: Callable[[int], None] | None = None
 
     @classmethod
     def from_store(
@@ -108,7 +111,9 @@ class FaqService:
                     len(changes.removed),
                 )
             self._revision = changes.revision
-            return True
+        if self.on_change is not None:
+            self.on_change(changes.revision)
+        return True
 
     def recalibrate(self, *, force: bool = False) -> bool:
         """Relearn score calibration after live edits; True if it ran.
@@ -161,11 +166,21 @@ class FaqReloader:
     def __init__(self, service: FaqService, *, interval_s: float = 1.0) -> None:
         self._service = service
         self._interval_s = interval_s
+        self._woken: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._recalibration: asyncio.Task[None] | None = None
 
+    def wake(self, revision: str = "") -> None:
+        """Look now, not at the next poll (from the event loop; ``revision``: the one
+        another replica announced, skipped when this one serves it already)."""
+        if revision.isdigit() and int(revision) <= self._service.revision:
+            return
+        if self._woken is not None:
+            self._woken.set()
+
     async def start(self) -> None:
         """Start polling."""
+        self._woken = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="faq-reloader")
 
     async def stop(self) -> None:
@@ -182,8 +197,11 @@ class FaqReloader:
             self._recalibration = None
 
     async def _run(self) -> None:
+        woken = self._woken or asyncio.Event()
         while True:
-            await asyncio.sleep(self._interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout=self._interval_s)
+            woken.clear()
             try:
                 changed = await asyncio.to_thread(self._service.refresh)
             except Exception as exc:  # noqa: BLE001 - keep serving the old index, retry

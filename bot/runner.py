@@ -115,7 +115,15 @@ class RasaProject:
         return model
 
     def start_rasa(
-        self, *, model: Path, port: int, action_url: str, action_token: str, replica: int = 0
+        self,
+        *,
+        model: Path,
+        port: int,
+        action_url: str,
+        action_token: str,
+        replica: int = 0,
+        extra_env: dict[str, str] | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> subprocess.Popen[bytes]:
         """Start one Rasa server on 127.0.0.1:``port`` (REST channel; its HTTP API behind the
         action token, for pausing conversations a person has)."""
@@ -129,12 +137,14 @@ class RasaProject:
             FARO_ACTION_TOKEN=action_token,
             FARO_RASA_TRACKER_DB=str(tracker_db),
         )
+        env.update(extra_env or {})  # the scale-out's tracker and lock stores (bot/scaleout.py)
         cmd = [
             str(self.rasa_bin), "run",
             "--model", str(model),
             "--interface", "127.0.0.1", "--port", str(port),
             "--endpoints", self.endpoints, "--credentials", "credentials.yml",
             "--enable-api", f"--auth-token={action_token}",  # may start with "-"
+            *extra_args,
         ]  # fmt: skip
         log = (self.logs_dir / f"rasa-{replica}.log").open("ab")
         return subprocess.Popen(cmd, cwd=self.root, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -253,6 +253,14 @@ class ContactSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScaleOutSettings:
+    """Several app replicas: Redis pub/sub between them (unset: the database polls alone)."""
+
+    redis_url: str | None = field(default=None, repr=False)  # may carry a password
+    redis_channel: str = "faro:changes"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Configuration of the app process (see README, "Configuration")."""
 
@@ -275,6 +283,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
     contact: ContactSettings = field(default_factory=ContactSettings)
+    scale_out: ScaleOutSettings = field(default_factory=ScaleOutSettings)
     # names of shared secrets this process generated (embedded default only)
     generated_secrets: tuple[str, ...] = ()
 
@@ -325,7 +334,9 @@ class Settings:
                 trusted_proxies=_networks(env.get("FARO_TRUSTED_PROXIES")),
             ),
             rasa=RasaSettings(
-                urls=_rasa_urls(env.get("FARO_RASA_URL", "http://127.0.0.1:5005")),
+                urls=_rasa_urls(
+                    env.get("FARO_RASA_URLS") or env.get("FARO_RASA_URL", "http://127.0.0.1:5005")
+                ),
                 timeout_s=_float(env, "FARO_RASA_TIMEOUT", 10.0),
                 action_token=shared["FARO_ACTION_TOKEN"],
                 rasa_bin=_path(project, env.get("FARO_RASA_BIN") or ".venv-rasa/bin/rasa"),
@@ -419,6 +430,10 @@ class Settings:
             email=_email(env),
             sms=_sms(env),
             contact=_contact(env),
+            scale_out=ScaleOutSettings(
+                redis_url=_redis_url(env.get("FARO_REDIS_URL")),
+                redis_channel=env.get("FARO_REDIS_CHANNEL") or "faro:changes",
+            ),
             generated_secrets=generated,
         )
 
@@ -474,6 +489,14 @@ def _embedded_secret(data_dir: Path, name: str) -> str:
     with os.fdopen(fd, "w") as out:
         out.write(value + "\n")
     logger.info("%s is not set: generated one, kept in %s", name, path)
+    return value
+
+
+def _redis_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("FARO_REDIS_URL: expected redis://host:port/db (or rediss://)")
     return value
 
 

@@ -9,9 +9,11 @@ in :data:`CHANNELS`.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -45,6 +47,7 @@ from bot.handoff.store import HandoffStore
 from bot.handoff.touched import Touched
 from bot.handoff.webhook import HandoffWebhook
 from bot.privacy import PersonalData, PurgeWorker, retention_of, tracker_urls
+from bot.pubsub import ChangeBus
 from bot.rasa.client import RasaClient
 from bot.rhythm.review import to_review
 from bot.rhythm.runtime import SLACK_API_URL, CrisisRhythm, build_rhythm, rhythm_from
@@ -373,6 +376,53 @@ def connect_handoffs(services: AppServices, channels: list[ChannelParts]) -> Non
     services.handoffs.use_channels(senders)
 
 
+def change_bus(
+    services: AppServices, web_push: PushHub, worker: DeliveryWorker
+) -> ChangeBus | None:
+    """Redis pub/sub between app replicas (``FARO_REDIS_URL``), wired to what it wakes:
+    FAQ edits, widget pushes and the banner, status changes, due broadcasts. None when
+    Redis is not configured (one replica, or the database polls alone)."""
+    scale = services.settings.scale_out
+    if not scale.redis_url:
+        return None
+    bus = ChangeBus(scale.redis_url, channel=scale.redis_channel)
+    for task in services.background:
+        if isinstance(task, FaqReloader):
+            bus.on("faq", task.wake)
+        if isinstance(task, StatusRuntime):
+            bus.on("status", _poll_now(task))
+            task.live.subscribe(lambda _snapshot: bus.publish("status"))
+    services.faq.on_change = lambda revision: bus.publish("faq", str(revision))
+    web_push.on_publish = lambda target: bus.publish("push", target)
+    bus.on("push", web_push.wake_for)
+    created = services.broadcaster.on_created
+
+    def on_created() -> None:
+        created()
+        bus.publish("outbox")
+
+    services.broadcaster.on_created = on_created
+    bus.on("outbox", lambda _payload: worker.wake())
+    return bus
+
+
+def _poll_now(status: StatusRuntime) -> Callable[[str], None]:
+    """Poll the status feed now (another replica saw it change), at most once a second."""
+    last = [0.0]
+    tasks: set[asyncio.Task[bool]] = set()
+
+    def poll(_payload: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < 1.0:
+            return
+        last[0] = now
+        task = asyncio.get_running_loop().create_task(status.poller.poll_once())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    return poll
+
+
 __all__ = [
     "CHANNELS",
     "build_broadcaster",
@@ -382,6 +432,7 @@ __all__ = [
     "build_encoder",
     "build_services",
     "build_status",
+    "change_bus",
     "configure_process",
     "connect_handoffs",
     "delivery_worker",

@@ -57,6 +57,9 @@ class PushHub:
         self._subs: set[Subscription] = set()
         self._closed = False
         self._chained: dict[signal.Signals, tuple[Any, Any]] = {}
+        # tells the other replicas at once (the change bus, bot/pubsub.py): called with
+        # the conversation a message was stored for ("*": everyone), "" for the banner
+        self.on_publish: Callable[[str], None] | None = None
 
     def publish(
         self, conversation_id: str | None, message: BotMessage, *, role: str = "push"
@@ -70,6 +73,8 @@ class PushHub:
         for sub in list(self._subs):
             if target in (BROADCAST, sub.conversation_id):
                 sub.wake()
+        if self.on_publish is not None:
+            self.on_publish(target)
         whom = "everyone" if target == BROADCAST else "one conversation"
         logger.info("pushed message %d to %s", stored.id, whom)
         return stored
@@ -79,6 +84,13 @@ class PushHub:
         for sub in list(self._subs):
             sub.banner_changed = True
             sub.wake()
+
+    def wake_for(self, target: str) -> None:
+        """Another replica stored a message for ``target`` (a conversation, or everyone when
+        ``*`` or empty): wake the streams that should read it."""
+        for sub in list(self._subs):
+            if target in ("", BROADCAST, sub.conversation_id):
+                sub.wake()
 
     def subscribe(self, conversation_id: str) -> Subscription:
         """Register a stream (call from the event loop); pair with :meth:`unsubscribe`."""

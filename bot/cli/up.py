@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 
 import click
 
@@ -28,8 +29,30 @@ from bot.cli.serving import build, load_settings, run_uvicorn, spinner
     default=None,
     help="Rasa processes, conversations routed by id [FARO_RASA_REPLICAS; 2 if 2+ cores].",
 )
-def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | None) -> None:
+@click.option(
+    "--scale-out",
+    is_flag=True,
+    help="PostgreSQL + Redis, N Rasa and M app replicas behind HAProxy (docs/scale-out.md).",
+)
+@click.option(
+    "--app-replicas",
+    type=click.IntRange(1, 32),
+    default=2,
+    show_default=True,
+    help="With --scale-out: app processes behind the load balancer.",
+)
+def up(
+    host: str | None,
+    port: int | None,
+    rasa_port: int,
+    rasa_replicas: int | None,
+    scale_out: bool,
+    app_replicas: int,
+) -> None:
     """Train Rasa if its inputs changed, start Rasa and the app, stop both on Ctrl-C."""
+    if scale_out:
+        _up_scale_out(host, port, rasa_replicas or 2, app_replicas)
+        return
     from bot.app import create_app
     from bot.runner import RasaProject, RunnerError, default_replicas, stop, wait_healthy
 
@@ -87,6 +110,58 @@ def up(host: str | None, port: int | None, rasa_port: int, rasa_replicas: int | 
             stop(proc)
     if failed:
         raise UserError(failed[0])
+    click.echo("Faro stopped.", err=True)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _up_scale_out(host: str | None, port: int | None, rasa_replicas: int, apps: int) -> None:
+    """``faro up --scale-out``: the topology of bot/scaleout.py until Ctrl-C."""
+    import signal
+    from pathlib import Path
+
+    from bot.runner import RunnerError
+    from bot.scaleout import ScaleOut, Topology, scale_out, wait_until_serving
+
+    env = os.environ
+    topology = Topology(
+        database_url=env.get("FARO_DATABASE_URL")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/faro",
+        tracker_url=env.get("FARO_RASA_TRACKER_URL") or None,
+        redis_url=env.get("FARO_REDIS_URL") or "redis://127.0.0.1:6379/0",
+        redis_channel=env.get("FARO_REDIS_CHANNEL") or "faro:changes",
+        app_replicas=apps,
+        rasa_replicas=rasa_replicas,
+        host=host or env.get("FARO_HOST") or "127.0.0.1",
+        port=port or int(env.get("FARO_PORT") or 8000),
+    )
+    data_dir = Path(env.get("FARO_DATA_DIR") or ".faro").resolve() / "scale-out"
+    stack: ScaleOut | None = None
+    # SIGTERM stops it like Ctrl-C does
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with spinner("Preparing PostgreSQL, Redis and the Rasa model"):
+            stack = scale_out(topology, data_dir=data_dir)
+        with spinner(f"Starting {rasa_replicas} Rasa and {apps} app replicas, and HAProxy"):
+            stack.start()
+            wait_until_serving(stack)
+        click.echo(f"Faro is up (scale-out): chat at {stack.url}/  (Ctrl-C stops)")
+        click.echo(f"  app replicas:  {', '.join(stack.app_urls)} behind HAProxy")
+        click.echo(f"  Rasa replicas: {', '.join(stack.rasa_urls)}")
+        click.echo(f"  logs in {data_dir}")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    except RunnerError as exc:
+        raise UserError(str(exc)) from None
+    except Exception as exc:  # a database or Redis that cannot be reached, said in one line
+        raise UserError(f"scale-out failed to start: {type(exc).__name__}: {exc}") from None
+    finally:
+        if stack is not None:
+            stack.close()
     click.echo("Faro stopped.", err=True)
 
 

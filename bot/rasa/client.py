@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+# The replica is gone (refused the connection, or closed it before answering).
+_GONE = (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)
+
+
 class DialogueError(Exception):
     """Rasa could not process a turn (down, timed out, or answered garbage)."""
 
@@ -56,22 +60,48 @@ class RasaClient:
 
     def replica_for(self, conversation_id: str) -> str:
         """The Rasa URL that owns ``conversation_id`` (stable across processes)."""
+        return self.replicas_for(conversation_id)[0]
+
+    def replicas_for(self, conversation_id: str) -> list[str]:
+        """The owner of ``conversation_id`` first, then the replicas that take it over
+        (in this order) while the owner cannot be reached."""
         digest = hashlib.blake2b(conversation_id.encode(), digest_size=8).digest()
-        return self._urls[int.from_bytes(digest, "big") % len(self._urls)]
+        first = int.from_bytes(digest, "big") % len(self._urls)
+        return [*self._urls[first:], *self._urls[:first]]
 
     async def send(
         self, *, sender: str, message: str, metadata: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Send one user message and return Rasa's bot messages (dicts)."""
-        url = self.replica_for(sender) + "/webhooks/rest/webhook"
+        """Send one user message and return Rasa's bot messages (dicts).
+
+        When the owning replica refuses the connection or drops it before answering
+        (it died), the turn goes to the next replica: with a shared tracker store
+        (PostgreSQL) it reads the conversation from there, and the customer never got
+        an answer from the dead one, so nothing is said twice. A replica that is slow
+        is not bypassed (it may still be working on the turn).
+        """
         data = json.dumps({"sender": sender, "message": message, "metadata": metadata}).encode()
         session = self._session_for_loop()
-        try:
-            async with session.post(url, data=data, headers=_JSON_HEADERS) as response:
-                status = response.status
-                content = await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DialogueError(f"Rasa unreachable: {type(exc).__name__}") from exc
+        replicas = self.replicas_for(sender)
+        for n, base in enumerate(replicas):
+            try:
+                async with session.post(
+                    base + "/webhooks/rest/webhook", data=data, headers=_JSON_HEADERS
+                ) as response:
+                    status = response.status
+                    content = await response.read()
+            except _GONE as exc:
+                if n + 1 < len(replicas):
+                    logger.warning(
+                        "Rasa replica %d unreachable (%s); next one", n, type(exc).__name__
+                    )
+                    continue
+                raise DialogueError(f"Rasa unreachable: {type(exc).__name__}") from exc
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise DialogueError(f"Rasa unreachable: {type(exc).__name__}") from exc
+            if status in (502, 503) and n + 1 < len(replicas):
+                continue  # starting up or shutting down
+            break
         if status != 200:
             raise DialogueError(f"Rasa answered HTTP {status}")
         try:
@@ -98,8 +128,13 @@ class RasaClient:
 
     async def parse(self, text: str) -> tuple[str | None, float]:
         """Rasa's NLU reading of ``text``: (intent name, confidence); nothing is logged."""
-        url = self._urls[0] + "/model/parse"
-        result = await self._api("POST", url, {"text": text})
+        for n, base in enumerate(self._urls):
+            try:
+                result = await self._api("POST", base + "/model/parse", {"text": text})
+                break
+            except DialogueError as exc:
+                if not isinstance(exc.__cause__, _GONE) or n + 1 == len(self._urls):
+                    raise
         intent = result.get("intent") if isinstance(result, dict) else None
         if not isinstance(intent, dict):
             return None, 0.0
@@ -113,8 +148,14 @@ class RasaClient:
         self, sender: str, event: dict[str, Any] | list[dict[str, Any]]
     ) -> None:
         path = "/conversations/" + quote(sender, safe="") + "/tracker/events"
-        url = self.replica_for(sender) + path
-        await self._api("POST", url, event, params={"include_events": "NONE"})
+        replicas = self.replicas_for(sender)
+        for n, base in enumerate(replicas):
+            try:
+                await self._api("POST", base + path, event, params={"include_events": "NONE"})
+                return
+            except DialogueError as exc:
+                if not isinstance(exc.__cause__, _GONE) or n + 1 == len(replicas):
+                    raise
 
     async def _api(
         self,
