@@ -43,8 +43,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     HOME=/var/lib/faro \
     FARO_HOST=0.0.0.0 \
     FARO_PORT=8000 \
-    HF_HUB_OFFLINE=1 \
-    MALLOC_ARENA_MAX=2
+    HF_HUB_OFFLINE=1
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('FARO_PORT', '8000'), timeout=4)"]
