@@ -192,6 +192,36 @@ def measure_faq(size: int, variant: str) -> None:
     print(row(f"app, {label} [{variant}]", m) + f"   (up in {ready_s:.0f} s)")
 
 
+def measure_trim(size: int) -> None:
+    """Build the app's services in this process on a ``size``-entry FAQ with no embedding
+    cache (a replica's first start), then print its memory before and after
+    ``release_free_memory`` (what ``faro serve`` calls next): before/after in one run."""
+    from bot.cli.serving import release_free_memory
+    from bot.settings import Settings
+    from bot.wiring import build_services
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        faq = write_faq(size, data / "faq") if size else ROOT / "data" / "faq"
+        settings = Settings.from_env(
+            {
+                "FARO_PROJECT_DIR": str(ROOT),
+                "FARO_DATA_DIR": str(data / "data"),
+                "FARO_FAQ": str(faq),
+                "FARO_RASA_URL": "http://127.0.0.1:9",
+            }
+        )
+        services = build_services(settings)
+        before = memory(os.getpid())
+        release_free_memory()
+        after = memory(os.getpid())
+        services.store.dispose()
+    label = f"{size} entries" if size else "sample FAQ"
+    print(f"app services built in-process, {label}, no embedding cache:")
+    print(row("before release", before))
+    print(row("after release", after))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--stack", action="store_true", help="measure the default stack")
@@ -199,6 +229,10 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=None, help="default: as faro up")
     parser.add_argument("--faq-sizes", default="", help="e.g. 0,1000,10000 (0: sample FAQ)")
     parser.add_argument("--variants", default="default,arena2")
+    parser.add_argument(
+        "--trim-check", type=int, default=None, metavar="SIZE",
+        help="memory right after embedding a SIZE-entry FAQ, before/after releasing free memory",
+    )  # fmt: skip
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     for v in variants:
@@ -211,6 +245,8 @@ def main() -> None:
         replicas = args.replicas or default_replicas(None)
         for v in variants:
             measure_stack(v, replicas, args.turns)
+    if args.trim_check is not None:
+        measure_trim(args.trim_check)
     sizes = [int(s) for s in args.faq_sizes.split(",") if s.strip()]
     if sizes:
         print("app alone (faro serve, no Rasa), by FAQ size:")
