@@ -80,6 +80,32 @@ def memory(pid: int) -> Memory:
     return Memory(rss=fields["Rss"], pss=fields["Pss"], uss=uss)
 
 
+def shared_pages(pid: int) -> dict[tuple[str, str], int]:
+    """Resident shared bytes of each mapping of ``pid``, keyed by (file or kind, offset)."""
+    found: dict[tuple[str, str], int] = {}
+    key: tuple[str, str] | None = None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        first = line.split(maxsplit=1)[0]
+        if "-" in first and not first.endswith(":"):  # a mapping's header line
+            parts = line.split()
+            key = (parts[5] if len(parts) > 5 else f"[anon {pid} {first}]", parts[2])
+        elif key is not None and first in ("Shared_Clean:", "Shared_Dirty:"):
+            found[key] = found.get(key, 0) + int(line.split()[1]) * 1024
+    return found
+
+
+def alone(pids: list[int]) -> int:
+    """Bytes the processes ``pids`` hold counting each shared page once among themselves:
+    their private pages plus, per mapping, the largest resident shared part any of them
+    has. Unlike the sum of PSS, this does not shrink when unrelated processes (other
+    checkouts' Rasa, sharing one environment) map the same library files."""
+    union: dict[tuple[str, str], int] = {}
+    for pid in pids:
+        for key, size in shared_pages(pid).items():
+            union[key] = max(union.get(key, 0), size)
+    return sum(memory(p).uss for p in pids) + sum(union.values())
+
+
 def row(name: str, m: Memory) -> str:
     """One line of figures, in MiB."""
     rss, pss, uss = m.rss / MB, m.pss / MB, m.uss / MB
@@ -106,6 +132,7 @@ def measure_stack(variant: str, replicas: int, turns: int) -> None:
             time.sleep(2)  # let the last replies' buffers go
             app = memory(stack.app.pid)
             rasa = [memory(p.pid) for p in stack.rasa_procs]
+            held = alone([stack.app.pid, *(p.pid for p in stack.rasa_procs)])
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -118,8 +145,10 @@ def measure_stack(variant: str, replicas: int, turns: int) -> None:
     for i, m in enumerate(rasa):
         print(row(f"rasa-{i}", m))
     print(row("total", total))
-    print(f"  -> the stack occupies {total.pss / MB:.0f} MB (sum of PSS); sum of RSS "
-          f"{total.rss / MB:.0f} MB counts shared library pages once per process")  # fmt: skip
+    print(f"  -> the stack alone holds {held / MB:.0f} MB (private pages + each shared page "
+          f"once); sum of PSS {total.pss / MB:.0f} MB (shared pages split with every process "
+          f"mapping them, other stacks too); sum of RSS {total.rss / MB:.0f} MB (shared "
+          f"pages once per process)")  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -66,7 +66,7 @@ def release_free_memory() -> bool:
     """Give the allocator's free pages back to the system; True if some were.
 
     Embedding the FAQ at start leaves the encoder's batch buffers freed but kept by
-    glibc's malloc: 0.4 GB of the app's 1.07 GB after embedding 1,000 entries
+    glibc's malloc: 0.3-0.4 GB of ~1 GB after embedding 1,000 entries
     (bench/README.md, "Memory and deployment"). glibc only; elsewhere a no-op.
     """
     import ctypes
