@@ -9,10 +9,11 @@ replicas, a temporary data folder), sends ``--turns`` unseen customer questions
 FAQ index, then reads each process's memory from ``/proc/<pid>/smaps_rollup``:
 
 - RSS: resident pages of the process, shared ones included (``ps``'s figure);
-- PSS: RSS with each shared page divided among the processes mapping it (the sum
-  over the stack is the memory the stack really occupies: the Rasa replicas map the
-  same TensorFlow libraries, which RSS counts once per process);
-- USS: pages only this process has (what stopping it would free).
+- PSS: RSS with each shared page divided among all the processes mapping it (on a
+  shared machine that includes other checkouts' Rasa using the same environment, so
+  the sum over the stack understates what the stack alone would hold);
+- USS: pages only this process has (what stopping it would free);
+- "stack alone": the USS of every process plus each shared page once among them.
 
 Variants run one after the other in the same invocation: ``default`` (as shipped)
 and ``arena2`` (MALLOC_ARENA_MAX=2 for every process: glibc's per-thread malloc
