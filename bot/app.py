@@ -75,6 +75,21 @@ def create_app(services: AppServices) -> Starlette:
             body["changes"] = "redis" if bus.connected.is_set() else "polling"
         return JSONResponse(body, status_code=200 if rasa_ok else 503)
 
+    # Probes for an orchestrator (deploy/k8s): /healthz (liveness) says the process answers;
+    # /readyz (readiness) says it has started and is not stopping. Neither asks Rasa or the
+    # database: one replica of those down must not take every app replica out of the load
+    # balancer (the app answers "try again in a moment" itself). /health reports them.
+    lifecycle = {"ready": False}
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"app": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        ready = lifecycle["ready"]
+        return JSONResponse(
+            {"app": "ready" if ready else "starting or stopping"}, status_code=200 if ready else 503
+        )
+
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html")
 
@@ -101,9 +116,11 @@ def create_app(services: AppServices) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         for task in background:
             await task.start()
+        lifecycle["ready"] = True
         try:
             yield
         finally:
+            lifecycle["ready"] = False
             for task in reversed(background):
                 await task.stop()
             await rasa.aclose()
@@ -111,6 +128,8 @@ def create_app(services: AppServices) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/", index),
         Route("/health", health),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
         action_route(services=action_services, token=settings.rasa.action_token),
         *services.routes,
         *(route for c in channels for route in c.routes),

@@ -93,6 +93,10 @@ def _report() -> click.Command:
     from bot.cli.report import report
 
     return report
+def _db() -> click.Command:
+    from bot.cli.db import db
+
+    return db
 
 
 _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
@@ -110,6 +114,7 @@ _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "privacy": (_privacy, "Export or erase one customer's data; purge old data."),
     "drill": (_drill, "Rehearse an incident on a sandbox stack."),
     "report": (_report, "The post-incident report of one incident (HTML or CSV)."),
+    "db": (_db, "Migrate the app database's schema (before starting replicas)."),
 }
 
 
