@@ -31,6 +31,7 @@ import numpy.typing as npt
 from faq_index.corpus import Corpus, Floats, Signals
 from faq_index.feedback import FeedbackRows
 from faq_index.head import Head, train_head
+from faq_index.text import base_lang
 
 logger = logging.getLogger(__name__)
 
@@ -290,7 +291,9 @@ def _feedback_samples(corpus: Corpus, feedback: FeedbackRows) -> list[_Sample]:
     """Staff's questions scored as the index scores a customer's: the mapped entry is
     the target (-1 when it is not among the candidates, or for a dismissed one)."""
     samples: list[_Sample] = []
-    for n, (text, lang) in enumerate(zip(feedback.texts, feedback.langs, strict=True)):
+    known = corpus.lexical.languages
+    for n, (text, given) in enumerate(zip(feedback.texts, feedback.langs, strict=True)):
+        lang = given if given in known or base_lang(given) not in known else base_lang(given)
         terms = corpus.lexical.query_terms(text, lang)
         signals = corpus.candidates(feedback.vectors[n], text, terms, lang, _CANDIDATES)
         hit = np.flatnonzero(signals.entries == feedback.targets[n])

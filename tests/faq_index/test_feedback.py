@@ -70,8 +70,14 @@ def test_positives_of_removed_entries_and_unknown_ids_are_dropped() -> None:
         _faq(),
         HashingEncoder(),
         extra_positives=[("foo bar", "en", "gone"), ("bill by card", "", "pay")],
-        extra_negatives=[("", "en")],
+        extra_negatives=[
+            ("", "en"),
+            ("🔥🔥🔥", "es-MX"),
+            ("x" * 1000, "zz"),
+            ("pago mi factura", "es"),
+        ],
     )
+    assert len(index.feedback.negatives) == 3
     assert len(index.feedback.positives) == 2  # kept for when the entry comes back
     fewer = index.with_changes(removed_ids=["pay"])
     assert fewer.feedback == index.feedback  # edits keep the verdicts
