@@ -7,17 +7,19 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.faqdb.store import FaqStore
 from bot.store import AppStore, StoreError
 from faq_index import Decision, Encoder, FaqIndex, load_faq_files
+from faq_index.feedback import Feedback
 from faq_index.incremental import (
     needs_recalibration,
     relearned_calibration,
     with_calibration,
     with_changes_fast,
+    with_feedback_pending,
 )
 
 logger = logging.getLogger(__name__)
@@ -57,12 +59,23 @@ class FaqService:
         store: AppStore,
         seed_paths: Sequence[Path] = (),
         cache_dir: Path | None = None,
+        extra_positives: Iterable[tuple[str, str, str]] = (),
+        extra_negatives: Iterable[tuple[str, str]] = (),
     ) -> FaqService:
-        """Build the index from the database, seeding it from FAQ files on first start."""
+        """Build the index from the database, seeding it from FAQ files on first start;
+        ``extra_positives`` (text, lang, faq_id) / ``extra_negatives`` (text, lang):
+        real questions staff mapped to an entry / dismissed as not ours, learned
+        from by the calibration and the classifier head (``faq_index.feedback``)."""
         if seed_paths and faq_store.revision() == 0:
             faq_store.seed(load_faq_files(seed_paths))
         entries, revision = faq_store.snapshot()
-        index = FaqIndex.build(entries, encoder, cache_dir=cache_dir)
+        index = FaqIndex.build(
+            entries,
+            encoder,
+            cache_dir=cache_dir,
+            extra_positives=extra_positives,
+            extra_negatives=extra_negatives,
+        )
         logger.info("FAQ index ready: %d entries at revision %d", len(entries), revision)
         return cls(index=index, store=store, faq_store=faq_store, revision=revision)
 
@@ -114,6 +127,26 @@ class FaqService:
         if self.on_change is not None:
             self.on_change(changes.revision)
         return True
+
+    def learn_from_staff(
+        self,
+        extra_positives: Iterable[tuple[str, str, str]] = (),
+        extra_negatives: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Replace the staff verdicts the calibration learns from (the whole current
+        lists); served answers change at the next :meth:`recalibrate`, which is due
+        at once (the reloader runs it in the background on its next quiet tick);
+        until then the current model keeps serving."""
+        feedback = Feedback.of(extra_positives, extra_negatives)
+        with self._refresh_lock:
+            if feedback == self._index.feedback:
+                return
+            self.swap(with_feedback_pending(self._index, feedback))
+            if not self._uncalibrated:
+                self._uncalibrated_since = time.monotonic()
+            # New verdicts bear on every entry's calibration: due at the reloader's
+            # next quiet tick, not after RECALIBRATE_AFTER_S like a single edit.
+            self._uncalibrated += max(1, len(self._index))
 
     def recalibrate(self, *, force: bool = False) -> bool:
         """Relearn score calibration after live edits; True if it ran.

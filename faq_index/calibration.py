@@ -29,7 +29,9 @@ import numpy as np
 import numpy.typing as npt
 
 from faq_index.corpus import Corpus, Floats, Signals
+from faq_index.feedback import FeedbackRows
 from faq_index.head import Head, train_head
+from faq_index.text import base_lang
 
 logger = logging.getLogger(__name__)
 
@@ -139,20 +141,28 @@ class _Sample:
     signals: Signals
     row: int = -1
     hidden: Signals | None = None  # the signals when the whole entry is hidden
+    feedback: int = -1  # a staff verdict on a real question: its position in FeedbackRows
 
 
 def calibrate(
-    corpus: Corpus, ids: Sequence[str] | None = None, versions: Sequence[str] = ()
+    corpus: Corpus,
+    ids: Sequence[str] | None = None,
+    versions: Sequence[str] = (),
+    feedback: FeedbackRows | None = None,
 ) -> Calibration:
     """Learn fusion weights and confidence models from the corpus's own texts, and
-    the classifier head when the entries' ``ids`` are given."""
-    head = None if ids is None else learn_head(corpus, ids, versions)
+    the classifier head when the entries' ``ids`` are given; ``feedback``: real
+    questions staff mapped to an entry (the head learns them too) or dismissed
+    (see ``faq_index.feedback``), calibrated on alongside the held-out texts."""
+    head = None if ids is None else learn_head(corpus, ids, versions, feedback)
     samples = _collect(corpus)
+    if feedback is not None and ids is not None:
+        samples += _feedback_samples(corpus, feedback)
     if not samples:
         return Calibration(head=head)
     head_weight = 0.0
     if head is not None and ids is not None:
-        samples, head_weight = _with_head(corpus, ids, samples)
+        samples, head_weight = _with_head(corpus, ids, samples, feedback)
     pooled = _fit(samples, DEFAULT_PARAMS)
     by_lang: dict[str, list[_Sample]] = defaultdict(list)
     for s in samples:
@@ -179,14 +189,21 @@ _FOLDS = 2
 
 
 def _with_head(
-    corpus: Corpus, ids: Sequence[str], samples: list[_Sample]
+    corpus: Corpus,
+    ids: Sequence[str],
+    samples: list[_Sample],
+    feedback: FeedbackRows | None = None,
 ) -> tuple[list[_Sample], float]:
     """The samples with the head's out-of-fold probabilities (trained without them,
-    in two folds) added to their dense signal, and the weight (0: no head)."""
+    in two folds) added to their dense signal, and the weight (0: no head). Staff's
+    questions get the fold heads' mean (neither learned them)."""
     phrasings = np.asarray([i for i, r in enumerate(corpus.rows) if r.kind != "answer"])
     probs: dict[int, npt.NDArray[np.float32]] = {}
+    own = [s for s in samples if s.feedback < 0]
+    real = [s for s in samples if s.feedback >= 0]
+    real_probs: list[npt.NDArray[np.float32]] = []
     for fold in range(_FOLDS):
-        held = {s.row for n, s in enumerate(samples) if n % _FOLDS == fold}
+        held = {s.row for n, s in enumerate(own) if n % _FOLDS == fold}
         train = np.asarray([i for i in phrasings.tolist() if i not in held], dtype=np.int64)
         if not held or not len(train):
             continue
@@ -196,9 +213,15 @@ def _with_head(
         rows = sorted(held)
         for row, p in zip(rows, head.probabilities(corpus.vectors[rows]), strict=True):
             probs[row] = p
-    if len(probs) < len(samples):
+        if real and feedback is not None:
+            real_probs.append(head.probabilities(feedback.vectors[[s.feedback for s in real]]))
+    if len(probs) < len(own) or (real and len(real_probs) < _FOLDS):
         return samples, 0.0
-    return [_shifted(s, probs[s.row], HEAD_WEIGHT) for s in samples], HEAD_WEIGHT
+    shifted = [_shifted(s, probs[s.row], HEAD_WEIGHT) for s in own]
+    if real:
+        mean = np.mean(real_probs, axis=0).astype(np.float32)
+        shifted += [_shifted(s, p, HEAD_WEIGHT) for s, p in zip(real, mean, strict=True)]
+    return shifted, HEAD_WEIGHT
 
 
 def _shifted(sample: _Sample, probs: npt.NDArray[np.float32], weight: float) -> _Sample:
@@ -206,23 +229,35 @@ def _shifted(sample: _Sample, probs: npt.NDArray[np.float32], weight: float) -> 
     for the hidden-entry pass the entry's own class is dropped and the rest renormalised
     (as if the head had never seen it)."""
     sig = sample.signals
+    shown = replace(sig, dense=(sig.dense + weight * probs[sig.entries]).astype(np.float32))
+    if sample.target < 0:  # a question no entry in view answers: nothing to hide
+        return _Sample(sample.lang, sample.target, shown, sample.row, None, sample.feedback)
     entry = int(sig.entries[sample.target])
     rest = probs.copy()
     rest[entry] = 0.0
     rest = rest / max(float(rest.sum()), 1e-12)
-    shown = replace(sig, dense=(sig.dense + weight * probs[sig.entries]).astype(np.float32))
     hidden = replace(sig, dense=(sig.dense + weight * rest[sig.entries]).astype(np.float32))
-    return _Sample(sample.lang, sample.target, shown, sample.row, hidden)
+    return _Sample(sample.lang, sample.target, shown, sample.row, hidden, sample.feedback)
 
 
-def learn_head(corpus: Corpus, ids: Sequence[str], versions: Sequence[str] = ()) -> Head | None:
+def learn_head(
+    corpus: Corpus,
+    ids: Sequence[str],
+    versions: Sequence[str] = (),
+    feedback: FeedbackRows | None = None,
+) -> Head | None:
     """The classifier head over the questions and paraphrases of ``corpus`` (entries
-    named by ``ids``, in corpus order)."""
+    named by ``ids``, in corpus order) and the questions staff mapped to them."""
     rows = [i for i, row in enumerate(corpus.rows) if row.kind != "answer"]
     if not rows:
         return None
     labels = [corpus.rows[i].entry for i in rows]
-    return train_head(corpus.vectors[rows], labels, ids, versions)
+    vectors = corpus.vectors[rows]
+    if feedback is not None and (feedback.targets >= 0).any():
+        mapped = np.flatnonzero(feedback.targets >= 0)
+        labels += feedback.targets[mapped].tolist()
+        vectors = np.concatenate([vectors, feedback.vectors[mapped]])
+    return train_head(vectors, labels, ids, versions)
 
 
 def _held_out(corpus: Corpus) -> list[int]:
@@ -249,6 +284,21 @@ def _collect(corpus: Corpus) -> list[_Sample]:
             sample = _one(corpus, h, text_sims[row], group_sims[row])
             sample.row = h
             samples.append(sample)
+    return samples
+
+
+def _feedback_samples(corpus: Corpus, feedback: FeedbackRows) -> list[_Sample]:
+    """Staff's questions scored as the index scores a customer's: the mapped entry is
+    the target (-1 when it is not among the candidates, or for a dismissed one)."""
+    samples: list[_Sample] = []
+    known = corpus.lexical.languages
+    for n, (text, given) in enumerate(zip(feedback.texts, feedback.langs, strict=True)):
+        lang = given if given in known or base_lang(given) not in known else base_lang(given)
+        terms = corpus.lexical.query_terms(text, lang)
+        signals = corpus.candidates(feedback.vectors[n], text, terms, lang, _CANDIDATES)
+        hit = np.flatnonzero(signals.entries == feedback.targets[n])
+        target = int(hit[0]) if len(hit) and feedback.targets[n] >= 0 else -1
+        samples.append(_Sample(lang, target, signals, -1, None, n))
     return samples
 
 
@@ -318,6 +368,8 @@ def _fit(samples: list[_Sample], prior: LangParams) -> LangParams:
         x, top = _rows(trial, s.signals, None)
         rows.append(x)
         labels.append((top == s.target).astype(np.float64))
+        if s.target < 0:
+            continue  # a question no entry in view answers: its rows are all wrong already
         x, _ = _rows(trial, s.hidden or s.signals, s.target)  # entry hidden: all wrong
         rows.append(x)
         labels.append(np.zeros(len(x)))
@@ -326,7 +378,9 @@ def _fit(samples: list[_Sample], prior: LangParams) -> LangParams:
 
 
 def _best_weights(samples: list[_Sample]) -> tuple[float, float, float]:
-    """The grid weights with the best MRR of the held-out texts' own entries."""
+    """The grid weights with the best MRR of the held-out texts' own entries (and of
+    the questions staff mapped)."""
+    samples = [s for s in samples if s.target >= 0]
     if len(samples) < MIN_LANG_SAMPLES:
         return DEFAULT_WEIGHTS  # too few to tell the signals apart reliably
 

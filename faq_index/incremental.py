@@ -16,7 +16,8 @@ import numpy as np
 from faq_index.calibration import Calibration, calibrate
 from faq_index.corpus import Ints, TextRow
 from faq_index.entries import FaqEntry
-from faq_index.index import FaqIndex, merged_entries
+from faq_index.feedback import Feedback
+from faq_index.index import FaqIndex, feedback_rows, merged_entries
 
 # Recalibrating costs seconds of CPU on a large FAQ: do it once this share of
 # the entries changed since the last calibration (or after RECALIBRATE_AFTER_S
@@ -61,12 +62,26 @@ def _rows(index: FaqIndex, entries: list[FaqEntry]) -> tuple[list[TextRow], Ints
 def relearned_calibration(index: FaqIndex) -> Calibration:
     """The calibration learned from ``index``'s own texts (the slow part)."""
     entries = index.entries
-    return calibrate(index._corpus, [e.id for e in entries], [e.content_key() for e in entries])
+    feedback = feedback_rows(index.feedback, entries, index._cache)
+    keys = [e.content_key() for e in entries]
+    return calibrate(index._corpus, [e.id for e in entries], keys, feedback)
 
 
 def with_calibration(index: FaqIndex, calibration: Calibration) -> FaqIndex:
     """The same entries and corpus served with ``calibration`` (no copy, no rebuild)."""
     return FaqIndex(index.entries, index._corpus, calibration, index._cache, recent=index)
+
+
+def with_feedback_pending(index: FaqIndex, feedback: Feedback) -> FaqIndex:
+    """``index`` as it is, holding ``feedback`` for its next recalibration."""
+    return FaqIndex(
+        index.entries,
+        index._corpus,
+        index.calibration,
+        index._cache,
+        recent=index,
+        feedback=feedback,
+    )
 
 
 def needs_recalibration(changed: int, entries: int) -> bool:

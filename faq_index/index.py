@@ -20,6 +20,7 @@ from faq_index.corpus import Corpus, Signals, TextRow, text_rows
 from faq_index.encoders import Encoder
 from faq_index.entries import FaqEntry
 from faq_index.errors import FaqIndexError
+from faq_index.feedback import Feedback, FeedbackRows, resolve
 from faq_index.head import Head
 from faq_index.text import base_lang
 
@@ -85,9 +86,15 @@ class FaqIndex:
         cache: EmbeddingCache,
         *,
         recent: FaqIndex | None = None,
+        feedback: Feedback | None = None,
     ) -> None:
         """Wrap a built corpus; ``recent``: an index of the same encoder whose recent
-        query vectors to share (a surge goes on hitting them after a swap)."""
+        query vectors to share (a surge goes on hitting them after a swap);
+        ``feedback``: staff's verdicts the calibration learns from (None: those of
+        ``recent``, kept for its next recalibration)."""
+        if feedback is None:
+            feedback = recent._feedback if recent is not None else Feedback()
+        self._feedback: Feedback = feedback
         self._entries = tuple(entries)
         self._by_id = {e.id: i for i, e in enumerate(self._entries)}
         self._corpus = corpus
@@ -109,10 +116,16 @@ class FaqIndex:
         *,
         cache_dir: Path | None = None,
         progress: Progress | None = None,
+        extra_positives: Iterable[tuple[str, str, str]] = (),
+        extra_negatives: Iterable[tuple[str, str]] = (),
     ) -> FaqIndex:
-        """Embed (through the cache), index and calibrate ``entries``."""
+        """Embed (through the cache), index and calibrate ``entries``;
+        ``extra_positives`` (text, lang, faq_id): real questions staff mapped to an
+        entry; ``extra_negatives`` (text, lang): real questions staff dismissed as not
+        answered by the FAQ (see ``faq_index.feedback``)."""
         cache = EmbeddingCache(encoder, cache_dir)
-        return cls._assemble(list(entries), cache, None, progress)
+        feedback = Feedback.of(extra_positives, extra_negatives)
+        return cls._assemble(list(entries), cache, None, progress, feedback)
 
     @classmethod
     def _assemble(
@@ -121,6 +134,7 @@ class FaqIndex:
         cache: EmbeddingCache,
         previous_index: FaqIndex | None,
         progress: Progress | None,
+        feedback: Feedback | None = None,
     ) -> FaqIndex:
         _check_unique(entries)
         rows = text_rows(entries)
@@ -129,8 +143,27 @@ class FaqIndex:
             corpus = Corpus(rows, vectors, len(entries))
         else:
             corpus = previous_index._corpus.derive(rows, len(entries), cache.embed)
-        calibration = calibrate(corpus, [e.id for e in entries], [e.content_key() for e in entries])
-        return cls(entries, corpus, calibration, cache, recent=previous_index)
+        if feedback is None:
+            feedback = previous_index._feedback if previous_index is not None else Feedback()
+        ids = [e.id for e in entries]
+        rows_fb = feedback_rows(feedback, entries, cache)
+        calibration = calibrate(corpus, ids, [e.content_key() for e in entries], rows_fb)
+        return cls(entries, corpus, calibration, cache, recent=previous_index, feedback=feedback)
+
+    @property
+    def feedback(self) -> Feedback:
+        """Staff's verdicts this index was (or is to be) calibrated with."""
+        return self._feedback
+
+    def with_feedback(
+        self,
+        extra_positives: Iterable[tuple[str, str, str]] = (),
+        extra_negatives: Iterable[tuple[str, str]] = (),
+    ) -> FaqIndex:
+        """The same entries recalibrated with these staff verdicts (replacing the
+        previous ones): seconds of CPU, run it off the request path."""
+        feedback = Feedback.of(extra_positives, extra_negatives)
+        return self._assemble(list(self._entries), self._cache, self, None, feedback)
 
     @property
     def entries(self) -> tuple[FaqEntry, ...]:
@@ -276,6 +309,17 @@ class FaqIndex:
     def texts(self) -> list[TextRow]:
         """Every indexed text (for diagnostics)."""
         return list(self._corpus.rows)
+
+
+def feedback_rows(
+    feedback: Feedback, entries: Sequence[FaqEntry], cache: EmbeddingCache
+) -> FeedbackRows | None:
+    """``feedback`` resolved against ``entries`` and embedded (through the cache);
+    a verdict without a language takes the FAQ's first one."""
+    if not feedback:
+        return None
+    default_lang = next((lang for e in entries for lang, _, _ in e.texts()), "en")
+    return resolve(feedback, [e.id for e in entries], cache.embed, default_lang)
 
 
 def merged_entries(

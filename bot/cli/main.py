@@ -93,6 +93,8 @@ def _report() -> click.Command:
     from bot.cli.report import report
 
     return report
+
+
 def _db() -> click.Command:
     from bot.cli.db import db
 
