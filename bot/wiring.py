@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.admin import admin_routes
+from bot.admin import Grouper, LiveTemplates, admin_routes
 from bot.broadcast.compose import Composer
 from bot.broadcast.delivery import DeliveryWorker
 from bot.broadcast.outbox import Outbox
@@ -30,6 +30,8 @@ from bot.channels.telegram.wiring import TELEGRAM
 from bot.channels.web import WEB
 from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
+from bot.console.groups import UnansweredGroups
+from bot.console.templates_db import TemplateDb, TemplateReloader
 from bot.db import Database
 from bot.dialogue import RasaConversation
 from bot.drill.marking import DrillComposer
@@ -196,6 +198,10 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         store=store,
         cache_dir=settings.cache_dir / "faq",
     )
+    # the console: templates edited live (the database's texts, seeded from the files),
+    # unanswered questions grouped by meaning in the background
+    live_templates = live_templates_of(settings, store, templates)
+    grouper = Grouper(UnansweredGroups(store.engine), faq)
     status = build_status(settings, templates)
     broadcaster = build_broadcaster(settings, store, templates, status.live)
     handoffs = HandoffService(HandoffStore(store.engine), templates)
@@ -209,6 +215,8 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             interval_s=settings.privacy.purge_interval_s,
         ),
         rhythm,
+        live_templates.reloader,
+        grouper,
     ]
     hook = settings.handoff
     if hook.webhook_url and hook.webhook_secret:
@@ -252,6 +260,12 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
                 entries=faq.index.entries,
                 templates={k: templates.texts(k) for k in templates.keys()},  # noqa: SIM118
             ),
+            grouper=grouper,
+            templates=live_templates,
+            renderers=renderers(),
+            # unanswered questions per minute until the question log (issue 15's rhythm
+            # part, bot.rhythm.questions.QuestionLog.per_minute) is wired here
+            question_rates=grouper.groups.per_minute,
         ),
         *staff_api_routes(
             service=handoffs,
@@ -282,6 +296,17 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
     # email and SMS subscriptions: POST /api/subscribe and the hosted /subscribe pages
     routes.extend(subscribe_routes(settings, services))
     return services
+
+
+def live_templates_of(
+    settings: Settings, store: AppStore, templates: TemplateStore
+) -> LiveTemplates:
+    """Seed the database with new templates from the files, and serve the database's texts."""
+    db = TemplateDb.from_paths(store.engine, settings.template_paths)
+    db.seed()
+    reloader = TemplateReloader(db, templates, interval_s=settings.faq.poll_interval_s)
+    reloader.refresh()
+    return LiveTemplates(store=templates, db=db, reloader=reloader)
 
 
 def personal_data(settings: Settings, store: AppStore) -> PersonalData:
@@ -333,6 +358,7 @@ __all__ = [
     "configure_process",
     "connect_handoffs",
     "delivery_worker",
+    "live_templates_of",
     "load_templates",
     "open_database",
     "open_store",

@@ -9,11 +9,13 @@ from starlette.routing import BaseRoute
 
 from bot.admin.auth import AdminAuth
 from bot.admin.broadcasts import BroadcastPages
+from bot.admin.console import ConsolePages, Grouper, LiveTemplates, QuestionRates, Renderers
 from bot.admin.inbox import InboxPages
 from bot.admin.review import ReviewPages
 from bot.admin.routes import AdminPages, admin_off_routes
 from bot.admin.sessions import AdminSessions, SignInThrottle
 from bot.broadcast.watcher import Broadcaster
+from bot.console.groups import UnansweredGroups
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.handoff.service import HandoffService
@@ -38,6 +40,10 @@ def admin_routes(
     status: LiveStatusService | None = None,
     alerts: AlertBoard | None = None,
     review: Callable[[], list[ReviewItem]] | None = None,
+    grouper: Grouper | None = None,
+    templates: LiveTemplates | None = None,
+    renderers: Renderers | None = None,
+    question_rates: QuestionRates | None = None,
 ) -> list[BaseRoute]:
     """The /admin routes (broadcast pages too, given a broadcaster); off without a secret."""
     allowed = tuple(s for s in (password, token) if s)
@@ -49,6 +55,20 @@ def admin_routes(
         session_secret=session_secret,
         sessions=AdminSessions(app_store.engine),
     )
+    # the console: dashboard, unanswered questions grouped by meaning, live templates
+    grouper = grouper or Grouper(UnansweredGroups(app_store.engine), faq)
+    console = ConsolePages(
+        auth=auth,
+        faq_store=faq_store,
+        faq=faq,
+        grouper=grouper,
+        templates=templates,
+        renderers=renderers,
+        status=status,
+        broadcaster=broadcaster,
+        question_rates=question_rates,
+        alerts=alerts,
+    )
     pages = AdminPages(
         auth=auth,
         faq_store=faq_store,
@@ -56,8 +76,9 @@ def admin_routes(
         app_store=app_store,
         throttle=SignInThrottle(app_store.engine),
         alerts=alerts,
+        groups=grouper.groups,
     )
-    routes = pages.routes()
+    routes = [*console.routes(), *pages.routes()]
     if review is not None:
         routes.extend(ReviewPages(auth=auth, items=review, alerts=alerts).routes())
     if broadcaster is not None:
@@ -76,4 +97,4 @@ def admin_routes(
     return routes
 
 
-__all__ = ["admin_routes"]
+__all__ = ["Grouper", "LiveTemplates", "admin_routes"]

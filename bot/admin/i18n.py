@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
+from bot.admin.console_i18n import CONSOLE_STRINGS
 from bot.core.languages import LANGUAGES
 
 UI_LANGS = LANGUAGES
@@ -255,6 +256,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_broadcast": {"en": "No such broadcast.", "es": "No existe ese aviso."},
     "interrupted": {"en": "interrupted, sent again", "es": "interrumpido, reenviado"},
 }
+
+STRINGS.update(CONSOLE_STRINGS)
 
 
 def ui_lang(request: Request) -> str:

@@ -89,6 +89,12 @@ def _drill() -> click.Command:
     return drill
 
 
+def _templates() -> click.Command:
+    from bot.cli.templates import templates
+
+    return templates
+
+
 _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "up": (_up, "Set up if needed, train, start Rasa and the app."),
     "serve": (_serve, "Run the app alone (Rasa runs elsewhere)."),
@@ -103,6 +109,7 @@ _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "deliveries": (_deliveries, "Show what one subscriber was sent."),
     "privacy": (_privacy, "Export or erase one customer's data; purge old data."),
     "drill": (_drill, "Rehearse an incident on a sandbox stack."),
+    "templates": (_templates, "Export the message templates edited in the console."),
 }
 
 
