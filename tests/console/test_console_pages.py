@@ -79,7 +79,7 @@ def test_dismissing_hides_the_group_and_a_new_entry_form_is_prefilled(console: C
     link = re.search(r'href="(/admin/entries/new\?[^"]+)"', page)
     assert link
     form = console.client.get(html.unescape(link.group(1))).text
-    assert 'name="group" value="%d"' % gid in form and "bicycle" in form
+    assert f'name="group" value="{gid}"' in form and "bicycle" in form
     assert console.post(f"/admin/unanswered/groups/{gid}/dismiss", {}).status_code == 303
     assert group_ids(console.client.get("/admin/unanswered").text) == []
     again = console.post(f"/admin/unanswered/groups/{gid}/dismiss", {})
