@@ -17,6 +17,8 @@ import bot.broadcast.tables
 import bot.channels.contact.tables
 import bot.channels.telegram.store
 import bot.channels.web_history
+import bot.console.groups
+import bot.console.templates_db
 import bot.faqdb.store
 import bot.handoff.tables
 import bot.store  # noqa: F401 - every table on bot.db.metadata
@@ -31,7 +33,7 @@ from bot.store import AppStore
 from tests.faq_store.builders import POSTGRES_ADMIN_URL, postgres_schema
 
 FIXTURES = Path(__file__).with_name("fixtures")
-HEAD = "0004_contacts"
+HEAD = "0006_console"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
@@ -62,6 +64,10 @@ ROWS = {
     "privacy_audit": 0,
     "signin_failures": 0,
     "slack_events": 0,
+    # issue 15, the console (0006_console): empty after an upgrade
+    "faq_feedback": 0,
+    "template_versions": 0,
+    "unanswered_groups": 0,
 }
 
 
