@@ -47,20 +47,68 @@ PASSWORD = "bench-password-not-secret"
 
 # Intents: a thing a customer has trouble with, times what goes wrong with it.
 THINGS_EN = [
-    "card", "debit card", "credit card", "transfer", "direct debit", "standing order",
-    "mobile app", "online banking", "ATM", "contactless payment", "Apple Pay", "Google Pay",
-    "salary", "refund", "loan payment", "mortgage payment", "savings account", "PIN",
-    "statement", "overdraft", "international transfer", "cheque deposit", "login code",
-    "card reader", "business account", "joint account", "pension payment", "phone banking",
-    "branch", "chatbot",
+    "card",
+    "debit card",
+    "credit card",
+    "transfer",
+    "direct debit",
+    "standing order",
+    "mobile app",
+    "online banking",
+    "ATM",
+    "contactless payment",
+    "Apple Pay",
+    "Google Pay",
+    "salary",
+    "refund",
+    "loan payment",
+    "mortgage payment",
+    "savings account",
+    "PIN",
+    "statement",
+    "overdraft",
+    "international transfer",
+    "cheque deposit",
+    "login code",
+    "card reader",
+    "business account",
+    "joint account",
+    "pension payment",
+    "phone banking",
+    "branch",
+    "chatbot",
 ]
 THINGS_ES = [
-    "tarjeta", "tarjeta de débito", "tarjeta de crédito", "transferencia", "domiciliación",
-    "orden permanente", "app", "banca online", "cajero", "pago sin contacto", "Bizum",
-    "nómina", "reembolso", "préstamo", "hipoteca", "cuenta de ahorro", "PIN", "extracto",
-    "descubierto", "transferencia internacional", "ingreso de cheque", "código de acceso",
-    "cuenta de empresa", "cuenta conjunta", "pensión", "banca telefónica", "oficina",
-    "chatbot", "lector de tarjetas", "tarjeta virtual",
+    "tarjeta",
+    "tarjeta de débito",
+    "tarjeta de crédito",
+    "transferencia",
+    "domiciliación",
+    "orden permanente",
+    "app",
+    "banca online",
+    "cajero",
+    "pago sin contacto",
+    "Bizum",
+    "nómina",
+    "reembolso",
+    "préstamo",
+    "hipoteca",
+    "cuenta de ahorro",
+    "PIN",
+    "extracto",
+    "descubierto",
+    "transferencia internacional",
+    "ingreso de cheque",
+    "código de acceso",
+    "cuenta de empresa",
+    "cuenta conjunta",
+    "pensión",
+    "banca telefónica",
+    "oficina",
+    "chatbot",
+    "lector de tarjetas",
+    "tarjeta virtual",
 ]
 PROBLEMS_EN = [
     ["my {t} does not work", "{t} not working", "why is my {t} not working", "{t} broken?"],
@@ -78,10 +126,10 @@ PROBLEMS_ES = [
     ["¿me cobraron dos veces la {t}?", "cobro doble en {t}", "{t} cobrada dos veces", "{t} x2"],
     ["la {t} va muy lenta", "¿por qué va tan lenta la {t} hoy?", "{t} con retraso", "{t} tarda"],
 ]
-PREFIX_EN = ["", "", "", "hi, ", "hello ", "help! ", "urgent: ", "quick question: "]
-SUFFIX_EN = ["", "", "", "?", "??", " today", " since this morning", " again", " please help"]
-PREFIX_ES = ["", "", "", "hola, ", "buenas, ", "¡ayuda! ", "urgente: "]
-SUFFIX_ES = ["", "", "", "?", " hoy", " desde esta mañana", " otra vez", " por favor"]
+PREFIX_EN = ["", "", "", "", "hi, "]
+SUFFIX_EN = ["", "", "", "?", " today"]
+PREFIX_ES = ["", "", "", "", "hola, "]
+SUFFIX_ES = ["", "", "", "?", " hoy"]
 NOISE = (
     "banana weather football pizza holiday recipe guitar moon traffic election "
     "perro gato playa fiesta lluvia coche música película cumpleaños tortilla"
@@ -89,7 +137,11 @@ NOISE = (
 
 
 def questions(n: int, rng: random.Random) -> list[tuple[str, str]]:
-    """``n`` (text, lang): intents asked with Zipf-like popularity, 2 % noise."""
+    """``n`` (text, lang): intents asked with Zipf-like popularity, 0.5 % noise.
+
+    360 intents (30 things x 6 problems, per language), 4 wordings each, with or
+    without a greeting and a trailing "?"/"today": up to 24 distinct texts an intent.
+    """
     intents: list[tuple[str, list[str], list[str], list[str], str]] = []
     for things, problems, pre, suf, lang in (
         (THINGS_EN, PROBLEMS_EN, PREFIX_EN, SUFFIX_EN, "en"),
@@ -102,7 +154,7 @@ def questions(n: int, rng: random.Random) -> list[tuple[str, str]]:
     weights = [1 / (i + 1) ** 0.8 for i in range(len(intents))]
     out: list[tuple[str, str]] = []
     for _ in range(n):
-        if rng.random() < 0.02:
+        if rng.random() < 0.005:
             words = rng.sample(NOISE, rng.randint(2, 5))
             out.append((" ".join(words) + rng.choice(["", "?"]), rng.choice(["en", "es"])))
             continue
@@ -196,7 +248,8 @@ def run(url: str, n: int, views: int, model: str | None) -> None:
     distinct = len({(" ".join(t.lower().split()), lang) for t, lang in items})
     start = time.perf_counter()
     load(store.engine, items, rng)
-    print(f"{n:,} questions ({distinct:,} distinct texts) loaded in {time.perf_counter() - start:.1f} s")
+    took = time.perf_counter() - start
+    print(f"{n:,} questions ({distinct:,} distinct texts) loaded in {took:.1f} s")
     grouper = Grouper(UnansweredGroups(store.engine), faq)
     start, cpu = time.perf_counter(), time.process_time()
     while grouper.catch_up(limit=5000, nearest=200):

@@ -11,6 +11,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.admin import Grouper, LiveTemplates, admin_routes
+from bot.broadcast.compose import Composer
+from bot.broadcast.outbox import Outbox
+from bot.broadcast.subscriptions import SubscriptionStore
+from bot.broadcast.watcher import Broadcaster
 from bot.console.groups import UnansweredGroups
 from bot.console.templates_db import TemplateDb, TemplateReloader
 from bot.db import Database
@@ -55,6 +59,7 @@ class Console(Admin):
     grouper: Grouper
     templates: LiveTemplates
     status: LiveStatusService
+    broadcaster: Broadcaster
 
 
 def make_console(url: str, tmp_path: Path, encoder: Encoder) -> Console:
@@ -75,6 +80,13 @@ def make_console(url: str, tmp_path: Path, encoder: Encoder) -> Console:
         live, writer=AnswerWriter(store), matcher=ComponentMatcher(load_aliases(ALIASES))
     )
     grouper = Grouper(UnansweredGroups(app_store.engine), faq)
+    broadcaster = Broadcaster(
+        live=live,
+        subscriptions=SubscriptionStore(app_store.engine),
+        outbox=Outbox(app_store.engine),
+        composer=Composer(store),
+        renderers=renderers(),
+    )
     routes = admin_routes(
         password=PASSWORD,
         token=TOKEN,
@@ -83,12 +95,13 @@ def make_console(url: str, tmp_path: Path, encoder: Encoder) -> Console:
         faq=faq,
         app_store=app_store,
         status=status,
+        broadcaster=broadcaster,
         grouper=grouper,
         templates=live_templates,
         renderers=renderers(),
     )
     client = TestClient(Starlette(routes=routes), base_url="https://testserver")
-    return Console(client, faq_store, faq, app_store, grouper, live_templates, status)
+    return Console(client, faq_store, faq, app_store, grouper, live_templates, status, broadcaster)
 
 
 @pytest.fixture

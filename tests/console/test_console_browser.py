@@ -55,11 +55,7 @@ def shot(page: Page, name: str) -> None:
 
 def serious(page: Page) -> list[dict[str, Any]]:
     results = Axe().run(page)
-    return [
-        v
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
+    return [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
 
 
 def sign_in(browser: Browser, watch: Watch, url: str, **context: Any) -> Page:

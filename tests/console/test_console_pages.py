@@ -5,6 +5,10 @@ from __future__ import annotations
 import html
 import re
 
+import sqlalchemy as sa
+
+from bot.broadcast.subscriptions import recipient_for
+from bot.broadcast.tables import outbox
 from tests.console.conftest import Console
 from tests.console.test_groups import CARDS_EN, ask
 
@@ -184,3 +188,28 @@ def test_xss_in_questions_and_templates_is_inert(console: Console) -> None:
     for path in ("/admin/templates", f"/admin/templates/{KEY}", "/admin"):
         page = console.client.get(path).text
         assert "<script>alert" not in page and "<img src=x" not in page
+
+
+def test_subscribers_and_the_last_broadcast_on_the_dashboard_with_an_edited_template(
+    console: Console,
+) -> None:
+    subscriptions = console.broadcaster.subscriptions
+    for conversation, lang in (("telegram:101", "en"), ("telegram:102", "es"), ("web:s1", "en")):
+        recipient = recipient_for(conversation, lang)
+        assert recipient is not None
+        subscriptions.subscribe(recipient)
+    data = console.client.get("/admin/dashboard.json").json()
+    assert data["subscribers"] == {"telegram": 2, "web": 1} and data["broadcast"] is None
+    saved = console.post(
+        "/admin/templates/broadcast.headline.announcement",
+        {"text_en": "📣 NOTICE FROM THE BANK", "action": "save"},
+    )
+    assert saved.status_code == 303
+    console.broadcaster.announce({"en": "Cards work again."}, created_by="admin:Ana", key="a1")
+    data = console.client.get("/admin/dashboard.json").json()
+    assert data["broadcast"]["recipients"] == 3 and data["broadcast"]["waiting"] == 3
+    assert data["broadcast"]["sent"] == 0 and data["broadcast"]["done"] is False
+    with console.app_store.engine.connect() as conn:
+        texts = conn.execute(sa.select(outbox.c.text, outbox.c.lang)).all()
+    assert any(lang == "en" and "NOTICE FROM THE BANK" in text for text, lang in texts)
+    assert all("NOTICE" not in text for text, lang in texts if lang == "es")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
+from bot.cli.main import cli
 from bot.console.templates_db import TemplateDb, TemplateRefused, TemplateReloader
 from bot.db import Database
 from bot.templates import TemplateStore
@@ -84,3 +88,33 @@ def test_export_writes_files_the_app_can_load(engine: sa.Engine, tmp_path: Path)
     loaded = TemplateStore.from_paths([tmp_path / "out"])
     assert loaded.texts(KEY)["es"] == "A las {as_of}, sabemos la causa: {name}."
     assert loaded.keys() == TemplateStore.from_paths([TEMPLATES]).keys()
+
+
+async def test_an_edit_is_live_on_another_replica_within_seconds(engine: sa.Engine) -> None:
+    saver = TemplateDb.from_paths(engine, [TEMPLATES])
+    saver.seed()
+    other_db = TemplateDb.from_paths(engine, [TEMPLATES])  # another process's view
+    served = TemplateStore.from_paths([TEMPLATES])
+    reloader = TemplateReloader(other_db, served, interval_s=1.0)
+    reloader.refresh()
+    await reloader.start()
+    try:
+        saver.save(KEY, {"en": "Live edit: {name}"}, actor="admin:Ana")
+        start = time.monotonic()
+        while served.texts(KEY)["en"] != "Live edit: {name}":
+            assert time.monotonic() - start < 5.0, "not live within 5 s"
+            await asyncio.sleep(0.05)
+    finally:
+        await reloader.stop()
+    assert served.render(KEY, "en", name="Cards") == "Live edit: Cards"
+
+
+def test_faro_templates_export(engine: sa.Engine, db_url: str, tmp_path: Path) -> None:
+    db = TemplateDb.from_paths(engine, [TEMPLATES])
+    db.seed()
+    db.save(KEY, {"en": "Exported: {name}"}, actor="admin:Ana")
+    env = {"FARO_DATABASE_URL": db_url, "FARO_TEMPLATES": str(TEMPLATES)}
+    result = CliRunner().invoke(cli, ["templates", "export", str(tmp_path / "x")], env=env)
+    assert result.exit_code == 0, result.output
+    assert "status.yml" in result.output
+    assert TemplateStore.from_paths([tmp_path / "x"]).texts(KEY)["en"] == "Exported: {name}"
