@@ -7,6 +7,7 @@ violation on the console's pages. Screenshots go to results/screenshots/ (ignore
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from bot.store import unanswered
 from faq_index import Encoder
 from tests.admin.conftest import PASSWORD, admin_app
 from tests.console.conftest import Console, make_console
@@ -68,11 +70,33 @@ def sign_in(browser: Browser, watch: Watch, url: str, **context: Any) -> Page:
     return page
 
 
+def asked_earlier(console: Console) -> None:
+    """An hour and a half of earlier questions (a card surge building up), for the chart."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "asked_at": now - timedelta(minutes=m),
+            "conversation_id": f"web:{m}-{i}",
+            "lang": lang,
+            "text": text,
+            "normalized": " ".join(text.lower().split()),
+        }
+        for m in range(1, 90)
+        for i, (text, lang) in enumerate(
+            [(CARDS_EN[m % 4], "en")] * (1 + (90 - m) // 12)
+            + [("I cannot sign in to the app", "en")] * (m % 3 == 0)
+            + [("¿cuándo vuelve la app?", "es")] * (m % 4 == 0)
+        )
+    ]
+    with console.app_store.engine.begin() as conn:
+        conn.execute(unanswered.insert(), rows)
+
+
 def test_the_dashboard_updates_without_reload_when_a_question_arrives(
     browser: Browser, console: Console, url: str
 ) -> None:
     watch = Watch()
-    ask(console, CARDS_EN, "en", times=3)
+    asked_earlier(console)
     page = sign_in(browser, watch, url)
     blocked: list[str] = []
     page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
