@@ -29,7 +29,7 @@ unanswered = sa.Table(
     sa.Column("normalized", sa.String(500), nullable=False, index=True),
     # the group of similar questions it joined (bot.console.groups; None until grouped)
     sa.Column("group_id", sa.Integer, nullable=True),
-    sa.Index("ix_unanswered_questions_group", "group_id", "asked_at"),
+    sa.Index("ix_unanswered_questions_group", "group_id", "normalized", "asked_at"),
 )
 
 

@@ -26,6 +26,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -409,25 +410,32 @@ class UnansweredGroups:
         """Unanswered questions per minute since ``since``: (minute, topic, count).
 
         The topic is the nearest FAQ entry's id of the question's group ("ungrouped"
-        before grouping, "other" when no entry is near).
+        before grouping, "other" when no entry is near). Counted by the database.
         """
-        query = (
-            sa.select(
-                unanswered.c.asked_at, unanswered_groups.c.nearest_faq_id, unanswered.c.group_id
-            )
-            .select_from(
-                unanswered.outerjoin(
-                    unanswered_groups, unanswered.c.group_id == unanswered_groups.c.id
-                )
-            )
-            .where(unanswered.c.asked_at >= since)
-        )
-        counts: dict[tuple[datetime, str], int] = {}
         with _translated("cannot read the question rates"), self._engine.connect() as conn:
-            for asked_at, near, gid in conn.execute(query):
-                minute = as_utc(asked_at).replace(second=0, microsecond=0)
-                topic = near or ("ungrouped" if gid is None else "other")
-                counts[(minute, topic)] = counts.get((minute, topic), 0) + 1
+            if conn.dialect.name == "postgresql":
+                minute: Any = sa.func.date_trunc("minute", unanswered.c.asked_at)
+            else:  # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" (UTC)
+                minute = sa.func.strftime("%Y-%m-%d %H:%M", unanswered.c.asked_at)
+            rows = conn.execute(
+                sa.select(minute, unanswered.c.group_id, sa.func.count())
+                .where(unanswered.c.asked_at >= since)
+                .group_by(minute, unanswered.c.group_id)
+            ).all()
+            ids = sorted({gid for _, gid, _ in rows if gid is not None})
+            near = dict(
+                conn.execute(
+                    sa.select(unanswered_groups.c.id, unanswered_groups.c.nearest_faq_id).where(
+                        unanswered_groups.c.id.in_(ids)
+                    )
+                ).all()
+            )
+        counts: dict[tuple[datetime, str], int] = {}
+        for at, gid, n in rows:
+            when = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+            topic = near.get(gid) or ("ungrouped" if gid is None else "other")
+            key = (as_utc(when).replace(second=0, microsecond=0), topic)
+            counts[key] = counts.get(key, 0) + int(n)
         return [(m, t, n) for (m, t), n in sorted(counts.items())]
 
 

@@ -65,7 +65,9 @@ def upgrade() -> None:
     op.create_index("ix_template_versions_key", "template_versions", ["key", "id"])
     op.add_column("unanswered_questions", sa.Column("group_id", sa.Integer, nullable=True))
     op.create_index(
-        "ix_unanswered_questions_group", "unanswered_questions", ["group_id", "asked_at"]
+        "ix_unanswered_questions_group",
+        "unanswered_questions",
+        ["group_id", "normalized", "asked_at"],
     )
 
 
