@@ -173,7 +173,12 @@ def test_every_console_form_needs_its_csrf_token(console: Console) -> None:
     assert console.templates.db.revision() == revision
 
 
-def test_xss_in_questions_and_templates_is_inert(console: Console) -> None:
+def test_xss_in_questions_entries_and_templates_is_inert(console: Console) -> None:
+    made = console.post(
+        "/admin/entries/new",
+        {"id": "xss-entry", "question_en": "Why " + XSS, "answer_en": "Because " + XSS},
+    )
+    assert made.status_code == 303
     ask(console, [XSS], "en")
     for path in ("/admin", "/admin/unanswered"):
         page = console.client.get(path).text
