@@ -143,7 +143,7 @@ NOISE = (
 def questions(n: int, rng: random.Random) -> list[tuple[str, str]]:
     """``n`` (text, lang): intents asked with Zipf-like popularity, 0.5 % noise.
 
-    360 intents (30 things x 6 problems, per language), 4 wordings each, with or
+    360 intents (30 things x 6 problems in each language), 4 wordings each, with or
     without a greeting and a trailing "?"/"today": up to 24 distinct texts an intent.
     """
     intents: list[tuple[str, list[str], list[str], list[str], str]] = []
