@@ -218,3 +218,11 @@ def test_subscribers_and_the_last_broadcast_on_the_dashboard_with_an_edited_temp
         texts = conn.execute(sa.select(outbox.c.text, outbox.c.lang)).all()
     assert any(lang == "en" and "NOTICE FROM THE BANK" in text for text, lang in texts)
     assert all("NOTICE" not in text for text, lang in texts if lang == "es")
+
+
+def test_the_console_pages_speak_spanish(console: Console) -> None:
+    ask(console, ["¿cuándo vuelve la app?"], "es")
+    assert "Qué se les dice ahora a los clientes" in console.client.get("/admin?ui=es").text
+    page = console.client.get("/admin/unanswered").text  # the cookie keeps Spanish
+    assert "Asignar el grupo" in page and "No nos corresponde" in page
+    assert "Marcadores que puede usar" in console.client.get(f"/admin/templates/{KEY}").text

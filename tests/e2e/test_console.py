@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "e2e-console-password"
 FAQ = {e["id"]: e for e in yaml.safe_load((ROOT / "data/faq/bank.yml").read_text())["faqs"]}
 TEMPLATES = TemplateStore.from_paths([ROOT / "data/templates"])
-QUESTIONS = ["can I still trade crypto today", "is crypto trading affected by the outage"]
+QUESTIONS = ["can I buy crypto in your app", "do you offer crypto trading"]
 
 
 @pytest.fixture(scope="module")
