@@ -402,7 +402,8 @@ class ConsolePages(AdminBase):
         texts, revision = await asyncio.to_thread(live.db.current)
         families: dict[str, list[tuple[str, dict[str, str]]]] = {}
         for key in sorted(texts):
-            families.setdefault(key.split(".", 1)[0], []).append((key, texts[key]))
+            family = key.split(".", 1)[0] if "." in key else "conversation"
+            families.setdefault(family, []).append((key, texts[key]))
         order = sorted(families, key=lambda f: (f not in ("status", "broadcast"), f))
         return self._render(
             request,
