@@ -202,7 +202,7 @@ class ConsolePages(AdminBase):
         return response
 
     def _dashboard_data(self, ui: str) -> dict[str, Any]:
-        self._grouper.catch_up()
+        self._grouper.catch_up(nearest=5)  # the background grouper looks up the rest
         now = datetime.now(UTC)
         since = (now - timedelta(hours=CHART_HOURS)).replace(second=0, microsecond=0)
         overview = self._groups.overview(limit=5)
@@ -313,7 +313,7 @@ class ConsolePages(AdminBase):
         )
 
     def _overview(self) -> Any:
-        self._grouper.catch_up()
+        self._grouper.catch_up(nearest=5)  # the background grouper looks up the rest
         return self._groups.overview(limit=GROUPS_SHOWN)
 
     def _entry_choices(self) -> list[tuple[str, str]]:
