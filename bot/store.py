@@ -27,6 +27,9 @@ unanswered = sa.Table(
     sa.Column("lang", sa.String(8), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("normalized", sa.String(500), nullable=False, index=True),
+    # the group of similar questions it joined (bot.console.groups; None until grouped)
+    sa.Column("group_id", sa.Integer, nullable=True),
+    sa.Index("ix_unanswered_questions_group", "group_id", "normalized", "asked_at"),
 )
 
 

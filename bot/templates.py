@@ -47,6 +47,10 @@ class TemplateStore:
                 merged[key] = langs
         return cls(merged)
 
+    def replace(self, templates: Mapping[str, Mapping[str, str]]) -> None:
+        """Serve ``templates`` from now on (edited live in the console; one swap, no mix)."""
+        self._templates = {k: dict(v) for k, v in templates.items()}
+
     def keys(self) -> list[str]:
         """All template names."""
         return sorted(self._templates)

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.admin import OidcConfig, admin_routes, first_start_link
+from bot.admin import Grouper, LiveTemplates, OidcConfig, admin_routes, first_start_link
+from bot.admin.console import QuestionRates
 from bot.broadcast.announce import DetailRenderer, Rendering
 from bot.broadcast.compose import Composer
 from bot.broadcast.delivery import DeliveryWorker
@@ -34,6 +35,8 @@ from bot.channels.telegram.wiring import TELEGRAM
 from bot.channels.web import WEB
 from bot.channels.web_history import WebHistory
 from bot.channels.web_push import PushHub
+from bot.console.groups import UnansweredGroups
+from bot.console.templates_db import TemplateDb, TemplateReloader
 from bot.db import Database
 from bot.dialogue import RasaConversation
 from bot.drill.marking import DrillComposer
@@ -49,6 +52,7 @@ from bot.handoff.webhook import HandoffWebhook
 from bot.privacy import PersonalData, PurgeWorker, retention_of, tracker_urls
 from bot.pubsub import ChangeBus
 from bot.rasa.client import RasaClient
+from bot.rhythm.questions import QuestionLog
 from bot.rhythm.review import to_review
 from bot.rhythm.runtime import SLACK_API_URL, CrisisRhythm, build_rhythm, rhythm_from
 from bot.services import AppServices, Background
@@ -221,6 +225,10 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
         store=store,
         cache_dir=settings.cache_dir / "faq",
     )
+    # the console: templates edited live (the database's texts, seeded from the files),
+    # unanswered questions grouped by meaning in the background
+    live_templates = live_templates_of(settings, store, templates)
+    grouper = Grouper(UnansweredGroups(store.engine), faq)
     status = build_status(settings, templates)
     broadcaster = build_broadcaster(settings, store, templates, status.live)
     handoffs = HandoffService(HandoffStore(store.engine), templates)
@@ -234,6 +242,8 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             interval_s=settings.privacy.purge_interval_s,
         ),
         rhythm,
+        live_templates.reloader,
+        grouper,
     ]
     hook = settings.handoff
     if hook.webhook_url and hook.webhook_secret:
@@ -280,6 +290,10 @@ def build_services(settings: Settings, *, encoder: Encoder | None = None) -> App
             ),
             snapshot=lambda: status.live.snapshot,
             questions=rhythm.questions,
+            grouper=grouper,
+            templates=live_templates,
+            renderers=renderers(),
+            question_rates=question_rates(rhythm.questions, grouper),
         ),
         *staff_api_routes(
             service=handoffs,
@@ -337,6 +351,17 @@ def console_origin(settings: Settings) -> str:
     host = settings.server.host
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - comparing only
     return f"http://{shown}:{settings.server.port}"
+
+
+def live_templates_of(
+    settings: Settings, store: AppStore, templates: TemplateStore
+) -> LiveTemplates:
+    """Seed the database with new templates from the files, and serve the database's texts."""
+    db = TemplateDb.from_paths(store.engine, settings.template_paths)
+    db.seed()
+    reloader = TemplateReloader(db, templates, interval_s=settings.faq.poll_interval_s)
+    reloader.refresh()
+    return LiveTemplates(store=templates, db=db, reloader=reloader)
 
 
 def personal_data(settings: Settings, store: AppStore) -> PersonalData:
@@ -436,9 +461,18 @@ __all__ = [
     "configure_process",
     "connect_handoffs",
     "delivery_worker",
+    "live_templates_of",
     "load_templates",
     "open_database",
     "open_store",
     "renderers",
     "saved_status",
 ]
+
+
+def question_rates(log: QuestionLog | None, grouper: Grouper) -> QuestionRates:
+    """The dashboard's questions per minute: every customer question, by topic, from the
+    question log; without it, the unanswered ones by their group's nearest entry."""
+    if log is None:
+        return grouper.groups.per_minute
+    return lambda since: log.per_minute(since=since)

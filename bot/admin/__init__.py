@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 from bot.admin.accounts import Accounts
 from bot.admin.auth import AdminAuth
 from bot.admin.broadcasts import BroadcastPages
+from bot.admin.console import ConsolePages, Grouper, LiveTemplates, QuestionRates, Renderers
 from bot.admin.inbox import InboxPages
 from bot.admin.people import AccountPages
 from bot.admin.report import ReportPages
@@ -18,6 +19,7 @@ from bot.admin.routes import AdminPages
 from bot.admin.sessions import AdminSessions, SignInThrottle
 from bot.admin.sso import OidcConfig, SsoPages
 from bot.broadcast.watcher import Broadcaster
+from bot.console.groups import UnansweredGroups
 from bot.faq_service import FaqService
 from bot.faqdb.store import FaqStore
 from bot.handoff.service import HandoffService
@@ -48,6 +50,10 @@ def admin_routes(
     snapshot: Callable[[], StatusSnapshot | None] | None = None,
     questions: QuestionLog | None = None,
     oidc: OidcConfig | None = None,
+    grouper: Grouper | None = None,
+    templates: LiveTemplates | None = None,
+    renderers: Renderers | None = None,
+    question_rates: QuestionRates | None = None,
 ) -> list[BaseRoute]:
     """The /admin routes (broadcast pages too, given a broadcaster).
 
@@ -61,6 +67,20 @@ def admin_routes(
         accounts=Accounts(app_store.engine),
     )
     auth.sso_enabled = oidc is not None
+    # the console: dashboard, unanswered questions grouped by meaning, live templates
+    grouper = grouper or Grouper(UnansweredGroups(app_store.engine), faq)
+    console = ConsolePages(
+        auth=auth,
+        faq_store=faq_store,
+        faq=faq,
+        grouper=grouper,
+        templates=templates,
+        renderers=renderers,
+        status=status,
+        broadcaster=broadcaster,
+        question_rates=question_rates,
+        alerts=alerts,
+    )
     pages = AdminPages(
         auth=auth,
         faq_store=faq_store,
@@ -68,8 +88,9 @@ def admin_routes(
         app_store=app_store,
         throttle=SignInThrottle(app_store.engine),
         alerts=alerts,
+        groups=grouper.groups,
     )
-    routes = pages.routes()
+    routes = [*console.routes(), *pages.routes()]
     routes.extend(AccountPages(auth=auth, alerts=alerts).routes())
     if oidc is not None:
         routes.extend(SsoPages(config=oidc, auth=auth, alerts=alerts).routes())
@@ -125,4 +146,4 @@ def first_start_link(app_store: AppStore, base_url: str) -> str | None:
     return url
 
 
-__all__ = ["OidcConfig", "admin_routes", "first_start_link"]
+__all__ = ["Grouper", "LiveTemplates", "OidcConfig", "admin_routes", "first_start_link"]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
+from bot.admin.console_i18n import CONSOLE_STRINGS
 from bot.core.languages import LANGUAGES
 
 UI_LANGS = LANGUAGES
@@ -455,6 +456,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "change": {"en": "Change", "es": "Cambio"},
     "actions": {"en": "Actions", "es": "Acciones"},
 }
+
+STRINGS.update(CONSOLE_STRINGS)
 
 
 def ui_lang(request: Request) -> str:

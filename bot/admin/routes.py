@@ -1,4 +1,4 @@
-"""The admin's pages: entries, preview, unanswered questions, audit; login and logout."""
+"""The admin's pages: entries, preview, audit; login and logout (the console has the rest)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import jinja2
 from starlette.requests import Request
@@ -21,6 +21,7 @@ from bot.admin.auth import COOKIE, SESSION_SECONDS, AdminAuth, Session
 from bot.admin.forms import BadForm, entry_to_form, form_to_dict, read_form
 from bot.admin.i18n import UI_COOKIE, UI_LANGS, translator, ui_lang
 from bot.admin.sessions import SignInThrottle
+from bot.console.groups import UnansweredGroups
 from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.db import StorageError
 from bot.faq_service import FaqService
@@ -154,8 +155,10 @@ class AdminPages(AdminBase):
         app_store: AppStore,
         throttle: SignInThrottle,
         alerts: AlertBoard | None = None,
+        groups: UnansweredGroups | None = None,
     ) -> None:
         super().__init__(auth=auth, alerts=alerts)
+        self._groups = groups  # an entry made from a group of unanswered questions closes it
         self._throttle = throttle
         self._faq_store = faq_store
         self._faq = faq
@@ -164,7 +167,7 @@ class AdminPages(AdminBase):
     def routes(self) -> list[BaseRoute]:
         """The admin routes under /admin."""
         return [
-            Route("/admin", self._page(self.entries)),
+            Route("/admin/entries", self._page(self.entries)),
             Route("/admin/login", self.login, methods=["GET", "POST"]),
             Route("/admin/link/{token}", self.link),
             Mount("/admin/static", StaticFiles(directory=STATIC_DIR), name="admin-static"),
@@ -190,7 +193,6 @@ class AdminPages(AdminBase):
                 methods=["POST"],
             ),
             Route("/admin/preview", self._page(self.preview)),
-            Route("/admin/unanswered", self._page(self.unanswered)),
             Route(
                 "/admin/unanswered/paraphrase",
                 self._page(self.add_paraphrase, role="editor"),
@@ -307,6 +309,8 @@ class AdminPages(AdminBase):
             lang = request.query_params.get("lang", "en")
             if lang in LANGUAGES:
                 form[f"question_{lang}"] = request.query_params.get("question", "")[:1000]
+                form[f"paraphrases_{lang}"] = request.query_params.get("paraphrases", "")[:5000]
+            form["group"] = request.query_params.get("group", "")[:20]
             return self._render(request, "edit.html", {"form": form, "stored": None})
         form = request.state.form
         try:
@@ -315,8 +319,19 @@ class AdminPages(AdminBase):
         except FaqStoreError as exc:
             context = {"form": form, "stored": None, "refused": str(exc)}
             return self._render(request, "edit.html", context, 400)
+        group = _int(form.get("group"))
+        if group is not None and self._groups is not None:
+            await asyncio.to_thread(self._close_group, group, entry.id, self._actor(request))
         await self._publish()
         return RedirectResponse(f"/admin/entries/{quote(entry.id)}?saved=1", status_code=303)
+
+    def _close_group(self, group_id: int, faq_id: str, actor: str) -> None:
+        """The group of unanswered questions the new entry was made from is answered now."""
+        assert self._groups is not None
+        questions = self._groups.questions(group_id, limit=200)
+        self._groups.close(
+            group_id, state="mapped", actor=actor, questions=questions, faq_id=faq_id
+        )
 
     async def edit_entry(self, request: Request) -> Response:
         """Show an entry's form, or save the edit."""
@@ -386,17 +401,6 @@ class AdminPages(AdminBase):
             context["matches"] = await asyncio.to_thread(index.search, question, lang, 5)
         return self._render(request, "preview.html", context)
 
-    async def unanswered(self, request: Request) -> Response:
-        """Questions the FAQ could not answer, grouped, with counts, newest first."""
-        groups = await asyncio.to_thread(self._app_store.unanswered_groups)
-        live = await asyncio.to_thread(self._faq_store.search)
-        choices = [(s.entry.id, s.entry.question_for(ui_lang(request))[1]) for s in live]
-        return self._render(
-            request,
-            "unanswered.html",
-            {"groups": groups, "choices": choices, "new_link": _new_link},
-        )
-
     async def add_paraphrase(self, request: Request) -> Response:
         """Add an unanswered question as a paraphrase of an existing entry, in one step."""
         form = request.state.form
@@ -433,10 +437,6 @@ class AdminPages(AdminBase):
 def client_address(request: Request) -> str:
     """The address sign-in failures are counted against."""
     return request.client.host if request.client else "unknown"
-
-
-def _new_link(text: str, lang: str) -> str:
-    return "/admin/entries/new?" + urlencode({"question": text, "lang": lang})
 
 
 def _int(value: str | None) -> int | None:

@@ -101,6 +101,12 @@ def _db() -> click.Command:
     return db
 
 
+def _templates() -> click.Command:
+    from bot.cli.templates import templates
+
+    return templates
+
+
 _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "up": (_up, "Set up if needed, train, start Rasa and the app."),
     "serve": (_serve, "Run the app alone (Rasa runs elsewhere)."),
@@ -117,6 +123,7 @@ _COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "drill": (_drill, "Rehearse an incident on a sandbox stack."),
     "report": (_report, "The post-incident report of one incident (HTML or CSV)."),
     "db": (_db, "Migrate the app database's schema (before starting replicas)."),
+    "templates": (_templates, "Export the message templates edited in the console."),
 }
 
 

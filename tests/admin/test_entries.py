@@ -36,11 +36,11 @@ def _edit_form(admin: Admin, faq_id: str) -> dict[str, str]:
 
 
 def test_list_and_search(signed_in: Admin) -> None:
-    page = signed_in.client.get("/admin")
+    page = signed_in.client.get("/admin/entries")
     assert all(i in page.text for i in ("card-payments-failing", "when-fixed", "login-problems"))
-    found = signed_in.client.get("/admin", params={"q": "sign in"}).text
+    found = signed_in.client.get("/admin/entries", params={"q": "sign in"}).text
     assert "login-problems" in found and "when-fixed" not in found
-    assert "No entries match" in signed_in.client.get("/admin", params={"q": "zzz"}).text
+    assert "No entries match" in signed_in.client.get("/admin/entries", params={"q": "zzz"}).text
 
 
 def test_add_is_live_at_once_and_audited(signed_in: Admin) -> None:
@@ -88,7 +88,7 @@ def test_retire_and_restore(signed_in: Admin) -> None:
     assert signed_in.post("/admin/entries/login-problems/retire", {"version": "1"}).is_redirect
     assert _answer(signed_in, "I cannot log in to the app") is None
     assert "login-problems" not in signed_in.client.get("/admin").text
-    listed = signed_in.client.get("/admin", params={"retired": "1"}).text
+    listed = signed_in.client.get("/admin/entries", params={"retired": "1"}).text
     assert "login-problems</a> (retired)" in listed
     assert signed_in.post("/admin/entries/login-problems/restore", {}).is_redirect
     assert _answer(signed_in, "I cannot log in to the app") is not None
@@ -179,8 +179,8 @@ def test_audit_view_lists_changes_newest_first(signed_in: Admin) -> None:
 
 
 def test_spanish_ui(signed_in: Admin) -> None:
-    page = signed_in.client.get("/admin", params={"ui": "es"})
+    page = signed_in.client.get("/admin/entries", params={"ui": "es"})
     assert "Entradas" in page.text and "Nueva entrada" in page.text
     assert "Sin respuesta" in signed_in.client.get("/admin/audit").text  # remembered
-    english = signed_in.client.get("/admin", params={"ui": "en"}).text
+    english = signed_in.client.get("/admin/entries", params={"ui": "en"}).text
     assert "New entry" in english
