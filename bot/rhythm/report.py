@@ -272,10 +272,19 @@ def _questions(
 def _unanswered(
     report: IncidentReport, engine: sa.Engine, since: datetime, until: datetime | None
 ) -> None:
+    # By meaning: the console's groups (``group_id``, set by its grouper); a question
+    # not grouped yet counts with the others of the same normalized text.
+    group = sa.case(
+        (
+            unanswered.c.group_id.is_not(None),
+            sa.literal("g") + sa.cast(unanswered.c.group_id, sa.String),
+        ),
+        else_=sa.literal("t") + unanswered.c.normalized,
+    )
     query = (
         sa.select(sa.func.min(unanswered.c.text), unanswered.c.lang, sa.func.count().label("n"))
         .where(unanswered.c.asked_at >= since)
-        .group_by(unanswered.c.normalized, unanswered.c.lang)
+        .group_by(group, unanswered.c.lang)
         .order_by(sa.desc("n"), sa.func.min(unanswered.c.text))
         .limit(10)
     )

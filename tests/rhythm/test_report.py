@@ -74,12 +74,17 @@ def fill(engine: sa.Engine) -> None:
         )  # fmt: skip
     log.flush()
     with engine.begin() as conn:
-        for minutes, text in [(45, "will you refund my fees?"), (50, "Will you refund my  fees?"),
-                              (55, "can I get compensation"), (-600, "old question")]:  # fmt: skip
+        # (the last two: one group by meaning, as the console's grouper stores it)
+        for minutes, text, group in [
+            (45, "will you refund my fees?", None), (50, "Will you refund my  fees?", None),
+            (55, "can I get compensation", None), (-600, "old question", None),
+            (56, "money back for the outage?", 7), (57, "do I get reimbursed", 7),
+        ]:  # fmt: skip
             conn.execute(
                 unanswered.insert().values(
                     asked_at=OPENED + timedelta(minutes=minutes), conversation_id="web:x",
                     lang="en", text=text, normalized=" ".join(text.lower().split()),
+                    group_id=group,
                 )
             )  # fmt: skip
         for who, address in [("web:s-1", "s-1"), ("web:never-asked", "n")]:
@@ -164,6 +169,7 @@ def test_the_report_gathers_the_incident_from_what_the_app_stores(app_db: Databa
     # a question counts under each topic: cards 33, tag:cards 20, ATMs 1, no topic 4
     assert sum(sum(c.values()) for _, c in report.volume) == 33 + 20 + 1 + 4
     assert report.unanswered[0] == ("Will you refund my  fees?", "en", 2)  # normalized together
+    assert ("do I get reimbursed", "en", 2) in report.unanswered  # one group by meaning
     assert "old question" not in [t for t, _, _ in report.unanswered]
     first = report.told[0]
     assert first.per_channel == {
