@@ -1,6 +1,6 @@
 """The crisis rhythm's tables: the question log, staff alerts, and review marks.
 
-Frozen copies live in ``bot/migrations/versions/0007_rhythm.py``.
+Frozen copies live in ``bot/migrations/versions/0005_rhythm.py``.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from bot.store import AppStore
 from tests.faq_store.builders import POSTGRES_ADMIN_URL, postgres_schema
 
 FIXTURES = Path(__file__).with_name("fixtures")
-HEAD = "0006_console"
+HEAD = "0007_console"
 ROWS = {
     "broadcast_channel_leases": 1,
     "broadcasts": 1,
@@ -69,15 +69,15 @@ ROWS = {
     "privacy_audit": 0,
     "signin_failures": 0,
     "slack_events": 0,
-    # issue 16 (0007_rhythm): empty after an upgrade
+    # issue 16 (0005_rhythm): empty after an upgrade
     "question_log": 0,
     "review_marks": 0,
     "staff_alerts": 0,
-    # issue 15 (0005_accounts): empty after an upgrade
+    # issue 15 (0006_accounts): empty after an upgrade
     "admin_account_events": 0,
     "admin_accounts": 0,
     "admin_links": 0,
-    # issue 15, the console (0006_console): empty after an upgrade
+    # issue 15, the console (0007_console): empty after an upgrade
     "faq_feedback": 0,
     "template_versions": 0,
     "unanswered_groups": 0,

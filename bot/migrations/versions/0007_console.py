@@ -1,6 +1,6 @@
 """The console: unanswered questions grouped by meaning, staff verdicts, live templates.
 
-Revision ID: 0006_console
+Revision ID: 0007_console
 Revises: 0004_contacts
 
 Frozen copies of ``bot/console/groups.py`` and ``bot/console/templates_db.py``;
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_console"
-down_revision = "0005_accounts"
+revision = "0007_console"
+down_revision = "0006_accounts"
 branch_labels = None
 depends_on = None
 

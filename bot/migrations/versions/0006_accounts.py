@@ -1,6 +1,6 @@
 """Staff console accounts: per-person accounts with roles, one-time sign-in links, their audit.
 
-Revision ID: 0005_accounts
+Revision ID: 0006_accounts
 Revises: 0004_contacts
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_accounts"
-down_revision = "0007_rhythm"
+revision = "0006_accounts"
+down_revision = "0005_rhythm"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """The crisis rhythm (issue 16): the question log, shared staff alerts, review marks.
 
-Revision ID: 0007_rhythm
+Revision ID: 0005_rhythm
 Revises: 0004_contacts
 
 - ``question_log``: every customer question with its topics and outcome (the
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_rhythm"
+revision = "0005_rhythm"
 down_revision = "0004_contacts"
 branch_labels = None
 depends_on = None
