@@ -26,8 +26,8 @@ CONSOLE_STRINGS: dict[str, dict[str, str]] = {
     },
     "per_minute": {"en": "per minute", "es": "por minuto"},
     "rates_help": {
-        "en": "Unanswered questions, by the FAQ entry nearest to their group.",
-        "es": "Preguntas sin respuesta, según la entrada más cercana a su grupo.",
+        "en": "Every customer question, by topic (a question about two topics counts in both).",
+        "es": "Cada pregunta de los clientes, por tema (una sobre dos temas cuenta en ambos).",
     },
     "biggest_groups": {
         "en": "Biggest groups of unanswered questions",
