@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import threading
 import time
 
@@ -96,6 +97,9 @@ def up(
         click.echo(f"  Rasa:   {', '.join(urls)} (loopback only; logs in {project.logs_dir})")
 
     click.echo("Starting Rasa and the app...", err=True)
+    # uvicorn stops gracefully on SIGTERM, then raises it again once it has restored the
+    # handler it found: make that one a Ctrl-C, so Rasa is stopped too (not orphaned)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_uvicorn(
             app,
@@ -119,7 +123,7 @@ def _interrupt(*_: object) -> None:
 
 def _up_scale_out(host: str | None, port: int | None, rasa_replicas: int, apps: int) -> None:
     """``faro up --scale-out``: the topology of bot/scaleout.py until Ctrl-C."""
-    import signal
+
     from pathlib import Path
 
     from bot.runner import RunnerError
