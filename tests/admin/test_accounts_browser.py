@@ -163,6 +163,8 @@ def test_first_start_link_accounts_roles_in_a_browser(served: Started, browser: 
     expect(admin.locator("main .error")).to_contain_text("not valid")
 
     sign_in(admin, base, "admin", PASSWORD)
+    check_page(admin, "dashboard")  # the landing page
+    admin.goto(base + "/admin/entries")
     check_page(admin, "entries")
     entry = admin.locator("table a").first.inner_text()
     # every console page shares base.html and the stylesheet: each is checked
@@ -173,6 +175,8 @@ def test_first_start_link_accounts_roles_in_a_browser(served: Started, browser: 
         ("unanswered", "/admin/unanswered"),
         ("audit", "/admin/audit"),
         ("review", "/admin/review"),
+        ("reports", "/admin/report"),
+        ("templates", "/admin/templates"),
         ("broadcasts", "/admin/broadcasts"),
         ("broadcast-new", "/admin/broadcasts/new"),
         ("deliveries", "/admin/deliveries"),
@@ -203,7 +207,7 @@ def test_first_start_link_accounts_roles_in_a_browser(served: Started, browser: 
     # the viewer: may look, but a POST (with a valid CSRF token) is refused
     vic = new_page(browser, Watch(), viewport={"width": 1200, "height": 800})
     follow_link(vic, viewer_link, "vic's long password")
-    vic.goto(base + "/admin")
+    vic.goto(base + "/admin/entries")
     csrf = vic.locator("form[action='/admin/logout'] input[name=csrf]").input_value()
     entry = vic.locator("table a").first.inner_text()
     refused = vic.request.post(
