@@ -63,8 +63,8 @@ def serious(page: Page) -> list[dict[str, Any]]:
 def sign_in(browser: Browser, watch: Watch, url: str, **context: Any) -> Page:
     page = new_page(browser, watch, viewport={"width": 1200, "height": 900}, **context)
     page.goto(url + "/admin/login")
-    page.get_by_label("Your name").fill("Ana")
-    page.get_by_label("Password or token").fill(PASSWORD)
+    page.get_by_label("Name or email").fill("Ana")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(url + "/admin")
     return page
