@@ -97,6 +97,15 @@ class IncidentReplay:
             "scheduled_maintenances": [],
         }
 
+    def summary_before(self) -> dict[str, Any]:
+        """The page's summary.json before the incident: no incident, every component it
+        touches operational (what the sandbox serves while it starts)."""
+        summary = self.summary_at(1)
+        summary["incidents"] = []
+        summary["status"] = {"indicator": "none", "description": ""}
+        summary["components"] = [{**c, "status": "operational"} for c in summary["components"]]
+        return summary
+
     def _components_at(self, step: int) -> list[dict[str, Any]]:
         status: dict[str, tuple[str, str]] = {}
         for update in self.updates[:step]:
