@@ -10,7 +10,6 @@ and rollback [editor].
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from bot.faq_service import FaqService
 from bot.faqdb.codec import validate_edit
 from bot.faqdb.errors import FaqStoreError
 from bot.faqdb.store import FaqStore
+from bot.periodic import Periodic
 from bot.rhythm.alerts import AlertBoard
 from bot.status.service import LiveStatusService
 from bot.templates import TemplateStore
@@ -72,7 +72,9 @@ class Grouper:
         self._faq = faq
         self._interval_s = interval_s
         self._grams = HashingEncoder(dim=1024)
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            self._step, interval_s=interval_s, name="unanswered-grouper", first_after_interval=True
+        )
         self._taught: object = None  # the newest staff verdict the answer center learnt
 
     def faq_index_feedback(self) -> Feedback:
@@ -131,25 +133,16 @@ class Grouper:
 
     async def start(self) -> None:
         """Start grouping in the background."""
-        self._task = asyncio.create_task(self._run(), name="unanswered-grouper")
+        await self._loop.start()
 
     async def stop(self) -> None:
         """Stop."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval_s)
-            try:
-                while await asyncio.to_thread(self.catch_up, limit=1000) >= 1000:
-                    pass
-                await asyncio.to_thread(self.teach)
-            except Exception as exc:  # noqa: BLE001 - retried next round
-                logger.error("grouping unanswered questions failed: %s", exc)
+    async def _step(self) -> None:
+        while await asyncio.to_thread(self.catch_up, limit=1000) >= 1000:
+            pass
+        await asyncio.to_thread(self.teach)
 
 
 class ConsolePages(AdminBase):

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 import yaml
 
 from bot.db import StorageError, as_utc, metadata, storage_error
+from bot.periodic import Periodic
 from bot.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
@@ -311,7 +312,9 @@ class TemplateReloader:
         self._templates = templates
         self._interval_s = interval_s
         self._revision = -1
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            self._step, interval_s=interval_s, name="template-reloader", first_after_interval=True
+        )
 
     def refresh(self) -> bool:
         """Serve the database's texts if they changed; True when they did."""
@@ -326,23 +329,15 @@ class TemplateReloader:
 
     async def start(self) -> None:
         """Start polling."""
-        self._task = asyncio.create_task(self._run(), name="template-reloader")
+        await self._loop.start()
 
     async def stop(self) -> None:
         """Stop polling."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval_s)
-            try:
-                await asyncio.to_thread(self.refresh)
-            except Exception as exc:  # noqa: BLE001 - keep serving the texts in use, retry
-                logger.error("template reload failed, serving the previous texts: %s", exc)
+    async def _step(self) -> None:
+        # a failed read keeps the texts in use; Periodic logs it and retries next tick
+        await asyncio.to_thread(self.refresh)
 
 
 def _newest(conn: sa.Connection, key: str) -> TemplateVersion | None:
