@@ -36,12 +36,12 @@ from starlette.routing import Route
 
 from bot.channels.base import ChannelContext, ChannelParts, ChannelSpec
 from bot.channels.web_banner import StatusBanner
-from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, normalize_origin
+from bot.channels.web_guard import OriginPolicy, Refusal, WebGuard, cross_origin
 from bot.channels.web_history import HistoryError, StoredMessage, WebHistory
 from bot.channels.web_push import PushHub, WebAgentChannel, WebDeliverer, event_stream
 from bot.core.messages import BotMessage, Conversation, Turn
 from bot.db import Database
-from bot.http import HttpError, error_response, read_json
+from bot.http import HttpError, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -316,38 +316,17 @@ WEB = ChannelSpec(name="web", build=web_channel, render=render_broadcast)
 
 
 def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:
-    """Origin check, CORS headers and preflight, and refusals as JSON for one route.
+    """A widget route behind :func:`cross_origin`; a history store failure is a 503."""
 
-    Refusals are rendered here, not by the app's handler, so they carry the
-    CORS headers too: without them the widget could not read why it was refused.
-    """
+    async def translated(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except HistoryError as exc:
+            logger.error("web history: %s", exc)
+            message = "the chat is unavailable right now: try again in a minute"
+            raise HttpError(503, message) from None
 
-    async def endpoint(request: Request) -> Response:
-        origin = request.headers.get("origin")
-        own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
-        if not origins.allows(origin, own=own):
-            logger.info("web: refused a request from origin %.100s", origin)
-            return error_response(HttpError(403, "this website is not allowed to use the chat"))
-        if request.method == "OPTIONS":
-            response: Response = Response(status_code=204)
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Last-Event-ID"
-            response.headers["Access-Control-Max-Age"] = "600"
-        else:
-            try:
-                response = await handler(request)
-            except HttpError as exc:
-                response = error_response(exc)
-            except HistoryError as exc:
-                logger.error("web history: %s", exc)
-                message = "the chat is unavailable right now: try again in a minute"
-                response = error_response(HttpError(503, message))
-        if origin is not None:
-            response.headers["Access-Control-Allow-Origin"] = normalize_origin(origin)
-            response.headers["Vary"] = "Origin"
-        return response
-
-    return endpoint
+    return cross_origin(translated, origins, allow_headers="Content-Type, Last-Event-ID")
 
 
 def _refused(refusal: Refusal) -> HttpError:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.http import HttpError, error_response
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +133,38 @@ def _refusal(wait: float) -> Refusal | None:
         return None
     seconds = max(1, math.ceil(wait))
     return Refusal(429, f"too many messages: please wait {seconds} s and try again", seconds)
+
+
+def cross_origin(
+    handler: Callable[[Request], Awaitable[Response]],
+    origins: OriginPolicy,
+    *,
+    allow_headers: str = "Content-Type",
+    name: str = "web",
+) -> Callable[[Request], Awaitable[Response]]:
+    """One browser-facing route: the Origin check, CORS headers and preflight, and
+    refusals (``HttpError``) rendered as JSON here, so that they carry the CORS headers
+    too: without them the page could not read why it was refused."""
+
+    async def endpoint(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+        if not origins.allows(origin, own=own):
+            logger.info("%s: refused a request from origin %.100s", name, origin)
+            return error_response(HttpError(403, "this website is not allowed to use the chat"))
+        if request.method == "OPTIONS":
+            response: Response = Response(status_code=204)
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Headers"] = allow_headers
+            response.headers["Access-Control-Max-Age"] = "600"
+        else:
+            try:
+                response = await handler(request)
+            except HttpError as exc:
+                response = error_response(exc)
+        if origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = normalize_origin(origin)
+            response.headers["Vary"] = "Origin"
+        return response
+
+    return endpoint

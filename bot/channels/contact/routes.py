@@ -26,9 +26,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.contact.service import ContactError, ContactService
-from bot.channels.web_guard import OriginPolicy, RateLimiter, normalize_origin
+from bot.channels.web_guard import OriginPolicy, RateLimiter, cross_origin
 from bot.core.languages import LANGUAGES
-from bot.http import HttpError, error_response, read_body, read_json
+from bot.http import HttpError, read_body, read_json
 from bot.templates import TemplateStore
 
 logger = logging.getLogger(__name__)
@@ -64,33 +64,6 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _guarded(handler: Handler, origins: OriginPolicy) -> Handler:
-    """Origin check, CORS headers and preflight; refusals as JSON that carry the CORS headers."""
-
-    async def endpoint(request: Request) -> Response:
-        origin = request.headers.get("origin")
-        own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
-        if not origins.allows(origin, own=own):
-            logger.info("subscribe: refused a request from origin %.100s", origin)
-            return error_response(HttpError(403, "this website is not allowed to use the chat"))
-        if request.method == "OPTIONS":
-            response: Response = Response(status_code=204)
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-            response.headers["Access-Control-Max-Age"] = "600"
-        else:
-            try:
-                response = await handler(request)
-            except HttpError as exc:
-                response = error_response(exc)
-        if origin is not None:
-            response.headers["Access-Control-Allow-Origin"] = normalize_origin(origin)
-            response.headers["Vary"] = "Origin"
-        return response
-
-    return endpoint
 
 
 def contact_routes(
@@ -260,12 +233,25 @@ def contact_routes(
             text=texts(lang)["unsubscribed"],
         )
 
+    def guard(handler: Handler) -> Handler:
+        return cross_origin(handler, origins, name="subscribe")
+
     return [
-        Route("/api/subscribe", _guarded(api_subscribe, origins), methods=["POST", "OPTIONS"]),
         Route(
-            "/api/subscribe/confirm", _guarded(api_confirm, origins), methods=["POST", "OPTIONS"]
+            "/api/subscribe",
+            guard(api_subscribe),
+            methods=["POST", "OPTIONS"],
         ),
-        Route("/api/subscribe/options", _guarded(api_options, origins), methods=["GET", "OPTIONS"]),
+        Route(
+            "/api/subscribe/confirm",
+            guard(api_confirm),
+            methods=["POST", "OPTIONS"],
+        ),
+        Route(
+            "/api/subscribe/options",
+            guard(api_options),
+            methods=["GET", "OPTIONS"],
+        ),
         Route("/subscribe", subscribe_page, methods=["GET"]),
         Route("/subscribe/confirm", confirm_page, methods=["GET", "POST"]),
         Route("/subscribe/unsubscribe", unsubscribe_page, methods=["GET", "POST"]),
