@@ -75,7 +75,8 @@ class Grouper:
         self._loop = Periodic(
             self._step, interval_s=interval_s, name="unanswered-grouper", first_after_interval=True
         )
-        self._taught: object = None  # the newest staff verdict the answer center learnt
+        # (newest id, count) of the staff verdicts the answer centre learnt
+        self._taught: tuple[int, int] | None = None
 
     def faq_index_feedback(self) -> Feedback:
         """The staff verdicts the answer centre serves (or is about to) with."""
@@ -88,10 +89,10 @@ class Grouper:
         Every replica does this from the shared ``faq_feedback`` table; the answer
         center keeps serving its current model until the recalibration swaps in.
         """
-        rows = self.groups.feedback(limit=limit)
-        newest = (rows[0]["id"], len(rows)) if rows else None
-        if newest == self._taught:
+        mark = self.groups.feedback_mark()  # one cheap query per tick; rows only when new
+        if mark == (self._taught or (0, 0)):
             return False
+        rows = self.groups.feedback(limit=limit)
         positives = [
             (str(r["question"]), str(r["lang"]), str(r["faq_id"]))
             for r in rows
@@ -101,7 +102,7 @@ class Grouper:
             (str(r["question"]), str(r["lang"])) for r in rows if r["verdict"] == "not_ours"
         ]
         self._faq.learn_from_staff(positives, negatives)
-        self._taught = newest
+        self._taught = mark
         return True
 
     def catch_up(self, *, limit: int = CATCH_UP, nearest: int = 20) -> int:

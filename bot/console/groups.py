@@ -354,6 +354,13 @@ class UnansweredGroups:
         with _translated("cannot read a group"), self._engine.connect() as conn:
             return _questions(conn, group_id, limit=limit)
 
+    def feedback_mark(self) -> tuple[int, int]:
+        """(newest id, count) of the kept verdicts: changes when a group is closed (cheap)."""
+        query = sa.select(sa.func.max(faq_feedback.c.id), sa.func.count())
+        with _translated("cannot read the feedback"), self._engine.connect() as conn:
+            newest, count = conn.execute(query).one()
+        return int(newest or 0), int(count)
+
     def feedback(self, *, verdict: str | None = None, limit: int = 1000) -> list[dict[str, object]]:
         """Closed groups' questions with their verdict, newest first."""
         query = sa.select(faq_feedback).order_by(faq_feedback.c.id.desc()).limit(limit)
