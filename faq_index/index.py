@@ -17,7 +17,7 @@ import numpy.typing as npt
 from faq_index.cache import EmbeddingCache
 from faq_index.calibration import Calibration, calibrate, top_margins
 from faq_index.corpus import Corpus, Signals, TextRow, text_rows
-from faq_index.encoders import Encoder
+from faq_index.encoders import Encoder, Vectors
 from faq_index.entries import FaqEntry
 from faq_index.errors import FaqIndexError
 from faq_index.feedback import Feedback, FeedbackRows, resolve
@@ -286,18 +286,39 @@ class FaqIndex:
         ]
 
     def _embed_query(self, text: str) -> np.ndarray:
-        key = " ".join(text.split())
+        return self._embed_queries([text])[0]
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Query vectors of ``texts`` as searches embed them (same whitespace folding).
+
+        Texts searched recently are not encoded again (the console groups the
+        questions the FAQ could not answer moments after they were searched);
+        the others are encoded in one batch and remembered.
+        """
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        return np.stack(self._embed_queries(texts)).astype(np.float32, copy=False)
+
+    def _embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
+        keys = [" ".join(text.split()) for text in texts]
+        found: dict[str, np.ndarray] = {}
         with self._recent_lock:
-            vec = self._recent.get(key)
-            if vec is not None:
-                self._recent.move_to_end(key)
-                return vec
-        encoded: np.ndarray = self.encoder.encode([key])[0]
-        with self._recent_lock:
-            self._recent[key] = encoded
-            if len(self._recent) > _QUERY_CACHE_SIZE:
-                self._recent.popitem(last=False)
-        return encoded
+            for key in keys:
+                vec = self._recent.get(key)
+                if vec is not None:
+                    self._recent.move_to_end(key)
+                    found[key] = vec
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        if missing:
+            encoded = self.encoder.encode(missing)
+            with self._recent_lock:
+                for key, vec in zip(missing, encoded, strict=True):
+                    found[key] = vec
+                    self._recent[key] = vec
+                    self._recent.move_to_end(key)
+                while len(self._recent) > _QUERY_CACHE_SIZE:
+                    self._recent.popitem(last=False)
+        return [found[key] for key in keys]
 
     def _lexical_lang(self, lang: str) -> str:
         known = self._corpus.lexical.languages

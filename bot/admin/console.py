@@ -124,8 +124,10 @@ class Grouper:
         different things score as close as paraphrases. Hashed character n-grams (the
         FAQ index's lexical signal too) keep them apart; equal weights.
         """
-        encoder = self._faq.index.encoder
-        meaning = np.asarray(encoder.encode(texts), dtype=np.float32)
+        index = self._faq.index
+        encoder = index.encoder
+        # as searched moments ago: a question the FAQ could not answer is not encoded twice
+        meaning = np.array(index.embed(texts), dtype=np.float32)
         if lang == "en" or "multilingual" in encoder.name.lower():
             return meaning
         spelling = self._grams.encode(texts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.console.groups import DISMISSED, MAPPED
 from faq_index import Encoder
 from tests.console.conftest import Console, make_console
@@ -121,3 +123,25 @@ def test_staff_verdicts_reach_the_answer_centre_once(console: Console) -> None:
     negatives = {text for text, _lang in grouper.faq_index_feedback().negatives}
     assert negatives == {"do you sell bikes", "can I buy a bicycle from you"}
     assert not grouper.teach()  # no new verdict: nothing to hand over
+
+
+def test_a_question_the_faq_just_searched_is_grouped_without_encoding_it_again(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoder = console.faq.index.encoder
+    encoded: list[str] = []
+    real = encoder.encode
+
+    def counting(texts: list[str]) -> object:
+        encoded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(encoder, "encode", counting)
+    asked = "is my parcel insured when the courier loses it"
+    console.faq.decide(asked, "en")  # a customer's turn: searched, then not answered
+    assert encoded == [asked]
+    ask(console, [asked], "en")
+    ask(console, ["a question nobody searched"], "en")
+    console.grouper.catch_up()
+    assert encoded == [asked, "a question nobody searched"]
+    assert sum(g.count for g in console.grouper.groups.overview().groups) == 2

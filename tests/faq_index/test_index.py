@@ -166,6 +166,24 @@ def test_repeated_questions_reuse_the_query_embedding() -> None:
     assert enc.texts - before == 1
 
 
+def test_embed_reuses_the_vectors_of_questions_just_searched() -> None:
+    enc = CountingEncoder()
+    index = FaqIndex.build(_synthetic(20), enc)
+    index.decide("card login question 3", "en")
+    before = enc.texts
+    texts = ["card  login question 3 ", "a new question", "a new question", "card login question 3"]
+    vectors = index.embed(texts)
+    assert enc.texts - before == 1  # only the unseen text, once
+    assert vectors.shape == (4, enc.dim) and vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors[0], enc.encode(["card login question 3"])[0], atol=1e-6)
+    np.testing.assert_allclose(vectors[1], vectors[2])
+    np.testing.assert_allclose(vectors[0], vectors[3])
+    assert index.embed([]).shape == (0, enc.dim)
+    before = enc.texts
+    index.decide("a new question", "en")  # embedded by the grouping, so searched for free
+    assert enc.texts == before
+
+
 def test_large_corpora_use_an_hnsw_graph_and_still_find_the_best(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
