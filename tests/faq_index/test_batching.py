@@ -63,9 +63,9 @@ def test_concurrent_questions_share_batches_and_each_gets_its_own_rows() -> None
         assert got.shape == (1, 64)
         np.testing.assert_allclose(got[0], expected[i], rtol=1e-6)
     assert sum(inner.calls) == 48
-    assert len(inner.calls) < 48 / 3  # batched: many fewer encoder calls than questions
-    assert max(inner.calls) <= 16
-    assert batching.batches == len(inner.calls) and batching.texts == 48
+    assert batching.batches < 48 / 3  # batched: many fewer batches than questions
+    assert max(inner.calls) <= 8  # each batch in slices of similar length
+    assert batching.texts == 48
 
 
 def test_requests_of_several_texts_keep_their_order() -> None:
@@ -84,8 +84,33 @@ def test_a_large_request_goes_straight_to_the_encoder() -> None:
     inner = SlowEncoder(delay=0.0)
     batching = BatchingEncoder(inner, max_batch=4)
     assert batching.encode([f"t{i}" for i in range(10)]).shape == (10, 64)
-    assert inner.calls == [10] and batching.batches == 0
+    assert inner.calls == [8, 2] and batching.batches == 0
     assert batching.encode([]).shape == (0, 64)
+
+
+class RecordingEncoder(SlowEncoder):
+    """Records the texts of each call."""
+
+    def __init__(self) -> None:
+        super().__init__(delay=0.0)
+        self.seen: list[list[str]] = []
+
+    def encode(self, texts: list[str]) -> Vectors:
+        self.seen.append(list(texts))
+        return super().encode(texts)
+
+
+def test_texts_of_similar_length_are_encoded_together_and_come_back_in_order() -> None:
+    inner = RecordingEncoder()
+    batching = BatchingEncoder(inner, max_batch=64, slice_size=3)
+    texts = ["a much longer question about the card " * (i % 5) + str(i) for i in range(20)]
+    got = batching.encode(texts)
+    np.testing.assert_allclose(got, HashingEncoder(dim=64).encode(texts), rtol=1e-6)
+    assert all(len(call) <= 3 for call in inner.seen)
+    assert sorted(t for call in inner.seen for t in call) == sorted(texts)
+    lengths = [[len(t) for t in call] for call in inner.seen]
+    for before, after in zip(lengths, lengths[1:], strict=False):
+        assert max(before) <= min(after)  # each slice's texts are no longer than the next's
 
 
 def test_a_failure_reaches_every_caller_of_its_batch_and_the_next_batch_works() -> None:
@@ -109,3 +134,5 @@ def test_a_failure_reaches_every_caller_of_its_batch_and_the_next_batch_works() 
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError):
         BatchingEncoder(HashingEncoder(), max_batch=0)
+    with pytest.raises(ValueError):
+        BatchingEncoder(HashingEncoder(), slice_size=0)
