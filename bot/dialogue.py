@@ -87,7 +87,13 @@ class RasaConversation:
         metadata = {"lang": lang, "channel": turn.channel}
         if self._handoffs is not None:
             store = self._handoffs.store
-            handoff, paused = await asyncio.to_thread(store.gate, turn.conversation_id)
+            try:
+                handoff, paused = await asyncio.to_thread(store.gate, turn.conversation_id)
+            except Exception as exc:  # noqa: BLE001 - its database is down: say so, honestly
+                # a person may have this conversation: the bot must not answer over them
+                failure = type(exc).__name__
+                logger.error("turn for %s: handoff state unreadable (%s)", turn.channel, failure)
+                return [BotMessage(self._templates.render("dialogue_unavailable", lang))]
             if handoff is not None:
                 if not await self._cancels(handoff, payload, text):
                     await self._hold(handoff, turn, text or message, message, metadata)

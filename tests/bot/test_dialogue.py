@@ -6,10 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bot.core.messages import BotMessage, Button, Phase, StatusCard, Turn
+from bot.db import Database
 from bot.dialogue import RasaConversation, clean_text
+from bot.handoff.service import HandoffService
+from bot.handoff.store import HandoffStore
 from bot.templates import TemplateStore
 from tests.helpers.rasa_fake import HANG_UP, FakeRasa, RasaRequest, closed_port_url
 
@@ -374,3 +378,26 @@ async def test_reply_mapping(templates: TemplateStore) -> None:
         BotMessage("", buttons=(Button("Only title", ""),)),
         BotMessage("42"),
     ]  # fmt: skip
+
+
+async def test_an_unreadable_handoff_state_gives_the_unavailable_template_not_an_error(
+    conversation: RasaConversation,
+    rasa: FakeRasa,
+    templates: TemplateStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The app database is down: whether a person has this conversation is unknown, so
+    # the bot must neither fail the turn nor answer over an agent.
+    database = Database.open("sqlite://")
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE handoffs"))
+    guarded = RasaConversation(
+        rasa=rasa.client(),
+        templates=templates,
+        handoffs=HandoffService(HandoffStore(database.engine), templates),
+    )
+    replies = await guarded.handle(turn("is the app down?", cid="web:secret-conversation"))
+    assert replies == [BotMessage(templates.render("dialogue_unavailable", "en"))]
+    assert rasa.bodies == []  # Rasa was not asked
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert logged and all("secret-conversation" not in m for m in logged)
