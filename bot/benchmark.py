@@ -42,6 +42,7 @@ class BenchResult:
     p99_ms: float
     open_loop_rate: float = 0.0  # arrivals per second; 0: closed loop
     cpu_ms_per_msg: dict[str, float] = field(default_factory=dict)
+    held: int = 0  # turns passed to a person's queue (answered by the app, not the bot)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly figures."""
@@ -50,6 +51,10 @@ class BenchResult:
     def with_cpu(self, cpu_ms_per_msg: dict[str, float]) -> BenchResult:
         """The same figures with CPU per message of each process."""
         return replace(self, cpu_ms_per_msg=cpu_ms_per_msg)
+
+    def with_held(self, held: int) -> BenchResult:
+        """The same figures with the number of turns passed to a person."""
+        return replace(self, held=held)
 
 
 Sender = Callable[[aiohttp.ClientSession, str, str], Any]
@@ -236,23 +241,39 @@ async def drive_open_loop(
     )
 
 
-def app_sender(app_url: str, *, failure_text: str) -> Callable[..., Any]:
-    """A ``send`` that talks to Faro's web chat endpoint (one session per conversation)."""
-    sessions: dict[str, str] = {}
+class AppSender:
+    """A ``send`` that talks to Faro's web chat endpoint (one session per conversation).
 
-    async def send(client: aiohttp.ClientSession, key: str, text: str) -> bool:
+    A turn is good when the bot answered (not with its "technical trouble" reply) or
+    when the app passed it to a person's queue (``held``: the conversation asked for a
+    person earlier, as some bench questions do); ``held`` counts the latter.
+    """
+
+    def __init__(self, app_url: str, *, failure_text: str) -> None:
+        self._url = app_url + "/api/chat"
+        self._failure = failure_text
+        self._sessions: dict[str, str] = {}
+        self.held = 0
+
+    async def __call__(self, client: aiohttp.ClientSession, key: str, text: str) -> bool:
         body: dict[str, Any] = {"text": text}
-        if key in sessions:
-            body["session"] = sessions[key]
-        async with client.post(app_url + "/api/chat", json=body) as response:
+        if key in self._sessions:
+            body["session"] = self._sessions[key]
+        async with client.post(self._url, json=body) as response:
             if response.status != 200:
                 return False
             data = await response.json()
-        sessions[key] = data["session"]
+        self._sessions[key] = data["session"]
         replies = [m.get("text", "") for m in data.get("messages", [])]
-        return bool(replies) and failure_text not in replies
+        if not replies and data.get("held") is True:
+            self.held += 1
+            return True
+        return bool(replies) and self._failure not in replies
 
-    return send
+
+def app_sender(app_url: str, *, failure_text: str) -> AppSender:
+    """The ``send`` of Faro's web chat (see :class:`AppSender`)."""
+    return AppSender(app_url, failure_text=failure_text)
 
 
 def rasa_sender(rasa_url: str) -> Callable[..., Any]:

@@ -196,6 +196,9 @@ def chat_routes(
         rendered = [s.to_json() for s in stored] if stored else [_render(m) for m in replies]
         body: dict[str, Any] = {"session": token, "messages": rendered}
         body["user"] = user[0].to_json() if user else None
+        # a question and no reply: a person has (or will take) the conversation, and the
+        # message went to them (the bot said so when the customer asked for a person)
+        body["held"] = bool(asked) and not replies
         return JSONResponse(body)
 
     async def read_history(request: Request) -> Response:

@@ -170,7 +170,7 @@ class Run:
 
     def measure(self, name: str, send: Any, questions: list[str], pids: dict[str, int]) -> Any:
         """Drive the run with a progress bar; CPU per message of ``pids`` when given."""
-        from bot.benchmark import cpu_seconds, drive, drive_open_loop
+        from bot.benchmark import AppSender, cpu_seconds, drive, drive_open_loop
 
         with click.progressbar(length=self.messages, label=name, file=sys.stderr) as bar:
             last = [0]
@@ -183,6 +183,8 @@ class Run:
 
             def start() -> None:
                 before.update({k: cpu_seconds(p) for k, p in pids.items()})
+                if isinstance(send, AppSender):
+                    send.held = 0  # the measured turns only
 
             common: dict[str, Any] = dict(
                 name=name,
@@ -200,6 +202,8 @@ class Run:
             else:
                 result = asyncio.run(drive(turns=self.turns, think_s=self.think, **common))
         used = {k: (cpu_seconds(p) - before[k]) * 1000 / result.messages for k, p in pids.items()}
+        if isinstance(send, AppSender):
+            result = result.with_held(send.held)
         return result.with_cpu({k: round(v, 2) for k, v in used.items()})
 
 
@@ -257,6 +261,8 @@ def _print(results: list[Any], as_json: bool) -> None:
         click.echo(f"{r.name:36} " + " ".join(f"{c:>8}" for c in cells))
         if r.open_loop_rate:
             click.echo(f"  open loop: {r.open_loop_rate} arrivals/s offered")
+        if r.held:
+            click.echo(f"  passed to a person's queue (not errors): {r.held}")
         if r.cpu_ms_per_msg:
             parts = ", ".join(f"{k} {v} ms" for k, v in r.cpu_ms_per_msg.items())
             click.echo(f"  CPU per message: {parts}")

@@ -6,19 +6,25 @@ import asyncio
 import os
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import pytest
+from starlette.applications import Starlette
 
 from bot.benchmark import (
     TooFewQuestions,
+    app_sender,
     cpu_seconds,
     drive,
     drive_open_loop,
     plan,
     read_questions,
 )
+from bot.channels.web import SessionSigner, chat_routes
+from bot.core.messages import BotMessage, Turn
+from tests.helpers.live_server import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,3 +151,39 @@ def test_cpu_seconds_grow_with_work() -> None:
     while time.process_time() < deadline:
         pass
     assert cpu_seconds(os.getpid()) > before
+
+
+@dataclass
+class HoldingConversation:
+    """Replies to questions, except that after "a person please" its turns go to the queue
+    (no reply, as :class:`bot.dialogue.RasaConversation` does for a held turn)."""
+
+    waiting: set[str] = field(default_factory=set)
+
+    async def handle(self, turn: Turn) -> list[BotMessage]:
+        if turn.conversation_id in self.waiting:
+            return []
+        if turn.text == "a person please":
+            self.waiting.add(turn.conversation_id)
+            return [BotMessage("I've asked a person to take over.")]
+        if turn.text == "broken":
+            return [BotMessage(FAILURE)]
+        return [BotMessage("an answer")]
+
+
+FAILURE = "Sorry, I'm having technical trouble."
+
+
+async def test_the_app_sender_counts_held_turns_apart_from_errors() -> None:
+    routes = chat_routes(conversation=HoldingConversation(), signer=SessionSigner("s"))
+    with live_server(Starlette(routes=routes)) as url:
+        send = app_sender(url, failure_text=FAILURE)
+        questions = ["q1", "a person please", "q2", "q3", "broken", "q4", "q5", "q6"]
+        result = await drive(
+            name="app", send=send, questions=questions, conversations=2, messages=8,
+            turns=4, warmup=0, repeat=False,
+        )  # fmt: skip
+    # one conversation asked for a person: its later turns were held, not failed
+    assert result.errors == 1  # the "technical trouble" reply
+    assert send.held >= 1
+    assert send.held + result.errors <= 8

@@ -151,3 +151,20 @@ def test_a_turn_is_answered_while_the_session_store_is_down(history: WebHistory)
     again = c.post("/api/chat", json={"text": "hi again", "session": new_token})
     assert again.json()["session"] == new_token
     assert c.post("/api/stream-ticket", json={"session": new_token}).status_code == 200
+
+
+def test_a_turn_passed_to_a_person_says_so(history: WebHistory) -> None:
+    held = TestClient(
+        Starlette(
+            routes=chat_routes(
+                conversation=FakeConversation(replies=[]),
+                signer=SessionSigner(SECRET),
+                hub=PushHub(history),
+            )
+        )
+    )
+    data = held.post("/api/chat", json={"text": "are you there?"}).json()
+    assert data["messages"] == [] and data["held"] is True
+    assert data["user"]["text"] == "are you there?"
+    answered = make(history).post("/api/chat", json={"text": "hi"}).json()
+    assert answered["held"] is False and answered["messages"]
