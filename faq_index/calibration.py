@@ -178,7 +178,11 @@ def calibrate(
     (see ``faq_index.feedback``), calibrated on alongside the held-out texts."""
     head = None if ids is None else learn_head(corpus, ids, versions, feedback)
     held = _held_out(corpus)
-    adapter = learn_adapter(corpus) if ids is not None and ADAPTER_MODE != "off" else None
+    adapter = None
+    if ids is not None and ADAPTER_MODE != "off":
+        # Staff's mapped questions train the adapter too, unless the calibration is
+        # scored in its space (they are calibration samples there).
+        adapter = learn_adapter(corpus, feedback=feedback if ADAPTER_MODE == "rank" else None)
     if adapter is not None and ADAPTER_MODE == "space":
         samples = _collect_adapted(corpus, held)
         search = corpus.with_vectors(adapter.apply(corpus.vectors))
@@ -213,17 +217,23 @@ def calibrate(
 ADAPTER_MODE = "rank"
 
 
-def learn_adapter(corpus: Corpus, exclude: frozenset[int] = frozenset()) -> Adapter | None:
+def learn_adapter(
+    corpus: Corpus, exclude: frozenset[int] = frozenset(), feedback: FeedbackRows | None = None
+) -> Adapter | None:
     """The adapter learned from the questions and paraphrases of ``corpus`` (rows
-    in ``exclude`` left out)."""
+    in ``exclude`` left out) and the questions staff mapped to an entry."""
     rows = [i for i, r in enumerate(corpus.rows) if r.kind != "answer" and i not in exclude]
     if not rows:
         return None
-    return train_adapter(
-        corpus.vectors[rows],
-        [corpus.rows[i].entry for i in rows],
-        [corpus.rows[i].text for i in rows],
-    )
+    vectors = corpus.vectors[rows]
+    labels = [corpus.rows[i].entry for i in rows]
+    texts = [corpus.rows[i].text for i in rows]
+    if feedback is not None and (feedback.targets >= 0).any():
+        mapped = np.flatnonzero(feedback.targets >= 0)
+        vectors = np.concatenate([vectors, feedback.vectors[mapped]])
+        labels += feedback.targets[mapped].tolist()
+        texts += [feedback.texts[i] for i in mapped]
+    return train_adapter(vectors, labels, texts)
 
 
 def _collect_adapted(corpus: Corpus, held: list[int]) -> list[_Sample]:
