@@ -35,12 +35,22 @@ MIN_TEXTS = 20
 MAX_WORK = 1_500_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Adapter:
     """``normalize(x @ matrix)``: the map applied to every vector of the index."""
 
     matrix: Floats  # dim x dim
     steps: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Adapter)
+            and self.steps == other.steps
+            and np.array_equal(self.matrix, other.matrix)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.steps, self.matrix.shape))
 
     def apply(self, vectors: Floats) -> Floats:
         """The adapted unit vectors of ``vectors`` (rows)."""

@@ -297,11 +297,15 @@ class FaqIndex:
                 ranked, dense=self._search.dense_of(adapter.apply(qvec)[0], ranked.entries)
             )
             top = np.argsort(-params.fuse(self._with_head(adapted, qvec)), kind="stable")[:k]
+            # Best first holds for the scores too: a match the adapter ranks lower is
+            # never reported as more confident than one above it (capped, never raised).
+            scores = np.minimum.accumulate(conf[top])
         else:
             top = np.argsort(-conf, kind="stable")[:k]
+            scores = conf[top]
         return [
-            (Match(self._entries[int(ranked.entries[j])], float(conf[j])), float(plausible[j]))
-            for j in top
+            (Match(self._entries[int(ranked.entries[j])], float(score)), float(plausible[j]))
+            for j, score in zip(top, scores, strict=True)
         ]
 
     def _embed_query(self, text: str) -> np.ndarray:
