@@ -404,7 +404,7 @@ def _feedback_samples(
     for n, (text, given) in enumerate(zip(feedback.texts, feedback.langs, strict=True)):
         lang = given if given in known or base_lang(given) not in known else base_lang(given)
         terms = corpus.lexical.query_terms(text, lang)
-        signals = corpus.candidates(vectors[n], text, terms, lang, _CANDIDATES)
+        signals = corpus.candidates(vectors[n], text, terms, lang, _CANDIDATES, EXTRA_FEATURES)
         hit = np.flatnonzero(signals.entries == feedback.targets[n])
         target = int(hit[0]) if len(hit) and feedback.targets[n] >= 0 else -1
         samples.append(_Sample(lang, target, signals, -1, None, n))
@@ -438,9 +438,9 @@ def _one(corpus: Corpus, h: int, text_sims: Floats, group_sims: Floats) -> _Samp
         pool.update(np.argpartition(-signal, k - 1)[:k].tolist())
     entries = np.fromiter(sorted(pool), dtype=np.int64)
     target = int(np.searchsorted(entries, row.entry))
-    explained = corpus.explained(terms, row.lang, exclude=h)
+    explained = corpus.explained(terms, row.lang, exclude=h)[entries] if EXTRA_FEATURES else None
     signals = Signals(
-        entries, dense[entries], lex[entries], chars[entries], hits[entries], explained[entries]
+        entries, dense[entries], lex[entries], chars[entries], hits[entries], explained
     )
     return _Sample(row.lang, target, signals)
 

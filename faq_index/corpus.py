@@ -299,7 +299,9 @@ class Corpus:
         chars = self.per_entry(self.char_texts(text, lang))
         return Signals(every, dense, self.per_entry(lex), chars, self.per_entry(hits))
 
-    def candidates(self, qvec: Floats, text: str, terms: list[str], lang: str, k: int) -> Signals:
+    def candidates(
+        self, qvec: Floats, text: str, terms: list[str], lang: str, k: int, explain: bool = False
+    ) -> Signals:
         """Entries worth scoring (faiss top texts and centroids, top lexical and
         character matches), with exact scores: no per-entry Python loop, and no
         full-corpus matrix product (a multi-threaded BLAS call per query costs more
@@ -323,7 +325,7 @@ class Corpus:
             pools.append(top[signal[top] > 0])
         cand = np.unique(np.concatenate(pools))
         dense = self.dense_of(qvec, cand)
-        explained = self.explained(terms, lang)[cand]
+        explained = self.explained(terms, lang)[cand] if explain else None
         return Signals(cand, dense, lex[cand], chars[cand], hits[cand], explained)
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from faq_index import calibration as calibration_module
 from faq_index.cache import EmbeddingCache
 from faq_index.calibration import Calibration, calibrate, top_margins
 from faq_index.corpus import Corpus, Signals, TextRow, text_rows
@@ -285,7 +286,8 @@ class FaqIndex:
         corpus = self._corpus if ranks_only else self._search
         dvec = qvec if adapter is None or ranks_only else adapter.apply(qvec)[0]
         terms = corpus.lexical.query_terms(text, lang)
-        signals = self._with_head(corpus.candidates(dvec, text, terms, lang, k), qvec)
+        explain = calibration_module.EXTRA_FEATURES
+        signals = self._with_head(corpus.candidates(dvec, text, terms, lang, k, explain), qvec)
         params = self._calibration.params(lang)
         fused = params.fuse(signals)
         order = np.argsort(-fused, kind="stable")
