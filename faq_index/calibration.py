@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from faq_index.adapter import Adapter, train_adapter
 from faq_index.corpus import Corpus, Floats, Signals
 from faq_index.feedback import FeedbackRows
 from faq_index.head import Head, train_head
@@ -93,7 +94,7 @@ class LangParams:
 
     def confidence(self, fused: Floats, margin: Floats, signals: Signals) -> Floats:
         """Calibrated probability that each match (aligned with ``signals``) is right."""
-        x = features(fused, margin, signals)
+        x = features(fused, margin, signals)[:, : len(self.coef)]
         p = _sigmoid(x @ np.asarray(self.coef, dtype=np.float64))
         doubtful = x[:, 4] < -DENSE_DISAGREE  # the dense model prefers another entry
         if self.weights[0] < DENSE_TRUSTED:  # or most of the question is unexplained
@@ -107,14 +108,29 @@ class LangParams:
 
 
 def features(fused: Floats, margin: Floats, signals: Signals) -> npt.NDArray[np.float64]:
-    """Rows (1, fused, margin, lexical, dense gap to the best candidate, word support)."""
+    """Rows (1, fused, margin, lexical, dense gap to the best candidate, word support,
+    and with ``EXTRA_FEATURES``: share of the question the entry explains, lexical
+    gap to the best candidate)."""
     gap = signals.dense - (float(np.max(signals.dense)) if len(signals.dense) else 0.0)
     support = np.minimum(signals.hits, SUPPORT_HITS) / SUPPORT_HITS
     cols = [np.ones_like(fused), fused, margin, signals.lexical, gap, support]
+    if EXTRA_FEATURES:
+        explained = signals.lexical if signals.explained is None else signals.explained
+        lex_gap = signals.lexical - (float(np.max(signals.lexical)) if len(fused) else 0.0)
+        cols += [explained, lex_gap]
     return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
 
 
+# Experiment (docs/quality.md): more confidence features.
+EXTRA_FEATURES = False
+
+
 DEFAULT_PARAMS = LangParams(DEFAULT_WEIGHTS, DEFAULT_COEF)
+
+
+def default_params() -> LangParams:
+    """The prior, with zero weight on the extra features when they are on."""
+    return LangParams(DEFAULT_WEIGHTS, DEFAULT_COEF + ((0.0, 0.0) if EXTRA_FEATURES else ()))
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,10 @@ class Calibration:
     # Added to the dense signal: this x the head's probability of the entry
     # (chosen on held-out texts, with the head trained without them).
     head_weight: float = 0.0
+    # The contrastive adapter of the dense signal's vectors (None: the encoder's own).
+    adapter: Adapter | None = None
+    # The adapter only orders the matches (confidence from the encoder's own space).
+    adapter_ranks_only: bool = False
 
     def params(self, lang: str) -> LangParams:
         """The parameters for queries in ``lang``."""
@@ -142,6 +162,8 @@ class _Sample:
     row: int = -1
     hidden: Signals | None = None  # the signals when the whole entry is hidden
     feedback: int = -1  # a staff verdict on a real question: its position in FeedbackRows
+    # Where the entry is in ``hidden`` when those were scored apart (-1: as ``target``).
+    hidden_target: int = -1
 
 
 def calibrate(
@@ -155,15 +177,25 @@ def calibrate(
     questions staff mapped to an entry (the head learns them too) or dismissed
     (see ``faq_index.feedback``), calibrated on alongside the held-out texts."""
     head = None if ids is None else learn_head(corpus, ids, versions, feedback)
-    samples = _collect(corpus)
+    held = _held_out(corpus)
+    adapter = None
+    if ids is not None and ADAPTER_MODE != "off":
+        # Staff's mapped questions train the adapter too, unless the calibration is
+        # scored in its space (they are calibration samples there).
+        adapter = learn_adapter(corpus, feedback=feedback if ADAPTER_MODE == "rank" else None)
+    if adapter is not None and ADAPTER_MODE == "space":
+        samples = _collect_adapted(corpus, held)
+        search = corpus.with_vectors(adapter.apply(corpus.vectors))
+    else:
+        samples, search = _collect(corpus, held), corpus
     if feedback is not None and ids is not None:
-        samples += _feedback_samples(corpus, feedback)
+        samples += _feedback_samples(search, feedback, adapter if search is not corpus else None)
     if not samples:
         return Calibration(head=head)
     head_weight = 0.0
     if head is not None and ids is not None:
         samples, head_weight = _with_head(corpus, ids, samples, feedback)
-    pooled = _fit(samples, DEFAULT_PARAMS)
+    pooled = _fit(samples, default_params())
     by_lang: dict[str, list[_Sample]] = defaultdict(list)
     for s in samples:
         by_lang[s.lang].append(s)
@@ -173,7 +205,79 @@ def calibrate(
         if len(items) >= MIN_LANG_SAMPLES and len(by_lang) > 1
     }
     logger.debug("calibration pooled=%s by_lang=%s", pooled, langs)
-    return Calibration(pooled, langs, head, head_weight)
+    return Calibration(pooled, langs, head, head_weight, adapter, ADAPTER_MODE == "rank")
+
+
+# The contrastive adapter (faq_index.adapter) of the dense signal: "space": the
+# dense signal is computed in the adapted space, and the calibration samples are
+# scored out of fold, like the head's (each held-out text through an adapter
+# trained without it; the one served is trained on all); "rank": the adapted
+# dense signal only orders the candidates, their confidence is the encoder's own
+# space's (calibrated as without the adapter); "off".
+ADAPTER_MODE = "rank"
+
+
+def learn_adapter(
+    corpus: Corpus, exclude: frozenset[int] = frozenset(), feedback: FeedbackRows | None = None
+) -> Adapter | None:
+    """The adapter learned from the questions and paraphrases of ``corpus`` (rows
+    in ``exclude`` left out) and the questions staff mapped to an entry."""
+    rows = [i for i, r in enumerate(corpus.rows) if r.kind != "answer" and i not in exclude]
+    if not rows:
+        return None
+    vectors = corpus.vectors[rows]
+    labels = [corpus.rows[i].entry for i in rows]
+    texts = [corpus.rows[i].text for i in rows]
+    if feedback is not None and (feedback.targets >= 0).any():
+        mapped = np.flatnonzero(feedback.targets >= 0)
+        vectors = np.concatenate([vectors, feedback.vectors[mapped]])
+        labels += feedback.targets[mapped].tolist()
+        texts += [feedback.texts[i] for i in mapped]
+    return train_adapter(vectors, labels, texts)
+
+
+def _collect_adapted(corpus: Corpus, held: list[int]) -> list[_Sample]:
+    """Samples of the ``held`` texts, each scored in the space of an adapter trained
+    without it (folds as the head's: the n-th held text in fold n % _FOLDS)."""
+    samples: list[_Sample] = []
+    for fold in range(_FOLDS):
+        rows = held[fold::_FOLDS]
+        if not rows:
+            continue
+        fold_adapter = learn_adapter(corpus, frozenset(rows))
+        space = (
+            corpus
+            if fold_adapter is None
+            else corpus.with_vectors(fold_adapter.apply(corpus.vectors))
+        )
+        samples += _collect(space, rows)
+    samples.sort(key=lambda s: s.row)
+    if not ENTRY_FOLDS:
+        return samples
+    # The entry-hidden pass stands for an out-of-scope question: score it in the
+    # space of an adapter that never saw its entry (else the adapter, trained to
+    # pull the text towards its entry, makes it look farther from the rest than
+    # a real out-of-scope question is).
+    by_row = {s.row: s for s in samples}
+    for fold in range(_FOLDS):
+        rows = [h for h in held if corpus.rows[h].entry % _FOLDS == fold]
+        if not rows:
+            continue
+        hidden_entries = {corpus.rows[h].entry for h in rows}
+        unseen = frozenset(i for i, r in enumerate(corpus.rows) if r.entry in hidden_entries)
+        fold_adapter = learn_adapter(corpus, unseen)
+        space = (
+            corpus
+            if fold_adapter is None
+            else corpus.with_vectors(fold_adapter.apply(corpus.vectors))
+        )
+        for other in _collect(space, rows):
+            sample = by_row[other.row]
+            sample.hidden, sample.hidden_target = other.signals, other.target
+    return samples
+
+
+ENTRY_FOLDS = True
 
 
 # Added to the dense score (which counts 0.3-0.9 of the fused one): this x the
@@ -236,8 +340,11 @@ def _shifted(sample: _Sample, probs: npt.NDArray[np.float32], weight: float) -> 
     rest = probs.copy()
     rest[entry] = 0.0
     rest = rest / max(float(rest.sum()), 1e-12)
-    hidden = replace(sig, dense=(sig.dense + weight * rest[sig.entries]).astype(np.float32))
-    return _Sample(sample.lang, sample.target, shown, sample.row, hidden, sample.feedback)
+    base = sample.hidden if sample.hidden is not None else sig
+    hidden = replace(base, dense=(base.dense + weight * rest[base.entries]).astype(np.float32))
+    return _Sample(
+        sample.lang, sample.target, shown, sample.row, hidden, sample.feedback, sample.hidden_target
+    )
 
 
 def learn_head(
@@ -273,8 +380,7 @@ def _held_out(corpus: Corpus) -> list[int]:
     return sorted(idxs[:MAX_SAMPLES])
 
 
-def _collect(corpus: Corpus) -> list[_Sample]:
-    held = _held_out(corpus)
+def _collect(corpus: Corpus, held: list[int]) -> list[_Sample]:
     samples: list[_Sample] = []
     for start in range(0, len(held), _CHUNK):
         chunk = held[start : start + _CHUNK]
@@ -287,15 +393,18 @@ def _collect(corpus: Corpus) -> list[_Sample]:
     return samples
 
 
-def _feedback_samples(corpus: Corpus, feedback: FeedbackRows) -> list[_Sample]:
+def _feedback_samples(
+    corpus: Corpus, feedback: FeedbackRows, adapter: Adapter | None = None
+) -> list[_Sample]:
     """Staff's questions scored as the index scores a customer's: the mapped entry is
     the target (-1 when it is not among the candidates, or for a dismissed one)."""
     samples: list[_Sample] = []
     known = corpus.lexical.languages
+    vectors = feedback.vectors if adapter is None else adapter.apply(feedback.vectors)
     for n, (text, given) in enumerate(zip(feedback.texts, feedback.langs, strict=True)):
         lang = given if given in known or base_lang(given) not in known else base_lang(given)
         terms = corpus.lexical.query_terms(text, lang)
-        signals = corpus.candidates(feedback.vectors[n], text, terms, lang, _CANDIDATES)
+        signals = corpus.candidates(vectors[n], text, terms, lang, _CANDIDATES, EXTRA_FEATURES)
         hit = np.flatnonzero(signals.entries == feedback.targets[n])
         target = int(hit[0]) if len(hit) and feedback.targets[n] >= 0 else -1
         samples.append(_Sample(lang, target, signals, -1, None, n))
@@ -329,7 +438,10 @@ def _one(corpus: Corpus, h: int, text_sims: Floats, group_sims: Floats) -> _Samp
         pool.update(np.argpartition(-signal, k - 1)[:k].tolist())
     entries = np.fromiter(sorted(pool), dtype=np.int64)
     target = int(np.searchsorted(entries, row.entry))
-    signals = Signals(entries, dense[entries], lex[entries], chars[entries], hits[entries])
+    explained = corpus.explained(terms, row.lang, exclude=h)[entries] if EXTRA_FEATURES else None
+    signals = Signals(
+        entries, dense[entries], lex[entries], chars[entries], hits[entries], explained
+    )
     return _Sample(row.lang, target, signals)
 
 
@@ -370,7 +482,8 @@ def _fit(samples: list[_Sample], prior: LangParams) -> LangParams:
         labels.append((top == s.target).astype(np.float64))
         if s.target < 0:
             continue  # a question no entry in view answers: its rows are all wrong already
-        x, _ = _rows(trial, s.hidden or s.signals, s.target)  # entry hidden: all wrong
+        drop = s.hidden_target if s.hidden is not None and s.hidden_target >= 0 else s.target
+        x, _ = _rows(trial, s.hidden or s.signals, drop)  # entry hidden: all wrong
         rows.append(x)
         labels.append(np.zeros(len(x)))
     coef = _logistic(np.concatenate(rows), np.concatenate(labels), np.asarray(prior.coef))

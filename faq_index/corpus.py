@@ -6,6 +6,7 @@ all its languages); an entry's score on a signal is the max over its texts.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -74,11 +75,18 @@ class Signals:
     lexical: Floats
     chars: Floats
     hits: Floats
+    # Share of the question's IDF mass found anywhere in the entry (None: not computed).
+    explained: Floats | None = None
 
     def take(self, idx: Ints) -> Signals:
         """The signals of a subset (by position)."""
         return Signals(
-            self.entries[idx], self.dense[idx], self.lexical[idx], self.chars[idx], self.hits[idx]
+            self.entries[idx],
+            self.dense[idx],
+            self.lexical[idx],
+            self.chars[idx],
+            self.hits[idx],
+            None if self.explained is None else self.explained[idx],
         )
 
 
@@ -152,12 +160,30 @@ class Corpus:
         # points of top-1 on the Spanish bank set, for a faster build.
         self.chars = CharIndex(features.grams, groups, self.space.grams)
         self.ends: Ints = np.append(self.starts[1:], len(rows)).astype(np.int64)
+        self._is_answer = is_answer
+        self._groups = groups
         self._build_centroids(is_answer, groups)
         faiss.omp_set_num_threads(1)  # like torch: threads fight on small shared machines
         self.nearest = nearest or NearestTexts.build(self.vectors, _text_index)
         # Exact: rebuilt on every edit (a copy); as costly per query as a flat text scan.
         self.centroid_index = faiss.IndexFlatIP(self.centroids.shape[1])
         self.centroid_index.add(self.centroids)
+
+    def with_vectors(self, vectors: Vectors, searchable: bool = True) -> Corpus:
+        """The same texts and lexical indexes with other vectors (one per text: an
+        adapted space); centroids and the nearest-text index are rebuilt (the latter
+        only when ``searchable``: else only :meth:`dense_of` may be used)."""
+        if vectors.shape[0] != len(self.rows):
+            raise ValueError("one vector per text is required")
+        out = copy.copy(self)
+        out.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        out._build_centroids(self._is_answer, self._groups)
+        if not searchable:
+            return out
+        out.nearest = NearestTexts.build(out.vectors, _text_index)
+        out.centroid_index = faiss.IndexFlatIP(out.centroids.shape[1])
+        out.centroid_index.add(out.centroids)
+        return out
 
     def positions(self, rows: Sequence[TextRow]) -> Ints:
         """The position here of each row's text (-1: not here)."""
@@ -251,6 +277,19 @@ class Corpus:
         """Weighted character n-gram cosine of the query with every text."""
         return self.chars.score(text, lang, exclude=exclude) * self.weights
 
+    def dense_of(self, qvec: Floats, cand: Ints) -> Floats:
+        """The exact dense scores of the entries ``cand``."""
+        best = _spans_max(self.vectors, self.weights, self.starts[cand], self.ends[cand], qvec)
+        cent = _spans_max(
+            self.centroids, None, self.group_starts[cand], self.group_ends[cand], qvec
+        )
+        cent = np.where(np.isfinite(cent), cent, best)
+        return self.blend(best, cent.astype(np.float32))
+
+    def explained(self, terms: list[str], lang: str, exclude: int | None = None) -> Floats:
+        """Per entry: the share of the question's words found in any of its texts."""
+        return self.lexical.explained(terms, lang, self.text_entry, self.n_entries, exclude)
+
     def exact(self, qvec: Floats, text: str, terms: list[str], lang: str) -> Signals:
         """Exact signals of every entry, by brute force."""
         best = self.per_entry(self.dense_texts(qvec))
@@ -260,7 +299,9 @@ class Corpus:
         chars = self.per_entry(self.char_texts(text, lang))
         return Signals(every, dense, self.per_entry(lex), chars, self.per_entry(hits))
 
-    def candidates(self, qvec: Floats, text: str, terms: list[str], lang: str, k: int) -> Signals:
+    def candidates(
+        self, qvec: Floats, text: str, terms: list[str], lang: str, k: int, explain: bool = False
+    ) -> Signals:
         """Entries worth scoring (faiss top texts and centroids, top lexical and
         character matches), with exact scores: no per-entry Python loop, and no
         full-corpus matrix product (a multi-threaded BLAS call per query costs more
@@ -283,13 +324,9 @@ class Corpus:
             top = np.argpartition(-signal, n_top - 1)[:n_top]
             pools.append(top[signal[top] > 0])
         cand = np.unique(np.concatenate(pools))
-        best = _spans_max(self.vectors, self.weights, self.starts[cand], self.ends[cand], qvec)
-        cent = _spans_max(
-            self.centroids, None, self.group_starts[cand], self.group_ends[cand], qvec
-        )
-        cent = np.where(np.isfinite(cent), cent, best)
-        dense = self.blend(best, cent.astype(np.float32))
-        return Signals(cand, dense, lex[cand], chars[cand], hits[cand])
+        dense = self.dense_of(qvec, cand)
+        explained = self.explained(terms, lang)[cand] if explain else None
+        return Signals(cand, dense, lex[cand], chars[cand], hits[cand], explained)
 
 
 def _spans_max(vectors: Floats, weights: Floats | None, lo: Ints, hi: Ints, qvec: Floats) -> Floats:

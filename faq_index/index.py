@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from faq_index import calibration as calibration_module
 from faq_index.cache import EmbeddingCache
 from faq_index.calibration import Calibration, calibrate, top_margins
 from faq_index.corpus import Corpus, Signals, TextRow, text_rows
@@ -98,6 +99,16 @@ class FaqIndex:
         self._entries = tuple(entries)
         self._by_id = {e.id: i for i, e in enumerate(self._entries)}
         self._corpus = corpus
+        adapter = calibration.adapter
+        # The dense signal's space: the corpus's vectors through the FAQ's adapter
+        # (only its dense scores are used when the adapter only orders the matches).
+        self._search = (
+            corpus
+            if adapter is None
+            else corpus.with_vectors(
+                adapter.apply(corpus.vectors), searchable=not calibration.adapter_ranks_only
+            )
+        )
         self._calibration = calibration
         self._cache = cache
         self._head_cols: npt.NDArray[np.int64] | None = None
@@ -269,20 +280,34 @@ class FaqIndex:
         if not text.strip() or not self._entries or k <= 0:
             return []
         lang = self._lexical_lang(lang)
-        corpus = self._corpus
         qvec = self._embed_query(text)
+        adapter = self._calibration.adapter
+        ranks_only = adapter is not None and self._calibration.adapter_ranks_only
+        corpus = self._corpus if ranks_only else self._search
+        dvec = qvec if adapter is None or ranks_only else adapter.apply(qvec)[0]
         terms = corpus.lexical.query_terms(text, lang)
-        signals = self._with_head(corpus.candidates(qvec, text, terms, lang, k), qvec)
+        explain = calibration_module.EXTRA_FEATURES
+        signals = self._with_head(corpus.candidates(dvec, text, terms, lang, k, explain), qvec)
         params = self._calibration.params(lang)
         fused = params.fuse(signals)
         order = np.argsort(-fused, kind="stable")
         ranked = signals.take(order)
         conf = params.confidence(fused[order], top_margins(fused[order]), ranked)
         plausible = params.plausibility(fused[order], ranked)
-        top = np.argsort(-conf, kind="stable")[:k]
+        if ranks_only and adapter is not None:
+            adapted = replace(
+                ranked, dense=self._search.dense_of(adapter.apply(qvec)[0], ranked.entries)
+            )
+            top = np.argsort(-params.fuse(self._with_head(adapted, qvec)), kind="stable")[:k]
+            # Best first holds for the scores too: a match the adapter ranks lower is
+            # never reported as more confident than one above it (capped, never raised).
+            scores = np.minimum.accumulate(conf[top])
+        else:
+            top = np.argsort(-conf, kind="stable")[:k]
+            scores = conf[top]
         return [
-            (Match(self._entries[int(ranked.entries[j])], float(conf[j])), float(plausible[j]))
-            for j in top
+            (Match(self._entries[int(ranked.entries[j])], float(score)), float(plausible[j]))
+            for j, score in zip(top, scores, strict=True)
         ]
 
     def _embed_query(self, text: str) -> np.ndarray:

@@ -106,6 +106,36 @@ class LexicalIndex:
             out /= total
         return out, hits
 
+    def explained(
+        self, terms: list[str], lang: str, owner: Ints, n_owners: int, exclude: int | None = None
+    ) -> Scores:
+        """Per owner (``owner[i]``: the owner of text ``i``, e.g. its entry): the share
+        of the query's IDF mass found in any of its texts (answers too): how much of
+        the question the entry as a whole explains. ``exclude``: as in :meth:`match`."""
+        out = np.zeros(n_owners, dtype=np.float32)
+        index = self._langs.get(lang)
+        if index is None or not terms:
+            return out
+        indptr, indices = index.postings.indptr, index.postings.indices
+        total = 0.0
+        for term in terms:
+            tid = self._vocab.get(term)
+            if tid is None or tid >= len(index.df) or index.df[tid] == 0:
+                total += index.unknown
+                continue
+            docs = indices[indptr[tid] : indptr[tid + 1]]
+            if exclude is not None:
+                docs = docs[docs != exclude]
+                if not len(docs):
+                    total += index.unknown
+                    continue
+            idf = float(index.idf[tid])
+            total += idf
+            out[np.unique(owner[docs])] += idf
+        if total > 0:
+            out /= total
+        return out
+
 
 def _build(counts: sparse.csr_matrix, idxs: Ints) -> _Lang:
     """The BM25 postings of one language's texts (at corpus positions ``idxs``)."""

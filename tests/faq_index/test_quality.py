@@ -19,7 +19,11 @@ overall 0.754. With the classifier head, full precision (int8 cost quality and
 is now opt-in): banking77-dev top-1 0.810, MRR 0.874, coverage 0.636, precision
 0.952; hint3-curekart top-1 0.863, MRR 0.911, coverage 0.571, precision 0.900,
 out-of-scope answered 0.039, overall 0.776; bank-es top-1 0.878, coverage 0.528,
-precision 0.985; bank-en top-1 1.0, coverage 0.925, precision 0.949.
+precision 0.985; bank-en top-1 1.0, coverage 0.925, precision 0.949. With the
+contrastive adapter ordering the matches (faq_index.adapter, docs/quality.md;
+decisions unchanged on all four sets): banking77-dev top-1 0.821, MRR 0.886;
+hint3-curekart top-1 0.876, MRR 0.915; bank-es top-1 0.894, MRR 0.936; bank-en
+top-1 0.975 (one of 40 questions lost), MRR 0.988.
 """
 
 from __future__ import annotations
@@ -52,8 +56,8 @@ def test_banking77_dev_beats_the_peers(encoder: Any, tmp_path: Path) -> None:
         DATA / "banking77-dev" / "queries.jsonl",
         tmp_path,
     )
-    assert got["top1"] >= 0.80
-    assert got["mrr"] >= 0.865
+    assert got["top1"] >= 0.815  # 0.810 before the adapter
+    assert got["mrr"] >= 0.88
     assert got["recall_at_3"] >= 0.925
     assert got["precision"] >= 0.945
     assert got["coverage"] >= 0.62
@@ -68,8 +72,8 @@ def test_hint3_curekart_real_out_of_scope(encoder: Any, tmp_path: Path) -> None:
         tmp_path,
     )
     assert got["n_out_of_scope"] == 539
-    assert got["top1"] >= 0.86  # MiniLM max-cosine 0.825, BM25 0.688
-    assert got["mrr"] >= 0.905
+    assert got["top1"] >= 0.87  # MiniLM max-cosine 0.825, BM25 0.688; 0.863 before the adapter
+    assert got["mrr"] >= 0.91
     assert got["coverage"] >= 0.56
     assert got["precision"] >= 0.895
     assert got["oos_answered"] <= 0.045
@@ -79,8 +83,8 @@ def test_hint3_curekart_real_out_of_scope(encoder: Any, tmp_path: Path) -> None:
 def test_spanish_bank_questions(encoder: Any, tmp_path: Path) -> None:
     got = _figures(encoder, DATA / "bank.yml", DATA / "bank-es" / "queries.jsonl", tmp_path)
     assert got["n_out_of_scope"] >= 25
-    assert got["top1"] >= 0.87
-    assert got["mrr"] >= 0.92
+    assert got["top1"] >= 0.885  # 0.878 before the adapter
+    assert got["mrr"] >= 0.93
     assert got["precision"] >= 0.97
     # 0.553 before the head raised the answer bar (0.528 now, precision 0.985)
     assert got["coverage"] >= 0.51
@@ -89,7 +93,7 @@ def test_spanish_bank_questions(encoder: Any, tmp_path: Path) -> None:
 
 def test_english_bank_questions(encoder: Any, tmp_path: Path) -> None:
     got = _figures(encoder, DATA / "bank.yml", DATA / "bank-en" / "queries.jsonl", tmp_path)
-    assert got["top1"] >= 0.97  # 0.95 before the head, 1.0 with it
+    assert got["top1"] >= 0.97  # 0.95 before the head, 1.0 with it, 0.975 with the adapter
     # The head answers one more of the 12 out-of-scope questions ("what time is
     # it" -> branches-open): 2 of 12 (0.167, precision 0.949) against 1 (0.083, 0.973).
     assert got["precision"] >= 0.94
