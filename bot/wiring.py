@@ -122,6 +122,13 @@ def onnx_cache_dir(settings: Settings) -> Path:
     return settings.cache_dir / "onnx"
 
 
+def _shipped_onnx_dir(settings: Settings) -> Path:
+    """The export ``scripts/setup`` made with the default data folder: a container
+    image's (built at /app, run with FARO_DATA_DIR elsewhere, an empty volume in
+    Kubernetes), used read-only so a replica does not export again at each start."""
+    return settings.project_dir / ".faro" / "cache" / "onnx"
+
+
 def open_database(settings: Settings) -> Database:
     """The app database, migrated to this release (raises ``StorageError``, one sentence)."""
     return Database.open(settings.database.url)
@@ -151,7 +158,10 @@ def build_encoder(settings: Settings) -> Encoder:
     if _onnx_serves(settings):
         try:
             encoder = load_onnx_encoder(
-                faq.embedding_model, onnx_cache_dir(settings), threads=faq.embedding_threads
+                faq.embedding_model,
+                onnx_cache_dir(settings),
+                threads=faq.embedding_threads,
+                shipped=[_shipped_onnx_dir(settings)],
             )
         except EncoderError as exc:
             logger.warning("embedding model on torch, not ONNX Runtime: %s", exc)

@@ -16,6 +16,7 @@ import logging
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -146,18 +147,32 @@ class OnnxEncoder:
 
 
 def load_onnx_encoder(
-    model: str | None, cache_dir: Path, *, threads: int = 1, export: bool = True
+    model: str | None,
+    cache_dir: Path,
+    *,
+    threads: int = 1,
+    export: bool = True,
+    shipped: Sequence[Path] = (),
 ) -> OnnxEncoder:
     """The ONNX encoder of ``model`` (None: the packaged all-MiniLM-L6-v2; else a local
-    sentence-transformers folder), from ``cache_dir``.
+    sentence-transformers folder), from ``cache_dir``, or else from a ``shipped``
+    (read-only) cache folder, e.g. one a container image was built with.
 
-    When the export is missing, or its model file is damaged, it is exported (once;
-    needs torch, in a child process) unless ``export`` is false. Raises
-    :class:`EncoderError` (one sentence) when the model cannot be served this way:
-    not mean-pooled, not local, export failed, onnxruntime missing.
+    When the export is missing, or its model file is damaged, it is exported into
+    ``cache_dir`` (once; needs torch, in a child process) unless ``export`` is false.
+    Raises :class:`EncoderError` (one sentence) when the model cannot be served this
+    way: not mean-pooled, not local, export failed, onnxruntime missing.
     """
     model_dir, name = _resolve(model)
     folder = onnx_folder(model_dir, cache_dir)
+    if not folder.is_dir():
+        for other in shipped:
+            ready = other / folder.name
+            if ready.is_dir() and ready != folder:
+                try:
+                    return OnnxEncoder(ready, name, threads=threads)
+                except EncoderError as exc:
+                    logger.warning("%s; not used", exc)
     if folder.is_dir():
         try:
             return OnnxEncoder(folder, name, threads=threads)

@@ -159,3 +159,14 @@ def test_the_export_folder_changes_with_the_model_files(tmp_path: Path) -> None:
     config = model / "config.json"
     config.write_text(config.read_text(encoding="utf-8").replace("384", "385"))
     assert onnx_folder(model, tmp_path / "cache") != before
+
+
+def test_a_shipped_export_is_used_read_only_when_the_cache_has_none(
+    data_dir: Path, onnx: OnnxEncoder, tmp_path: Path
+) -> None:
+    # a container image's export (scripts/setup at build time), the data folder empty
+    cache = tmp_path / "empty-cache"
+    encoder = load_onnx_encoder(None, cache, export=False, shipped=[data_dir / "cache" / "onnx"])
+    assert encoder.folder.parent == data_dir / "cache" / "onnx"
+    assert not cache.exists()
+    np.testing.assert_array_equal(encoder.encode(["hello"]), onnx.encode(["hello"]))
