@@ -97,8 +97,9 @@ def _detail(spec: ChannelSpec, templates: TemplateStore, text: str, lang: str) -
 def configure_process(settings: Settings) -> None:
     """Process-wide settings of libraries, once at start: torch's thread count when
     torch serves the encoder (with ONNX Runtime, the default, torch is never imported;
-    its threads are per session, set by :func:`build_encoder`)."""
-    if not _onnx_serves(settings):
+    its threads are per session, set by :func:`build_encoder`; nor with the hashing
+    encoder)."""
+    if not _onnx_serves(settings) and not _hashing(settings):
         _torch_threads(settings)
 
 
@@ -112,9 +113,11 @@ def _torch_threads(settings: Settings) -> None:
 def _onnx_serves(settings: Settings) -> bool:
     """Whether the settings ask for the ONNX runtime (int8 and the hashing encoder do not)."""
     faq = settings.faq
-    model = faq.embedding_model or ""
-    hashing = model.split(":", 1)[0] == HASHING_MODEL
-    return faq.embedding_runtime == "onnx" and not faq.embedding_int8 and not hashing
+    return faq.embedding_runtime == "onnx" and not faq.embedding_int8 and not _hashing(settings)
+
+
+def _hashing(settings: Settings) -> bool:
+    return (settings.faq.embedding_model or "").split(":", 1)[0] == HASHING_MODEL
 
 
 def onnx_cache_dir(settings: Settings) -> Path:
