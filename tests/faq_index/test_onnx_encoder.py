@@ -99,7 +99,8 @@ def test_the_app_process_serving_through_onnx_never_imports_torch(
         "FARO_DATA_DIR": str(data_dir),
         "FARO_EMBEDDING_RUNTIME": "onnx",
     }
-    env.pop("FARO_EMBEDDING_INT8", None)
+    for name in ("FARO_EMBEDDING_INT8", "FARO_EMBEDDING_MODEL"):
+        env.pop(name, None)
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True
     )
