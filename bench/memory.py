@@ -17,7 +17,8 @@ FAQ index, then reads each process's memory from ``/proc/<pid>/smaps_rollup``:
 
 Variants run one after the other in the same invocation: ``default`` (as shipped)
 and ``arena2`` (MALLOC_ARENA_MAX=2 for every process: glibc's per-thread malloc
-arenas are the usual cause of Python services' RSS growing with threads).
+arenas are the usual cause of Python services' RSS growing with threads), and
+``torch`` (FARO_EMBEDDING_RUNTIME=torch: the query encoder on torch, not ONNX Runtime).
 
 ``--faq-sizes``: the app alone (``faro serve``, no Rasa) with a synthetic FAQ of each
 size (BANKING77-derived entries, as bench/faq_search.py makes them, 3 paraphrases
@@ -53,7 +54,12 @@ from faq_search import DATA, synthetic_entries  # noqa: E402 - bench/ is not a p
 
 UNSEEN = ROOT / "bench" / "questions" / "unseen.jsonl"
 CACHE = ROOT / ".faro" / "cache" / "bench-memory"
-VARIANTS = {"default": {}, "arena2": {"MALLOC_ARENA_MAX": "2"}}
+VARIANTS = {
+    "default": {},
+    "arena2": {"MALLOC_ARENA_MAX": "2"},
+    # the query encoder's runtime (the default is onnx): torch as before issue 17
+    "torch": {"FARO_EMBEDDING_RUNTIME": "torch"},
+}
 MB = 1024 * 1024
 
 

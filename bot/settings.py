@@ -88,7 +88,11 @@ class FaqSettings:
     paths: tuple[Path, ...]
     embedding_model: str | None = None  # None: the packaged all-MiniLM-L6-v2
     embedding_int8: bool = False  # int8 cost quality (issue 13): opt-in
-    embedding_threads: int = 1  # torch intra-op threads of this process
+    # "onnx": mean-pooled models (the default MiniLM) run through ONNX Runtime, with no
+    # torch in the app process (issue 17); "torch": sentence-transformers as before.
+    # int8 and other models stay on torch.
+    embedding_runtime: str = "onnx"
+    embedding_threads: int = 1  # intra-op threads of this process (ONNX Runtime or torch)
     # Questions asked at the same time are embedded together, up to this many
     # (1: each alone), waiting at most batch_wait_ms for company under load.
     embedding_batch: int = 32
@@ -348,6 +352,7 @@ class Settings:
                 paths=_paths(project, env.get("FARO_FAQ", "data/faq")),
                 embedding_model=env.get("FARO_EMBEDDING_MODEL") or None,
                 embedding_int8=_bool(env, "FARO_EMBEDDING_INT8", False),
+                embedding_runtime=_choice(env, "FARO_EMBEDDING_RUNTIME", ("onnx", "torch")),
                 embedding_threads=_int(env, "FARO_EMBEDDING_THREADS", 1, lo=1, hi=256),
                 embedding_batch=_int(env, "FARO_EMBEDDING_BATCH", 32, lo=1, hi=1024),
                 embedding_batch_wait_ms=_float(env, "FARO_EMBEDDING_BATCH_WAIT_MS", 2.0),
@@ -716,6 +721,16 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name}: expected 1 or 0 (true/false), got {raw!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed`` (the first is the default)."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return allowed[0]
+    if raw not in allowed:
+        raise SettingsError(f"{name}: expected one of {', '.join(allowed)}, got {raw!r}")
+    return raw
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, lo: int, hi: int) -> int:

@@ -14,6 +14,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -63,8 +64,10 @@ from bot.status.times import zone_named
 from bot.status.wiring import STATE_FILE, StatusRuntime, build_runtime
 from bot.store import AppStore
 from bot.templates import TemplateStore
-from faq_index import Encoder, load_encoder
+from faq_index import Encoder, EncoderError, load_encoder
 from faq_index.batching import BatchingEncoder
+from faq_index.encoders import HASHING_MODEL
+from faq_index.onnx_encoder import load_onnx_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +95,41 @@ def _detail(spec: ChannelSpec, templates: TemplateStore, text: str, lang: str) -
 
 
 def configure_process(settings: Settings) -> None:
-    """Process-wide settings of libraries (torch's thread count), once at start."""
+    """Process-wide settings of libraries, once at start: torch's thread count when
+    torch serves the encoder (with ONNX Runtime, the default, torch is never imported;
+    its threads are per session, set by :func:`build_encoder`; nor with the hashing
+    encoder)."""
+    if not _onnx_serves(settings) and not _hashing(settings):
+        _torch_threads(settings)
+
+
+def _torch_threads(settings: Settings) -> None:
     import torch
 
     # One intra-op thread per worker: on small shared machines two measured ~6x slower.
     torch.set_num_threads(settings.faq.embedding_threads)
+
+
+def _onnx_serves(settings: Settings) -> bool:
+    """Whether the settings ask for the ONNX runtime (int8 and the hashing encoder do not)."""
+    faq = settings.faq
+    return faq.embedding_runtime == "onnx" and not faq.embedding_int8 and not _hashing(settings)
+
+
+def _hashing(settings: Settings) -> bool:
+    return (settings.faq.embedding_model or "").split(":", 1)[0] == HASHING_MODEL
+
+
+def onnx_cache_dir(settings: Settings) -> Path:
+    """Where exported ONNX models are cached (beside the embeddings' ``faq`` folder)."""
+    return settings.cache_dir / "onnx"
+
+
+def _shipped_onnx_dir(settings: Settings) -> Path:
+    """The export ``scripts/setup`` made with the default data folder: a container
+    image's (built at /app, run with FARO_DATA_DIR elsewhere, an empty volume in
+    Kubernetes), used read-only so a replica does not export again at each start."""
+    return settings.project_dir / ".faro" / "cache" / "onnx"
 
 
 def open_database(settings: Settings) -> Database:
@@ -115,15 +148,43 @@ def load_templates(settings: Settings) -> TemplateStore:
 
 
 def build_encoder(settings: Settings) -> Encoder:
-    """The embedding model the settings name (raises ``EncoderError``)."""
+    """The embedding model the settings name (raises ``EncoderError``).
+
+    With ``FARO_EMBEDDING_RUNTIME=onnx`` (the default) a mean-pooled model runs on ONNX
+    Runtime (exported on first use when ``scripts/setup`` has not); when that cannot
+    be (onnxruntime missing, export failed, another kind of model) it runs on torch,
+    after one warning line.
+    """
     configure_process(settings)
-    encoder = load_encoder(settings.faq.embedding_model, int8=settings.faq.embedding_int8)
     faq = settings.faq
+    encoder: Encoder | None = None
+    if _onnx_serves(settings):
+        try:
+            encoder = load_onnx_encoder(
+                faq.embedding_model,
+                onnx_cache_dir(settings),
+                threads=faq.embedding_threads,
+                shipped=[_shipped_onnx_dir(settings)],
+            )
+        except EncoderError as exc:
+            logger.warning("embedding model on torch, not ONNX Runtime: %s", exc)
+            _torch_threads(settings)
+    if encoder is None:
+        encoder = load_encoder(faq.embedding_model, int8=faq.embedding_int8)
     if faq.embedding_batch <= 1:
         return encoder
     return BatchingEncoder(
         encoder, max_batch=faq.embedding_batch, max_wait_s=faq.embedding_batch_wait_ms / 1000
     )
+
+
+def prepare_encoder(settings: Settings) -> str:
+    """Export the configured model to ONNX ahead of time (``scripts/setup``), so the
+    app starts without torch; returns what was done, in one line."""
+    if not _onnx_serves(settings):
+        return "the embedding model runs on torch (FARO_EMBEDDING_RUNTIME, FARO_EMBEDDING_INT8)"
+    encoder = load_onnx_encoder(settings.faq.embedding_model, onnx_cache_dir(settings))
+    return f"{encoder.name} on ONNX Runtime: {encoder.folder}"
 
 
 def build_status(settings: Settings, templates: TemplateStore) -> StatusRuntime:
@@ -464,7 +525,9 @@ __all__ = [
     "live_templates_of",
     "load_templates",
     "open_database",
+    "onnx_cache_dir",
     "open_store",
+    "prepare_encoder",
     "renderers",
     "saved_status",
 ]

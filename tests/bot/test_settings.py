@@ -36,6 +36,7 @@ def test_defaults_run_on_one_machine_without_services(project: Path) -> None:
     faq = s.faq
     assert (faq.embedding_model, faq.embedding_int8, faq.embedding_threads) == (None, False, 1)
     assert (faq.embedding_batch, faq.embedding_batch_wait_ms) == (32, 2.0)
+    assert faq.embedding_runtime == "onnx"
     assert s.template_paths == (project.resolve() / "data/templates",)
     assert s.status.feed == str(project.resolve() / "data/status/sample.json")
     assert s.status.poll_interval_s == 30.0
@@ -129,6 +130,7 @@ def test_overrides(project: Path, tmp_path: Path) -> None:
         FARO_DEFAULT_LANG="es",
         FARO_STATUS_TIMEZONE="America/Mexico_City",
         FARO_EMBEDDING_INT8="1",
+        FARO_EMBEDDING_RUNTIME="Torch",
         FARO_EMBEDDING_THREADS="2",
         FARO_EMBEDDING_BATCH="1",
         FARO_EMBEDDING_BATCH_WAIT_MS="5",
@@ -151,6 +153,7 @@ def test_overrides(project: Path, tmp_path: Path) -> None:
     assert s.status.webhook_token == "hook-token"
     assert s.status.timezone == "America/Mexico_City"
     assert (s.faq.embedding_batch, s.faq.embedding_batch_wait_ms) == (1, 5.0)
+    assert s.faq.embedding_runtime == "torch"
     assert (s.faq.embedding_model, s.faq.embedding_int8, s.faq.embedding_threads) == (
         "hashing",
         True,
@@ -210,6 +213,7 @@ def test_settings_are_frozen(project: Path) -> None:
         ("FARO_RASA_REPLICAS", "two"),
         ("FARO_STATUS_TIMEZONE", "Mars/Olympus"),
         ("FARO_EMBEDDING_INT8", "maybe"),
+        ("FARO_EMBEDDING_RUNTIME", "tensorflow"),
         ("FARO_EMBEDDING_THREADS", "0"),
         ("FARO_EMBEDDING_BATCH", "0"),
         ("FARO_EMBEDDING_BATCH_WAIT_MS", "-1"),
