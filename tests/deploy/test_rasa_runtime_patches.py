@@ -136,3 +136,69 @@ def test_endpoint_requests_keep_one_connection_and_behave_as_rasas() -> None:
     assert {(m, t, c) for m, t, c, _ in seen} == {("POST", "s3cret", "application/json")}
     assert out["connections"] == 1
     assert out["failed"] == 400
+
+
+TURN_PROBE = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    import yaml
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+    import faro_rasa_speedups
+
+    texts = []
+    for item in yaml.safe_load(open(sys.argv[2]))["nlu"]:
+        texts += [line.strip()[2:] for line in item["examples"].splitlines()
+                  if line.strip().startswith("- ")]
+
+    async def parse_all(agent):
+        out = []
+        for text in texts:
+            parsed = await agent.processor.parse_message(UserMessage(text, sender_id="p"))
+            out.append({k: parsed.get(k) for k in ("intent", "entities", "intent_ranking")})
+        return out
+
+    def facts(agent):
+        names = sorted({c.type_name for c in all_subclasses(Event)})
+        return {"classes": [Event.resolve_by_type(n).__qualname__ for n in names],
+                "unknown": Event.resolve_by_type("no-such-event", Event).__name__,
+                "empty": [agent.domain.is_empty(), Domain.empty().is_empty()]}
+
+    async def main():
+        agent = Agent.load(sys.argv[1])
+        original, original_facts = await parse_all(agent), facts(agent)
+        faro_rasa_speedups.install_runtime_patches()
+        patched, patched_facts = await parse_all(agent), facts(agent)
+        node = agent.processor.graph_runner._instantiated_nodes["run_CountVectorsFeaturizer1"]
+        import logging, rasa.core.processor
+        value, log_copy = [{"a": 1}], rasa.core.processor.copy.deepcopy
+        logging.getLogger("rasa").setLevel(logging.INFO)
+        at_info = log_copy(value) is value
+        logging.getLogger("rasa").setLevel(logging.DEBUG)
+        at_debug = log_copy(value)
+        print(json.dumps({"log_copy": [at_info, at_debug is value, at_debug == value],
+                          "original": original, "patched": patched,
+                          "original_facts": original_facts, "patched_facts": patched_facts,
+                          "sentence_only": node._component.__dict__.get("_faro_sentence_only"),
+                          "texts": len(texts)}))
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_the_turn_patches_parse_the_holdout_and_resolve_events_as_rasa_does() -> None:
+    models = sorted((ROOT / ".faro" / "models").glob("faro-*.tar.gz"), key=os.path.getmtime)
+    if not models:
+        pytest.skip("no trained model: run `faro train`")
+    out = _rasa(TURN_PROBE, str(models[-1]), str(ROOT / "tests" / "rasa" / "nlu_holdout.yml"))
+    assert isinstance(out["texts"], int) and out["texts"] > 100
+    assert out["sentence_only"] is True  # the featurizers did skip the sequence features
+    assert out["patched"] == out["original"]  # same intents, confidences and rankings
+    assert out["patched_facts"] == out["original_facts"]
+    assert out["original_facts"]["empty"] == [False, True]  # type: ignore[index]
+    # debug log arguments are copied only when Rasa logs at DEBUG
+    assert out["log_copy"] == [True, False, True]
