@@ -8,8 +8,10 @@ per checkout with that checkout's interpreter, alternating, e.g.
     .venv/bin/python bench/cpu_per_turn.py --json
 
 It starts Rasa and the app as ``faro up`` would (in a temporary data folder),
-warms up, then drives ``-n`` FAQ turns over ``-c`` concurrent conversations
-and reads each process's user+system CPU time before and after.
+warms up, then drives ``-n`` turns over ``-c`` concurrent conversations and
+reads each process's user+system CPU time before and after. The turns are the
+FAQ's own questions, drawn with repeats, unless ``--questions FILE`` names
+other ones (e.g. ``bench/questions/unseen.jsonl``), each asked at most once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bot.benchmark import app_sender, drive
+from bot.benchmark import app_sender, drive, read_questions
 from bot.stack import ROOT, running_stack
 from faq_index import load_faq_files
 
@@ -49,8 +51,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--questions", type=Path, default=None,
+        help="measure on these questions (JSON lines or plain text), each asked once",
+    )  # fmt: skip
     args = parser.parse_args()
     questions = faq_questions()
+    measured = read_questions(args.questions) if args.questions else questions
     failure = "technical trouble"
     # all simulated users share one loopback address
     extra_env = {"FARO_WEB_RATE_PER_IP": "1000000"}
@@ -68,8 +75,9 @@ def main() -> None:
         before_app = cpu_seconds(stack.app.pid)
         before_rasa = sum(cpu_seconds(p.pid) for p in stack.rasa_procs)
         result = asyncio.run(
-            drive(name=str(ROOT), send=send, questions=questions,
-                  conversations=args.conversations, messages=args.messages)
+            drive(name=str(ROOT), send=send, questions=measured,
+                  conversations=args.conversations, messages=args.messages,
+                  warmup=0 if args.questions else 20, repeat=args.questions is None)
         )  # fmt: skip
         app_ms = (cpu_seconds(stack.app.pid) - before_app) * 1000 / result.messages
         rasa_ms = (

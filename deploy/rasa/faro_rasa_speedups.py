@@ -27,6 +27,22 @@
      call to the action server. :func:`_pooled_request` is Rasa's
      ``EndpointConfig.request`` on one kept session per endpoint (connections
      are kept 4 s, under the app server's 5 s keep-alive).
+4. With them, per-turn work Rasa repeats for nothing (:func:`_install_turn_patches`;
+   unseen questions, in-process: NLU parse 1.97 -> 1.10 ms, a turn without its
+   action call 3.8 -> 2.6 ms, same outputs; bench/README.md, "Rasa CPU per turn"):
+
+   - ``CountVectorsFeaturizer`` computes per-token (sequence) features next to
+     the sentence features; when every node of the model's graph is one known
+     not to read them (:data:`_SENTENCE_ONLY_GRAPH`: Faro's pipeline and
+     RulePolicy), they are left out, as for an empty text;
+   - ``LogisticRegressionClassifier._create_X`` builds the same CSR matrix
+     without two rounds of sparse stacking per message;
+   - ``Event.resolve_by_type`` (every stored event, on every retrieve) looks
+     the class up in a table instead of walking all Event subclasses;
+   - ``Domain.is_empty`` (every parse) compares with the empty domain built
+     once instead of once per call;
+   - the processor's and RulePolicy's deep copies of debug-log arguments are
+     made only when Rasa logs at DEBUG.
 """
 
 from __future__ import annotations
@@ -88,9 +104,157 @@ def install_runtime_patches() -> None:
     _originals.update(run=DaskGraphRunner.run, request=EndpointConfig.request)
     DaskGraphRunner.run = _sequential_run
     EndpointConfig.request = _pooled_request
+    _install_turn_patches()
 
 
 _originals: dict[str, Any] = {}
+
+
+def _install_turn_patches() -> None:
+    """Per-turn work Rasa repeats for nothing (module docstring, item 4)."""
+    import types
+
+    import rasa.core.policies.rule_policy
+    import rasa.core.processor
+    from rasa.nlu.classifiers.logistic_regression_classifier import (
+        LogisticRegressionClassifier,
+    )
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+        CountVectorsFeaturizer,
+    )
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import Event
+
+    _originals.update(
+        resolve_by_type=Event.__dict__["resolve_by_type"],
+        is_empty=Domain.is_empty,
+        create_features=CountVectorsFeaturizer._create_features,
+        create_x=LogisticRegressionClassifier._create_X,
+    )
+    Event.resolve_by_type = staticmethod(_resolve_by_type)
+    Domain.is_empty = _domain_is_empty
+    CountVectorsFeaturizer._create_features = _create_features
+    LogisticRegressionClassifier._create_X = _create_x
+    # Their only deep copies are of the arguments of debug log calls.
+    log_copy = types.SimpleNamespace(deepcopy=_deepcopy_if_debug)
+    rasa.core.processor.copy = log_copy  # type: ignore[attr-defined]
+    rasa.core.policies.rule_policy.copy = log_copy  # type: ignore[attr-defined]
+
+
+_event_classes: dict[str, Any] = {}
+
+
+def _resolve_by_type(type_name: str, default: Any = None) -> Any:
+    """``Event.resolve_by_type`` from a table, not a walk of all Event subclasses per event."""
+    cls = _event_classes.get(type_name)
+    if cls is not None:
+        return cls
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    if not _event_classes:
+        for sub in all_subclasses(Event):  # the first match wins, as in Rasa's loop
+            _event_classes.setdefault(sub.type_name, sub)
+        if type_name in _event_classes:
+            return _event_classes[type_name]
+    return _originals["resolve_by_type"].__func__(type_name, default)
+
+
+_empty_domain: list[dict[str, Any]] = []
+
+
+def _domain_is_empty(self: Any) -> bool:
+    """``Domain.is_empty`` against the empty domain's dict built once, not once per turn."""
+    if not _empty_domain:
+        from rasa.shared.core.domain import Domain
+
+        _empty_domain.append(Domain.empty().as_dict())
+    return bool(self.as_dict() == _empty_domain[0])
+
+
+def _deepcopy_if_debug(value: Any, memo: Any = None) -> Any:
+    """``copy.deepcopy`` when Rasa logs at DEBUG; otherwise the value (the log call drops it)."""
+    import copy
+    import logging
+
+    if logging.getLogger("rasa").isEnabledFor(logging.DEBUG):
+        return copy.deepcopy(value, memo)
+    return value
+
+
+# The components of a predict graph known not to read sequence features: with
+# only these, CountVectorsFeaturizer's per-token (sequence) features at
+# inference are computed and never read (LogisticRegressionClassifier reads
+# the sentence features; no entity extractor, DIET or TED is in the graph).
+_SENTENCE_ONLY_GRAPH = {
+    ("NLUMessageConverter", "convert_user_message"),
+    ("WhitespaceTokenizer", "process"),
+    ("CountVectorsFeaturizer", "process"),
+    ("LogisticRegressionClassifier", "process"),
+    ("FallbackClassifier", "process"),
+    ("RegexMessageHandler", "process"),
+    ("DomainProvider", "provide_inference"),
+    ("RulePolicy", "predict_action_probabilities"),
+    ("RuleOnlyDataProvider", "provide"),
+    ("DefaultPolicyPredictionEnsemble", "combine_predictions_from_kwargs"),
+}
+
+
+def _mark_sentence_only(runner: Any) -> None:
+    """Let the graph's CountVectorsFeaturizers skip sequence features no node reads."""
+    nodes = runner._graph_schema.nodes
+    if not all((n.uses.__name__, n.fn) in _SENTENCE_ONLY_GRAPH for n in nodes.values()):
+        return
+    for name, node in nodes.items():
+        if node.uses.__name__ == "CountVectorsFeaturizer":
+            component = getattr(runner._instantiated_nodes.get(name), "_component", None)
+            if component is not None:
+                component.__dict__["_faro_sentence_only"] = True
+
+
+def _create_features(self: Any, attribute: str, all_tokens: list[list[str]]) -> Any:
+    """``CountVectorsFeaturizer._create_features``; the sequence features are left out
+    (None, as for an empty text) when the graph marked this featurizer sentence-only."""
+    from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
+
+    if (
+        not self.__dict__.get("_faro_sentence_only")
+        or attribute not in DENSE_FEATURIZABLE_ATTRIBUTES
+        or not self.vectorizers.get(attribute)
+    ):
+        return _originals["create_features"](self, attribute, all_tokens)
+    sequence_features: list[Any] = []
+    sentence_features: list[Any] = []
+    for tokens in all_tokens:
+        sequence_features.append(None)
+        if not tokens:
+            sentence_features.append(None)
+            continue
+        sentence_vec = self.vectorizers[attribute].transform([" ".join(tokens)])
+        sentence_vec.sort_indices()
+        sentence_features.append(sentence_vec.tocoo())
+    return sequence_features, sentence_features
+
+
+def _create_x(self: Any, messages: list[Any]) -> Any:
+    """``LogisticRegressionClassifier._create_X`` for messages with sparse sentence
+    features only: the same matrix (float64 CSR, same entries in the same order)
+    without stacking each row with an empty dense block and then stacking the rows."""
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.constants import TEXT
+
+    rows = []
+    for message in messages:
+        sparse = message.get_sparse_features(attribute=TEXT)[1]
+        if sparse is None or message.get_dense_features(attribute=TEXT)[1] is not None:
+            return _originals["create_x"](self, messages)
+        rows.append(sparse.features)
+    if len(rows) != 1:
+        return _originals["create_x"](self, messages)
+    x = scipy.sparse.csr_matrix(rows[0], dtype=np.float64)  # sums duplicates
+    x.sort_indices()
+    return x
 
 
 def _sequential_run(
@@ -104,6 +268,7 @@ def _sequential_run(
     plan = plans.get(tuple(run_targets))
     if plan is None:
         plan = plans[tuple(run_targets)] = _plan(self._graph_schema, run_targets)
+        _mark_sentence_only(self)
     values: dict[str, Any] = {}
     for name, value in (inputs or {}).items():
         if isinstance(value, str) and value in plan.names:
@@ -160,8 +325,24 @@ async def _pooled_request(
     compress: bool = False,
     **kwargs: Any,
 ) -> Any:
-    """Rasa 3.6's ``EndpointConfig.request``, on a kept session instead of one per call."""
+    """Rasa 3.6's ``EndpointConfig.request``, on a kept session instead of one per call.
+
+    A plain JSON POST over http (each action call) goes through :func:`_lean_post`.
+    """
     import asyncio
+
+    if (
+        method.lower() == "post"
+        and content_type == "application/json"
+        and not compress
+        and not self.cafile
+        and not self.basic_auth
+        and "json" in kwargs
+        and set(kwargs) <= {"json", "timeout", "params", "headers"}
+        and self.url.startswith("http://")
+        and not _FIXED_HEADERS & {h.lower() for h in [*kwargs.get("headers", ()), *self.headers]}
+    ):
+        return await _lean_post(self, subpath, **kwargs)
 
     import aiohttp
     from aiohttp.client_exceptions import ContentTypeError
@@ -208,6 +389,289 @@ async def _pooled_request(
             return await response.json()
         except ContentTypeError:
             return None
+
+
+_FIXED_HEADERS = {
+    "host", "accept", "accept-encoding", "user-agent", "content-type", "content-length"
+}  # fmt: skip
+_KEEP_IDLE_S = 4.0  # under the app server's 5 s keep-alive, as the aiohttp session's
+
+
+async def _lean_post(
+    self: Any,
+    subpath: str | None,
+    json: Any,  # noqa: A002 - Rasa's keyword
+    timeout: Any = None,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """One JSON POST as aiohttp's session would make it, on a kept HTTP/1.1 connection.
+
+    aiohttp writes the head and the body in two sends (the body from a task of
+    its own) and builds request and response objects around them: ~10% of
+    Rasa's CPU per turn (bench/README.md). Here the request is one buffer and
+    one send, the response is parsed by httptools (the parser Sanic uses).
+    Same headers, same query string (yarl), same results and errors as
+    :func:`_pooled_request` on aiohttp: the answer's JSON (None when it is
+    not JSON or empty), Rasa's ``ClientResponseError`` for a status >= 400,
+    ``aiohttp.ClientConnectionError`` when the connection fails or closes,
+    ``asyncio.TimeoutError`` after ``timeout`` seconds (Rasa's 300 s default).
+    """
+    import asyncio
+    import time
+
+    import aiohttp
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+    from rasa.utils.endpoints import ClientResponseError, concat_url
+
+    loop = asyncio.get_running_loop()
+    target = self.__dict__.get("_faro_lean")
+    query = self.combine_parameters({"params": params} if params else {})
+    key = (subpath, tuple(query.items()))
+    if target is None or target[0] is not loop:
+        target = (loop, {}, [])  # loop, request heads by (subpath, query), idle connections
+        self.__dict__["_faro_lean"] = target
+    _, heads, idle = target
+    head = heads.get(key)
+    if head is None:
+        head = heads[key] = _request_head(concat_url(self.url, subpath), query)
+    extra = dict(headers or {})
+    if self.headers:
+        extra.update(self.headers)
+    body = _dumps(json).encode("utf-8")
+    lines = [head[0], f"Content-Length: {len(body)}\r\n"]
+    lines += [f"{k}: {v}\r\n" for k, v in extra.items()]
+    request = "".join(lines).encode("latin-1") + b"\r\n" + body
+
+    conn = None
+    now = time.monotonic()
+    while idle:
+        candidate, since = idle.pop()
+        if not candidate.closed and now - since < _KEEP_IDLE_S:
+            conn = candidate
+            break
+        candidate.close()
+    try:
+        async with _timeout(timeout or DEFAULT_REQUEST_TIMEOUT):
+            if conn is None:
+                try:
+                    _, conn = await loop.create_connection(
+                        lambda: _LeanConnection(loop), head[1], head[2]
+                    )
+                except OSError as exc:
+                    raise aiohttp.ClientConnectionError(
+                        f"Cannot connect to host {head[1]}:{head[2]} [{exc.strerror}]"
+                    ) from exc
+            status, reason, resp_headers, data, keep = await conn.exchange(request)
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
+    if keep and not conn.closed:
+        idle.append((conn, time.monotonic()))
+    else:
+        conn.close()
+    encoding = resp_headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("gzip", "deflate"):
+        import zlib
+
+        data = zlib.decompress(data, 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    if status >= 400:
+        raise ClientResponseError(status, reason, data)
+    ctype = resp_headers.get("content-type", "").lower()
+    if _JSON_TYPE.match(ctype) is None:
+        return None  # aiohttp's ContentTypeError, which Rasa's request turns into None
+    stripped = data.strip()
+    if not stripped:
+        return None
+    import json as json_module
+
+    return json_module.loads(stripped.decode(_charset(ctype)))
+
+
+def _request_head(url: str, query: dict[str, Any]) -> tuple[str, str, int]:
+    """The request line and fixed headers aiohttp sends for a JSON POST to ``url``."""
+    from aiohttp.http import SERVER_SOFTWARE
+    from multidict import MultiDict
+    from yarl import URL
+
+    parsed = URL(url)
+    if query:  # as aiohttp's ClientRequest merges ``params`` into the URL's query
+        merged = MultiDict(parsed.query)
+        merged.extend(parsed.with_query(query).query)
+        parsed = parsed.with_query(merged)
+    host = parsed.raw_host or "localhost"
+    port = parsed.port or 80
+    netloc = host if parsed.is_default_port() else f"{host}:{port}"
+    line = (
+        f"POST {parsed.raw_path_qs} HTTP/1.1\r\nHost: {netloc}\r\nAccept: */*\r\n"
+        f"Accept-Encoding: gzip, deflate\r\nUser-Agent: {SERVER_SOFTWARE}\r\n"
+        "Content-Type: application/json\r\n"
+    )
+    return line, host, port
+
+
+def _timeout(seconds: float) -> Any:
+    import asyncio
+
+    return asyncio.timeout(seconds) if hasattr(asyncio, "timeout") else _AsyncTimeout(seconds)
+
+
+class _AsyncTimeout:
+    """``asyncio.timeout`` for Python 3.10: cancel the task after ``seconds``, then time out."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.handle: Any = None
+        self.fired = False
+
+    async def __aenter__(self) -> None:
+        import asyncio
+
+        task = asyncio.current_task()
+        assert task is not None
+
+        def fire() -> None:
+            self.fired = True
+            task.cancel()
+
+        self.handle = asyncio.get_running_loop().call_later(self.seconds, fire)
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        import asyncio
+
+        self.handle.cancel()
+        if self.fired and exc_type is asyncio.CancelledError:
+            raise asyncio.TimeoutError from exc  # noqa: UP041 - not the builtin on 3.10
+
+
+class _LeanConnection:
+    """One kept HTTP/1.1 client connection: a request out, its response parsed by httptools."""
+
+    def __init__(self, loop: Any) -> None:
+        import httptools
+
+        self.loop = loop
+        self.transport: Any = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.closed = False
+        self.waiter: Any = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.reason = b""
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.headers_done = False
+
+    # asyncio.Protocol
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        import httptools
+
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(_disconnected(f"invalid HTTP response: {exc}"))
+            self.close()
+
+    def eof_received(self) -> None:
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        framed = "content-length" in self.headers or "chunked" in self.headers.get(
+            "transfer-encoding", ""
+        )
+        if self.headers_done and not framed and self.waiter is not None:
+            self.on_message_complete()  # a body delimited by the end of the connection
+        self._fail(_disconnected("Server disconnected"))
+
+    def pause_writing(self) -> None:
+        return None
+
+    def resume_writing(self) -> None:
+        return None
+
+    # httptools callbacks
+    def on_status(self, status: bytes) -> None:
+        self.reason += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        keep = not self.closed and self.parser.should_keep_alive()
+        result = (
+            self.parser.get_status_code(),
+            self.reason.decode("latin-1"),
+            self.headers,
+            b"".join(self.body),
+            keep,
+        )
+        self._reset()
+        if waiter is not None and not waiter.done():
+            waiter.set_result(result)
+
+    def _fail(self, exc: BaseException) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
+
+    async def exchange(self, request: bytes) -> tuple[int, str, dict[str, str], bytes, bool]:
+        if self.closed:
+            raise _disconnected("Server disconnected")
+        self.waiter = self.loop.create_future()
+        self.transport.write(request)
+        result: tuple[int, str, dict[str, str], bytes, bool] = await self.waiter
+        return result
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _disconnected(message: str) -> Exception:
+    import aiohttp
+
+    return aiohttp.ServerDisconnectedError(message)
+
+
+_JSON_TYPE = __import__("re").compile(r"^application/(?:[\w.+-]+?\+)?json")
+
+
+def _charset(content_type: str) -> str:
+    """The response's charset as aiohttp finds it (UTF-8 unless the header names one)."""
+    import codecs
+
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip() == "charset" and value:
+            try:
+                return codecs.lookup(value.strip().strip('"')).name
+            except LookupError:
+                break
+    return "utf-8"
+
+
+def _dumps(value: Any) -> str:
+    """JSON text of ``value``: ujson (in Rasa's environment, for Sanic) when it can, else json."""
+    try:
+        import ujson
+
+        return str(ujson.dumps(value))
+    except (ImportError, TypeError, ValueError, OverflowError):
+        return json.dumps(value)
 
 
 def _build_store_class() -> Any:

@@ -136,3 +136,171 @@ def test_endpoint_requests_keep_one_connection_and_behave_as_rasas() -> None:
     assert {(m, t, c) for m, t, c, _ in seen} == {("POST", "s3cret", "application/json")}
     assert out["connections"] == 1
     assert out["failed"] == 400
+
+
+TURN_PROBE = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    import yaml
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+    import faro_rasa_speedups
+
+    texts = []
+    for item in yaml.safe_load(open(sys.argv[2]))["nlu"]:
+        texts += [line.strip()[2:] for line in item["examples"].splitlines()
+                  if line.strip().startswith("- ")]
+
+    async def parse_all(agent):
+        out = []
+        for text in texts:
+            parsed = await agent.processor.parse_message(UserMessage(text, sender_id="p"))
+            out.append({k: parsed.get(k) for k in ("intent", "entities", "intent_ranking")})
+        return out
+
+    def facts(agent):
+        names = sorted({c.type_name for c in all_subclasses(Event)})
+        return {"classes": [Event.resolve_by_type(n).__qualname__ for n in names],
+                "unknown": Event.resolve_by_type("no-such-event", Event).__name__,
+                "empty": [agent.domain.is_empty(), Domain.empty().is_empty()]}
+
+    async def main():
+        agent = Agent.load(sys.argv[1])
+        original, original_facts = await parse_all(agent), facts(agent)
+        faro_rasa_speedups.install_runtime_patches()
+        patched, patched_facts = await parse_all(agent), facts(agent)
+        node = agent.processor.graph_runner._instantiated_nodes["run_CountVectorsFeaturizer1"]
+        import logging, rasa.core.processor
+        value, log_copy = [{"a": 1}], rasa.core.processor.copy.deepcopy
+        logging.getLogger("rasa").setLevel(logging.INFO)
+        at_info = log_copy(value) is value
+        logging.getLogger("rasa").setLevel(logging.DEBUG)
+        at_debug = log_copy(value)
+        print(json.dumps({"log_copy": [at_info, at_debug is value, at_debug == value],
+                          "original": original, "patched": patched,
+                          "original_facts": original_facts, "patched_facts": patched_facts,
+                          "sentence_only": node._component.__dict__.get("_faro_sentence_only"),
+                          "texts": len(texts)}))
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_the_turn_patches_parse_the_holdout_and_resolve_events_as_rasa_does() -> None:
+    models = sorted((ROOT / ".faro" / "models").glob("faro-*.tar.gz"), key=os.path.getmtime)
+    if not models:
+        pytest.skip("no trained model: run `faro train`")
+    out = _rasa(TURN_PROBE, str(models[-1]), str(ROOT / "tests" / "rasa" / "nlu_holdout.yml"))
+    assert isinstance(out["texts"], int) and out["texts"] > 100
+    assert out["sentence_only"] is True  # the featurizers did skip the sequence features
+    assert out["patched"] == out["original"]  # same intents, confidences and rankings
+    assert out["patched_facts"] == out["original_facts"]
+    assert out["original_facts"]["empty"] == [False, True]  # type: ignore[index]
+    # debug log arguments are copied only when Rasa logs at DEBUG
+    assert out["log_copy"] == [True, False, True]
+
+
+LEAN_PROBE = textwrap.dedent(
+    """
+    import asyncio, json
+    import aiohttp
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+    import faro_rasa_speedups
+
+    faro_rasa_speedups.install_runtime_patches()
+    ANSWERS = {
+        "/plain": b"HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\n"
+                  b"Content-Length: 2\\r\\n\\r\\nok",
+        "/empty": b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n"
+                  b"Content-Length: 0\\r\\n\\r\\n",
+        "/chunked": b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json; charset=utf-8\\r\\n"
+                    b"Transfer-Encoding: chunked\\r\\n\\r\\n6\\r\\n{\\"a\\": \\r\\n"
+                    b"5\\r\\n\\"\\xc3\\xb1\\"}\\r\\n0\\r\\n\\r\\n",
+        "/close": b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n"
+                  b"Connection: close\\r\\n\\r\\n{\\"closed\\": true}",
+        "/rejected": b"HTTP/1.1 400 Bad Request\\r\\nContent-Type: application/json\\r\\n"
+                     b"Content-Length: 16\\r\\n\\r\\n{\\"error\\": \\"no!\\"}",
+    }
+    connections, requests = [], []
+
+    async def serve(reader, writer):
+        connections.append(writer)
+        while True:
+            head = await reader.readuntil(b"\\r\\n\\r\\n") if not reader.at_eof() else b""
+            if not head:
+                break
+            lines = head.decode().split("\\r\\n")
+            length = [int(l.split(":")[1]) for l in lines if l.lower().startswith("content-length")]
+            body = await reader.readexactly(length[0])
+            path = lines[0].split()[1]
+            requests.append([lines[0], sorted(l.split(":")[0] for l in lines[1:] if l),
+                             json.loads(body)])
+            if path.startswith("/slow"):
+                await asyncio.sleep(5)
+            writer.write(ANSWERS[path.split("?")[0]])
+            await writer.drain()
+            if path.startswith("/close"):
+                writer.close()
+                break
+
+    async def main():
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}", token="a b&c")
+        out = {}
+        for path in ("plain", "empty", "chunked", "close", "chunked"):
+            out[path] = await endpoint.request(json={"path": path, "n": "ñ"}, subpath=path)
+        out["connections"] = len(connections)  # the closed one was not reused
+        try:
+            await endpoint.request(json={}, subpath="rejected")
+        except ClientResponseError as exc:
+            out["rejected"] = [exc.status, json.loads(exc.text)]
+        try:
+            await endpoint.request(json={}, subpath="slow", timeout=0.2)
+        except asyncio.TimeoutError:
+            out["slow"] = "timeout"
+        server.close()
+        await server.wait_closed()
+        for writer in connections:
+            writer.close()
+        gone = EndpointConfig(f"http://127.0.0.1:{port}")
+        try:
+            await gone.request(json={})
+        except aiohttp.ClientConnectionError:
+            out["gone"] = "ClientConnectionError"
+        out["requests"] = requests[:2]
+        print(json.dumps(out))
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_action_calls_on_the_lean_connection_answer_as_aiohttp_does() -> None:
+    out = _rasa(LEAN_PROBE)
+    assert out["plain"] is None and out["empty"] is None  # not JSON / no body: None
+    assert out["chunked"] == {"a": "ñ"}
+    assert out["close"] == {"closed": True}
+    assert out["connections"] == 2  # a new connection after the server closed one
+    assert out["rejected"] == [400, {"error": "no!"}]
+    assert out["slow"] == "timeout"
+    assert out["gone"] == "ClientConnectionError"
+    # the request aiohttp would send: the token in the query, its headers, the JSON body
+    assert out["requests"] == [
+        [
+            "POST /plain?token=a+b%26c HTTP/1.1",
+            sorted(["Accept", "Accept-Encoding", "Content-Length", "Content-Type", "Host",
+                    "User-Agent"]),
+            {"path": "plain", "n": "ñ"},
+        ],
+        [
+            "POST /empty?token=a+b%26c HTTP/1.1",
+            sorted(["Accept", "Accept-Encoding", "Content-Length", "Content-Type", "Host",
+                    "User-Agent"]),
+            {"path": "empty", "n": "ñ"},
+        ],
+    ]  # fmt: skip
