@@ -51,7 +51,10 @@ class ActionAnswerFaq(Action):
             ) + (self._human(lang),)
             utter(dispatcher, BotMessage(self._templates.render("faq_choose", lang), buttons))
         else:
-            self._faq.record_unanswered(text, lang, conversation_id=tracker.sender_id)
+            # a database write: off the event loop, which serves every other turn meanwhile
+            await asyncio.to_thread(
+                self._faq.record_unanswered, text, lang, conversation_id=tracker.sender_id
+            )
             decline = self._templates.render("faq_decline", lang)
             utter(dispatcher, BotMessage(decline, (self._human(lang),)))
         return []

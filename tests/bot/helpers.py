@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -68,6 +69,7 @@ class FakeFaq:
     decided: list[tuple[str, str]] = field(default_factory=list)
     looked_up: list[tuple[str, str]] = field(default_factory=list)
     unanswered: list[tuple[str, str, str]] = field(default_factory=list)
+    recorded_on: list[int] = field(default_factory=list)  # thread idents of the records
 
     def decide(self, text: str, lang: str) -> Decision:
         self.decided.append((text, lang))
@@ -82,6 +84,7 @@ class FakeFaq:
 
     def record_unanswered(self, text: str, lang: str, *, conversation_id: str) -> None:
         self.unanswered.append((text, lang, conversation_id))
+        self.recorded_on.append(threading.get_ident())
 
 
 @dataclass

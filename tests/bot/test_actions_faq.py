@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from actions.faq import ActionAnswerFaq
@@ -139,6 +141,8 @@ async def test_decline_records_the_question_and_offers_a_person(
         {"title": templates.render("button_human", "en"), "payload": "/request_human"}
     ]
     assert fake_faq.unanswered == [("can I open a mortgage?", "en", "web:zz")]
+    # a database write in production: never on the event loop's thread
+    assert fake_faq.recorded_on and threading.get_ident() not in fake_faq.recorded_on
 
 
 async def test_decline_in_spanish(
