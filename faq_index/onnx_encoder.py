@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from importlib import metadata
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -210,10 +210,10 @@ def onnx_folder(model_dir: Path, cache_dir: Path) -> Path:
     digest = hashlib.sha256(f"faro-onnx-{EXPORT_FORMAT}".encode())
     for package in _EXPORTERS:
         try:
-            version = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        digest.update(f"\0{package}={version}".encode())
+            installed = version(package)
+        except PackageNotFoundError:
+            installed = "-"
+        digest.update(f"\0{package}={installed}".encode())
     files = sorted(p for p in model_dir.rglob("*") if p.is_file() and ".cache" not in p.parts)
     if not files:
         raise EncoderError(f"{model_dir} holds no model files")

@@ -120,6 +120,7 @@ class DeliveryWorker:
         self._wakeups: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._claiming: set[asyncio.Future[list[OutboxItem]]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
@@ -153,6 +154,8 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self._claiming:  # claims still committing: their rows are requeued below
+            await asyncio.gather(*self._claiming, return_exceptions=True)
         if self._in_flight:
             _done, pending = await asyncio.wait(self._in_flight, timeout=self._stop_grace_s)
             for task in pending:
@@ -175,10 +178,17 @@ class DeliveryWorker:
                 continue
             if free:
                 wakeup.clear()
-                try:
-                    items = await asyncio.to_thread(
+                # shielded: a claim committed in its thread after stop() cancelled this
+                # task would hold its rows until the lease lapses; stop() waits for it
+                claim = asyncio.ensure_future(
+                    asyncio.to_thread(
                         self.outbox.claim, [channel], self.owner, limit=free, lease_s=self._lease_s
                     )
+                )
+                self._claiming.add(claim)
+                claim.add_done_callback(self._claiming.discard)
+                try:
+                    items = await asyncio.shield(claim)
                 except Exception:
                     logger.exception("outbox: claiming %s rows failed", channel)
             for item in items:
