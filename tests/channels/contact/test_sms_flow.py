@@ -101,7 +101,12 @@ def test_21610_retires_the_number_and_429s_are_honoured(world: World) -> None:
         assert len([c for c in world.twilio.accepted(number) if "Cards work" in c.body]) == 1
     limited = [c for c in world.twilio.calls if c.status == 429]
     assert len(limited) >= 2
-    # after each 429 the sender paused (1 s without Retry-After) before the next request
+    # after each 429 the sender paused (1 s without Retry-After) before the next request;
+    # requests already on their way when the 429 came back (up to its concurrency of 4
+    # less the limited one) may still arrive just after it
     first = min(c.at for c in limited)
-    after = [c.at for c in world.twilio.calls if c.at > first and c.status != 429]
-    assert after and min(after) - first >= 0.9
+    after = [c.at - first for c in world.twilio.calls if c.at > first and c.status != 429]
+    in_flight = [t for t in after if t < 0.1]
+    resumed = [t for t in after if t >= 0.1]
+    assert len(in_flight) <= 3, after
+    assert resumed and min(resumed) >= 0.9, after
