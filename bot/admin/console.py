@@ -40,6 +40,7 @@ from bot.status.service import LiveStatusService
 from bot.templates import TemplateStore
 from faq_index.encoders import HashingEncoder
 from faq_index.feedback import Feedback
+from faq_index.index import MAX_CHOICES
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ class Grouper:
         index = self._faq.index
 
         def near(text: str, lang: str) -> tuple[str, float] | None:
-            found = index.search(text, lang, 1)
+            # as deep as a customer's turn searched it: its matches are remembered
+            found = index.search(text, lang, MAX_CHOICES)
             return (found[0].entry.id, found[0].score) if found else None
 
         self.groups.refresh_nearest(near, self._faq.revision, limit=nearest)
