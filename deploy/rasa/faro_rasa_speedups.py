@@ -87,9 +87,13 @@ def __getattr__(name: str) -> Any:
     This module is imported at every interpreter start of the Rasa
     environment; Rasa itself is imported only when Rasa asks for the store.
     """
-    if name != "SQLiteTrackerStore":
+    builders = {
+        "SQLiteTrackerStore": _build_store_class,
+        "PostgreSQLTrackerStore": _build_postgres_store_class,
+    }
+    if name not in builders:
         raise AttributeError(name)
-    store = _build_store_class()
+    store = builders[name]()
     globals()[name] = store
     return store
 
@@ -105,6 +109,36 @@ def install_runtime_patches() -> None:
     DaskGraphRunner.run = _sequential_run
     EndpointConfig.request = _pooled_request
     _install_turn_patches()
+    _install_tracker_read_patch()
+
+
+def _install_tracker_read_patch() -> None:
+    """A tracker that cannot be read fails the turn instead of starting the conversation over.
+
+    Rasa wraps every tracker store in ``FailSafeTrackerStore``, whose ``retrieve``
+    answers "no such conversation" (None) when the store raises. Rasa then runs
+    the turn as the first of a new conversation: a session start in the middle of
+    it, the customer's earlier turns out of reach of the policies, and the
+    tracker endpoint answering with an empty conversation. Faro's app already
+    turns a failed turn (Rasa's REST channel answers nothing) into an honest
+    "try again in a moment"; so the read error goes through, as Rasa does for any
+    other failure inside a turn. Saving keeps Rasa's fallback.
+    """
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    _originals.update(
+        failsafe_retrieve=FailSafeTrackerStore.retrieve,
+        failsafe_retrieve_full=FailSafeTrackerStore.retrieve_full_tracker,
+    )
+
+    async def retrieve(self: Any, sender_id: str) -> Any:
+        return await self._tracker_store.retrieve(sender_id)
+
+    async def retrieve_full_tracker(self: Any, sender_id: str) -> Any:
+        return await self._tracker_store.retrieve_full_tracker(sender_id)
+
+    FailSafeTrackerStore.retrieve = retrieve
+    FailSafeTrackerStore.retrieve_full_tracker = retrieve_full_tracker
 
 
 _originals: dict[str, Any] = {}
@@ -789,6 +823,38 @@ def _build_store_class() -> Any:
             return self._db.execute(query, (sender_id, start)).fetchall()
 
     return SQLiteTrackerStore
+
+
+def _build_postgres_store_class() -> Any:
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+    from sqlalchemy.orm import sessionmaker
+
+    install_runtime_patches()
+
+    class PostgreSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
+        """Rasa's SQL tracker store on PostgreSQL, with each pooled connection checked before use.
+
+        After PostgreSQL restarts, every connection kept in Rasa's pool is dead,
+        and Rasa's engine finds out only by failing a query with it: a turn, or
+        a read of the conversation, fails well after the database is back.
+        ``pool_pre_ping`` tests a connection when it leaves the pool (one round
+        trip) and replaces a dead one. Tables, queries and what is stored are
+        Rasa's own. Building it also installs the run-time patches (item 3 of
+        the module docstring), as the SQLite store does. Selected in
+        deploy/endpoints.scale-out.yml with
+        ``type: faro_rasa_speedups.PostgreSQLTrackerStore``.
+        """
+
+        def __init__(self, domain: Any = None, **kwargs: Any) -> None:
+            kwargs["dialect"] = "postgresql"
+            super().__init__(domain=domain, **kwargs)
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sessionmaker(bind=self.engine)
+
+    return PostgreSQLTrackerStore
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
