@@ -43,6 +43,13 @@
      once instead of once per call;
    - the processor's and RulePolicy's deep copies of debug-log arguments are
      made only when Rasa logs at DEBUG.
+5. :class:`PostgreSQLTrackerStore` (the scale-out's, ``type:
+   faro_rasa_speedups.PostgreSQLTrackerStore``): Rasa's SQL store with each
+   pooled connection checked before use, so a PostgreSQL restart does not
+   hand a dead connection to the next turn; and with either store, a tracker
+   that cannot be read fails the turn (the app says "try again in a moment")
+   instead of Rasa's ``FailSafeTrackerStore`` starting the conversation over
+   (:func:`_install_tracker_read_patch`).
 """
 
 from __future__ import annotations
