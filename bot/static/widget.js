@@ -26,7 +26,8 @@
       sentSms: "We have texted you a code. Enter it here.", codeLabel: "The 6-digit code we texted you",
       confirm: "Confirm", confirmedSms: "Done: you will get service updates by SMS. Reply STOP at any time to stop them.",
       subOff: "Email and SMS updates are not available at the moment.", subPage: "Open the subscribe page",
-      subTitle: "Updates by email or SMS", newCode: "Change the number or get a new code"
+      subTitle: "Updates by email or SMS", newCode: "Change the number or get a new code",
+      held: "Sent to our team: a person will answer here."
     },
     es: {
       open: "Abrir chat", close: "Cerrar chat", title: "Ayuda", send: "Enviar",
@@ -42,7 +43,8 @@
       sentSms: "Te hemos enviado un código por SMS. Introdúcelo aquí.", codeLabel: "El código de 6 cifras que te hemos enviado",
       confirm: "Confirmar", confirmedSms: "Listo: recibirás los avisos del servicio por SMS. Responde BAJA cuando quieras para dejar de recibirlos.",
       subOff: "Los avisos por correo y SMS no están disponibles en este momento.", subPage: "Abrir la página de suscripción",
-      subTitle: "Avisos por correo o SMS", newCode: "Cambiar el número o pedir otro código"
+      subTitle: "Avisos por correo o SMS", newCode: "Cambiar el número o pedir otro código",
+      held: "Enviado a nuestro equipo: una persona te responderá aquí."
     }
   }[lang];
   var KEY = "faro.session:" + server, OPEN_KEY = "faro.open:" + server;
@@ -355,6 +357,11 @@
         if (setToken(b.session)) connect();
         if (b.user && b.user.id) { seen[b.user.id] = true; lastId = Math.max(lastId, b.user.id); }
         b.messages.forEach(function (m) { add(m); });
+        // no reply because a person has the conversation: say the message reached them
+        if (b.held && pending) {
+          pending.appendChild(el("span", "at held", T.held));
+          log.scrollTop = log.scrollHeight;
+        }
       }).catch(function (err) {
         if (pending) pending.classList.add("failed");
         note(err.status === 429 ? T.tooFast.replace("{s}", err.retry || 5) : T.failed);

@@ -102,6 +102,11 @@ def test_sample_site_widget_with_the_real_bot(
         timeout=30_000,
     )
     assert squash(rows(page)[-1][1]) == human
+    # waiting for a person: the next message goes to them, and the widget says so
+    ask(page, "are you still there? my card was charged twice")
+    held = page.locator(".msg.user .held")
+    expect(held).to_have_text("Sent to our team: a person will answer here.", timeout=30_000)
+    assert rows(page)[-1][0] == "user"  # the bot did not answer over the person
     screenshot(page, "stack-conversation")
 
     # reload: the same conversation comes back from the server
