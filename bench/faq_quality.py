@@ -43,6 +43,7 @@ from faq_index import (
     load_faq_files,
     load_queries,
 )
+from faq_index import index as index_module
 from faq_index.encoders import Encoder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,7 +201,16 @@ def main() -> None:
     parser.add_argument(
         "--prior-weight", type=float, default=None, help="confidence model's prior weight"
     )
+    parser.add_argument(
+        "--rank-share",
+        type=float,
+        default=None,
+        help="adapter 'rank': the adapted space's share of the dense score ordering the "
+        "matches (index.RANK_ADAPTED_SHARE; 1.0: the third round's)",
+    )
     args = parser.parse_args()
+    if args.rank_share is not None:
+        index_module.RANK_ADAPTED_SHARE = args.rank_share
     calibration.EXTRA_FEATURES = args.extra_features
     if args.prior_weight is not None:
         calibration._PRIOR_WEIGHT = args.prior_weight
