@@ -64,7 +64,7 @@ def test_open_ask_quick_reply_and_close_with_the_keyboard(
     page.keyboard.press("Enter")
     expect(launcher).to_have_attribute("aria-expanded", "true")
     expect(page.get_by_label("Your question")).to_be_focused()
-    assert rows(page)[0][0] == "bot"  # the welcome line
+    assert wait_rows(page, 1)[0][0] == "bot"  # the welcome line, once the history is read
     ask(page, "why can't I pay with my card?")
     typing = page.get_by_role("status").filter(has_text="The assistant is typing…")
     expect(typing).to_be_visible()
