@@ -22,13 +22,14 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from bot.broadcast.outbox import Outbox, OutboxItem
 from bot.broadcast.subscriptions import SubscriptionStore
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _HOST = socket.gethostname()
 # Owners of the workers running in this process (several apps in one test process).
@@ -229,14 +230,14 @@ class DeliveryWorker:
             await deliverer.deliver(item.address, item.text, item.lang, ref=f"outbox-{item.id}")
         except RecipientGone as exc:
             reason = f"recipient gone: {exc}"
-            await asyncio.to_thread(self.outbox.retired, item.id, reason)
+            await self._record(item, self.outbox.retired, item.id, reason)
             if item.subscription_id is not None:
-                await asyncio.to_thread(self.subscriptions.retire, item.subscription_id, reason)
+                await self._record(item, self.subscriptions.retire, item.subscription_id, reason)
             logger.info("outbox %d: %s; subscriber retired", item.id, reason)
         except TemporaryFailure as exc:
             delay = min(self._backoff_s * 2 ** (item.attempts - 1), self._max_backoff_s)
             delay *= random.uniform(0.8, 1.2)
-            if await asyncio.to_thread(self.outbox.retry, item, str(exc), delay_s=delay):
+            if await self._record(item, self.outbox.retry, item, str(exc), delay_s=delay):
                 logger.warning("outbox %d: %s; retry in %.0f s", item.id, exc, delay)
             else:
                 logger.error("outbox %d: %s; gave up", item.id, exc)
@@ -246,10 +247,36 @@ class DeliveryWorker:
             reason = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
             if not isinstance(exc, DeliveryError):
                 logger.exception("outbox %d: unexpected error", item.id)
-            await asyncio.to_thread(self.outbox.failed, item.id, reason)
+            await self._record(item, self.outbox.failed, item.id, reason)
             logger.warning("outbox %d: not delivered: %s", item.id, reason)
         else:
-            await asyncio.to_thread(self.outbox.sent, item.id)
+            await self._record(item, self.outbox.sent, item.id)
+
+    async def _record(
+        self, item: OutboxItem, write: Callable[..., _T], *args: Any, **kwargs: Any
+    ) -> _T:
+        """Write how a delivery ended; while the database is unreachable, try again.
+
+        The row stays ``sending`` under this worker's lease until this lands: given
+        up, it would wait for the next restart to be queued again (and a message
+        already delivered would then go out twice). On stop the error goes up and
+        the row is requeued by :meth:`stop`.
+        """
+        delay = 0.25
+        while True:
+            try:
+                return await asyncio.to_thread(write, *args, **kwargs)
+            except Exception as exc:
+                if self._stopping:
+                    raise
+                logger.warning(
+                    "outbox %d: cannot record the outcome (%s); trying again in %.1f s",
+                    item.id,
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _keep_leases(self) -> None:
         while True:

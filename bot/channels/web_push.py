@@ -24,6 +24,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from bot.broadcast.delivery import TemporaryFailure
 from bot.channels.web_history import BROADCAST, HistoryError, StoredMessage, WebHistory
 from bot.core.messages import BotMessage
 
@@ -221,8 +222,14 @@ class WebDeliverer:
         self.concurrency = concurrency
 
     async def deliver(self, address: str, text: str, lang: str, *, ref: str = "") -> None:
-        """Store ``text`` for conversation ``address`` (``web:<session>``) and wake its streams."""
-        await run_in_threadpool(self.hub.publish, address, BotMessage(text))
+        """Store ``text`` for conversation ``address`` (``web:<session>``) and wake its streams.
+
+        The history's database unreachable is a temporary failure: retried later.
+        """
+        try:
+            await run_in_threadpool(self.hub.publish, address, BotMessage(text))
+        except HistoryError as exc:
+            raise TemporaryFailure(str(exc)) from exc
 
 
 class WebAgentChannel:

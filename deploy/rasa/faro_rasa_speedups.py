@@ -716,14 +716,12 @@ def _dumps(value: Any) -> str:
 
 
 def _build_store_class() -> Any:
-    import itertools
     import sqlite3
 
     import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.events import SessionStarted
     from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.shared.nlu.constants import INTENT_NAME_KEY
     from sqlalchemy import event
     from sqlalchemy.orm import sessionmaker
 
@@ -790,20 +788,7 @@ def _build_store_class() -> Any:
             db.execute("BEGIN IMMEDIATE")
             try:
                 ((stored,),) = self._session_rows(sender_id, "count(*)")
-                rows = []
-                for e in itertools.islice(tracker.events, stored, len(tracker.events)):
-                    data = e.as_dict()
-                    intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
-                    rows.append(
-                        (
-                            sender_id,
-                            e.type_name,
-                            data.get("timestamp"),
-                            intent,
-                            data.get("name"),
-                            json.dumps(data),
-                        )
-                    )
+                rows = _event_rows(sender_id, tracker.events, stored)
                 db.executemany(
                     "INSERT INTO events (sender_id, type_name, timestamp, intent_name,"
                     " action_name, data) VALUES (?, ?, ?, ?, ?, ?)",
@@ -832,12 +817,51 @@ def _build_store_class() -> Any:
     return SQLiteTrackerStore
 
 
+def _event_rows(sender_id: str, events: Any, stored: int) -> list[tuple[Any, ...]]:
+    """The rows Rasa's SQL store adds for ``events`` after the first ``stored`` ones:
+    (sender_id, type_name, timestamp, intent_name, action_name, data), as its ``save``."""
+    import itertools
+
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+    rows = []
+    for e in itertools.islice(events, stored, len(events)):
+        data = e.as_dict()
+        intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
+        rows.append(
+            (
+                sender_id,
+                e.type_name,
+                data.get("timestamp"),
+                intent,
+                data.get("name"),
+                json.dumps(data),
+            )
+        )
+    return rows
+
+
 def _build_postgres_store_class() -> Any:
     import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+    from rasa.shared.core.events import SessionStarted
+    from rasa.shared.core.trackers import DialogueStateTracker
     from sqlalchemy.orm import sessionmaker
 
     install_runtime_patches()
+    # Rasa's query for the latest session (``SQLTrackerStore._event_query``): the events
+    # from the last session_started's timestamp on, or all when there is none
+    latest = (
+        "SELECT {columns} FROM events e, (SELECT max(timestamp) AS start FROM events"
+        " WHERE sender_id = %(s)s AND type_name = %(t)s) latest"
+        " WHERE e.sender_id = %(s)s AND (latest.start IS NULL OR e.timestamp >= latest.start)"
+    )
+    session_data = latest.format(columns="e.data") + " ORDER BY e.id"
+    session_count = latest.format(columns="count(*)")
+    insert = (
+        "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data)"
+        " VALUES (%s, %s, %s, %s, %s, %s)"
+    )
 
     class PostgreSQLTrackerStore(SQLTrackerStore):  # type: ignore[misc]
         """Rasa's SQL tracker store on PostgreSQL, with each pooled connection checked before use.
@@ -846,9 +870,12 @@ def _build_postgres_store_class() -> Any:
         and Rasa's engine finds out only by failing a query with it: a turn, or
         a read of the conversation, fails well after the database is back.
         ``pool_pre_ping`` tests a connection when it leaves the pool (one round
-        trip) and replaces a dead one. Tables, queries and what is stored are
-        Rasa's own. Building it also installs the run-time patches (item 3 of
-        the module docstring), as the SQLite store does. Selected in
+        trip) and replaces a dead one. Retrieve and save, the two calls of
+        every turn, run Rasa's queries as plain SQL on a pooled connection
+        instead of through the ORM (a session and compiled queries per call);
+        tables, queries and what is stored are Rasa's own. Building it also
+        installs the run-time patches (item 3 of the module docstring), as the
+        SQLite store does. Selected in
         deploy/endpoints.scale-out.yml with
         ``type: faro_rasa_speedups.PostgreSQLTrackerStore``.
         """
@@ -860,6 +887,48 @@ def _build_postgres_store_class() -> Any:
             self.engine.dispose()
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sessionmaker(bind=self.engine)
+
+        async def _retrieve(
+            self, sender_id: str, fetch_events_from_all_sessions: bool
+        ) -> DialogueStateTracker | None:
+            """The tracker of ``sender_id`` (its latest session unless all are asked for)."""
+            params = {"s": sender_id, "t": SessionStarted.type_name}
+            connection = self.engine.raw_connection()  # pooled, checked on the way out
+            try:
+                cursor = connection.cursor()
+                if fetch_events_from_all_sessions:
+                    cursor.execute(
+                        "SELECT data FROM events WHERE sender_id = %(s)s ORDER BY id", params
+                    )
+                else:
+                    cursor.execute(session_data, params)
+                rows = cursor.fetchall()
+                connection.commit()
+            finally:
+                connection.close()
+            events = [json.loads(data) for (data,) in rows]
+            if self.domain and events:
+                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            return None
+
+        async def save(self, tracker: DialogueStateTracker) -> None:
+            """Append the tracker's events that are not stored yet, in one transaction."""
+            await self.stream_events(tracker)
+            sender_id = tracker.sender_id
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(session_count, {"s": sender_id, "t": SessionStarted.type_name})
+                ((stored,),) = cursor.fetchall()
+                rows = _event_rows(sender_id, tracker.events, stored)
+                if rows:
+                    cursor.executemany(insert, rows)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                connection.close()
 
     return PostgreSQLTrackerStore
 

@@ -6,6 +6,9 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pytest
+import sqlalchemy as sa
+
 from bot.broadcast.delivery import (
     DeliveryWorker,
     PermanentFailure,
@@ -14,6 +17,8 @@ from bot.broadcast.delivery import (
 )
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.subscriptions import Recipient, SubscriptionStore
+from bot.channels.web_history import WebHistory
+from bot.channels.web_push import PushHub, WebDeliverer
 from tests.helpers.broadcast_builders import enqueue_to_all
 
 
@@ -172,3 +177,41 @@ async def test_with_two_replicas_one_sends_a_channel_and_the_other_takes_over(
         await second.stop()
     assert follower.sent  # took over when the first stopped
     assert Counter(x for x, _ in a.sent + b.sent) == {str(i): 1 for i in range(30)}
+
+
+class BlinkingOutbox(Outbox):
+    """The real outbox, whose database is unreachable for the first ``blinks`` outcomes."""
+
+    blinks = 2
+
+    def sent(self, item_id: int) -> None:
+        if self.blinks > 0:
+            self.blinks -= 1
+            raise sa.exc.OperationalError("UPDATE outbox", {}, ConnectionError("server closed"))
+        super().sent(item_id)
+
+
+async def test_an_outcome_the_database_missed_is_recorded_when_it_is_back(
+    engine: sa.Engine, subscriptions: SubscriptionStore
+) -> None:
+    """Before, the row stayed 'sending' until a restart requeued it (and sent it again)."""
+    outbox = BlinkingOutbox(engine)
+    subscribe(subscriptions, 3)
+    deliverer = MemoryDeliverer()
+    worker = DeliveryWorker(outbox, subscriptions, [deliverer], poll_s=0.05)
+    await worker.start()
+    try:
+        enqueue_to_all(outbox, subscriptions, "u1")
+        await until_done(outbox)
+    finally:
+        await worker.stop()
+    assert outbox.blinks == 0
+    assert sorted(a for a, _ in deliverer.sent) == ["0", "1", "2"]  # once each
+    assert {r.state for r in outbox.audit()} == {"sent"}
+
+
+async def test_web_delivery_with_its_database_down_is_retried_not_failed() -> None:
+    history = WebHistory(sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:1/faro"))
+    deliverer = WebDeliverer(PushHub(history))
+    with pytest.raises(TemporaryFailure):
+        await deliverer.deliver("web:abc", "Update: transfers work again.", "en")

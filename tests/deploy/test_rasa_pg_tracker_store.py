@@ -27,7 +27,7 @@ RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 
 PROBE = textwrap.dedent(
     """
-    import asyncio, json, sys
+    import asyncio, json, sys, time
     from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import (
@@ -50,6 +50,18 @@ PROBE = textwrap.dedent(
     def step(name):  # tell the test, wait for it to do something to the server
         print(name, flush=True)
         sys.stdin.readline()
+
+    def turn(text, t):
+        return [UserUttered(text, {"name": "faq", "confidence": 0.9}, timestamp=t),
+                ActionExecuted("action_answer_faq", timestamp=t + 0.1),
+                BotUttered("Respuesta", {"buttons": []}, timestamp=t + 0.2),
+                ActionExecuted("action_listen", timestamp=t + 0.3)]
+
+    def dump(tracker):  # an action_listen stamped "now" is blanked out
+        if tracker is None:
+            return None
+        events = [e.as_dict() for e in tracker.events]
+        return [{**e, "timestamp": 0} if e["timestamp"] > 1e6 else e for e in events]
 
     def said(tracker):
         if tracker is None:
@@ -83,6 +95,42 @@ PROBE = textwrap.dedent(
                 out[f"faro_{method}_while_down"] = type(exc).__name__
         step("failed")  # the test starts PostgreSQL again
         out["faro_back"] = said(await stores["faro"].retrieve("web:faro"))
+        # the same turns through Faro's store and Rasa's: every retrieval gives the same
+        bare = {"faro": faro_store, "rasa": stores["rasa"]._tracker_store}
+        for name, store in bare.items():
+            log = out[f"{name}_turns"] = []
+            sender = f"web:same-{name}"
+            tracker = await store.get_or_create_tracker(sender)
+            for e in [ActionExecuted("action_session_start", timestamp=1.0),
+                      SessionStarted(timestamp=1.0),
+                      ActionExecuted("action_listen", timestamp=1.0)]:
+                tracker.update(e)
+            await store.save(tracker)
+            for k in range(3):
+                tracker = await store.retrieve(sender)
+                for e in turn(f"pregunta {k}", 10.0 + k):
+                    tracker.update(e)
+                await store.save(tracker)
+                await store.save(tracker)  # saving again adds nothing
+                log.append(dump(await store.retrieve(sender)))
+            tracker = await store.retrieve(sender)  # a new session
+            for e in [ActionExecuted("action_session_start", timestamp=50.0),
+                      SessionStarted(timestamp=50.0),
+                      ActionExecuted("action_listen", timestamp=50.0), *turn("otra", 60.0)]:
+                tracker.update(e)
+            await store.save(tracker)
+            log.append(dump(await store.retrieve(sender)))
+            log.append(dump(await store.retrieve_full_tracker(sender)))
+            log.append(dump(await store.retrieve("web:nobody")))
+        # the cost of one turn's retrieve + save
+        for name, store in bare.items():
+            started = time.perf_counter()
+            for k in range(50):
+                tracker = await store.get_or_create_tracker(f"web:{name}-t{k % 5}")
+                for e in turn("x", 100.0 + k):
+                    tracker.update(e)
+                await store.save(tracker)
+            out[f"{name}_ms"] = (time.perf_counter() - started) / 50 * 1000
 
     asyncio.run(main())
     print(json.dumps(out))
@@ -149,3 +197,22 @@ def test_rasas_own_store_loses_it_there(probe: dict[str, Any]) -> None:
 def test_an_unreadable_tracker_is_an_error_not_a_new_conversation(probe: dict[str, Any]) -> None:
     assert probe["faro_retrieve_while_down"] == "OperationalError"
     assert probe["faro_retrieve_full_tracker_while_down"] == "OperationalError"
+
+
+def test_every_retrieval_gives_what_rasas_own_store_gives(probe: dict[str, Any]) -> None:
+    faro, rasa = probe["faro_turns"], probe["rasa_turns"]
+    assert faro == rasa
+    *turns, latest_session, full, nobody = faro
+    assert [len(t) for t in turns] == [8, 12, 16]  # saving twice stored nothing twice
+    # the latest session only (Rasa's rule: from its session_started's timestamp on)
+    texts = [e.get("text") for e in latest_session if e["event"] == "user"]
+    assert texts == ["otra"]
+    assert len(full) == 23  # every session
+    assert nobody is None
+
+
+def test_a_turn_costs_less_than_with_rasas_store(probe: dict[str, Any]) -> None:
+    print(
+        f"retrieve + save per turn: Faro {probe['faro_ms']:.2f} ms, Rasa {probe['rasa_ms']:.2f} ms"
+    )
+    assert probe["faro_ms"] < probe["rasa_ms"]
