@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -33,7 +34,10 @@ class ActionIncidentStatus(Action):
         utter(dispatcher, reply)
         incident_id = reply.status.incident_id if reply.status else None
         if self._subscriptions is not None and incident_id:
-            offer = self._subscriptions.after_status(tracker.sender_id, lang, incident_id)
+            # a database write: off the event loop, which serves every other turn meanwhile
+            offer = await asyncio.to_thread(
+                self._subscriptions.after_status, tracker.sender_id, lang, incident_id
+            )
             if offer is not None:
                 utter(dispatcher, offer)
         return []

@@ -8,9 +8,12 @@ services, so tests can pass their own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -114,6 +117,14 @@ def create_app(services: AppServices) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Threads for blocking work (asyncio.to_thread): each FAQ search waits in one for
+        # its batch of query embeddings, so a batch can only gather as many questions as
+        # there are threads (asyncio's default: 6 on 2 cores), and short database calls
+        # queue behind searches meanwhile. Enough for a full batch, and room beside it.
+        threads = max(settings.faq.embedding_batch + 8, min(32, (os.cpu_count() or 1) + 4))
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="faro-worker")
+        )
         for task in background:
             await task.start()
         lifecycle["ready"] = True

@@ -32,6 +32,9 @@ unanswered = sa.Table(
     sa.Index("ix_unanswered_questions_group", "group_id", "normalized", "asked_at"),
 )
 
+# on the turn's path (each question the FAQ declines): built once
+_RECORD = unanswered.insert()
+
 
 class StoreError(StorageError):
     """The app database could not be reached or used (kept for callers: a StorageError)."""
@@ -63,13 +66,14 @@ class AppStore:
         normalized = " ".join(text.lower().split())[:500]
         with _translated("cannot record an unanswered question"), self._engine.begin() as conn:
             conn.execute(
-                unanswered.insert().values(
-                    asked_at=datetime.now(UTC),
-                    conversation_id=conversation_id[:200],
-                    lang=lang,
-                    text=text,
-                    normalized=normalized,
-                )
+                _RECORD,
+                {
+                    "asked_at": datetime.now(UTC),
+                    "conversation_id": conversation_id[:200],
+                    "lang": lang,
+                    "text": text,
+                    "normalized": normalized,
+                },
             )
 
     def unanswered_groups(self, *, limit: int = 100) -> list[UnansweredGroup]:

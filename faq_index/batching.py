@@ -12,11 +12,14 @@ each caller its rows. If requests are still queued, the first of them leads
 the next batch (a leader never works for others after its own answer is
 ready, so no caller waits longer than the batches ahead of it).
 
-A batch is padded to its longest text, and customers' questions vary in
-length (6 to 60 tokens): 32 questions in arrival order cost as much per
-question as one alone (~11 ms of CPU each on this machine's core). So the
-texts of a batch are sorted by length and encoded in slices of ``slice_size``
-(8): ~6 ms each (bench/README.md, "Encoder slices").
+Each caller sleeps on its own condition (one lock for all): an arrival wakes
+only a leader waiting for company, and a finished batch wakes only its own
+callers and the next leader, not every thread waiting in the queue.
+
+Texts of similar length run together inside the wrapped encoder
+(:class:`~faq_index.onnx_encoder.OnnxEncoder` groups by token count,
+:class:`~faq_index.encoders.SentenceTransformerEncoder` sorts and slices), so a
+batch is handed over whole.
 """
 
 from __future__ import annotations
@@ -30,16 +33,13 @@ import numpy as np
 
 from faq_index.encoders import Encoder, Vectors
 
-__all__ = ["SLICE_SIZE", "BatchingEncoder"]
-
-# Texts per forward pass: measured on unseen questions, sorted by length, one
-# torch thread: 4 → 6.2, 6 → 6.0, 8 → 6.1, 12 → 6.0-6.5 ms of CPU per question.
-SLICE_SIZE = 8
+__all__ = ["BatchingEncoder"]
 
 
 @dataclass(eq=False)
 class _Request:
     texts: list[str]
+    wake: threading.Condition  # on the encoder's one lock: only this caller waits on it
     lead: bool = False
     finished: bool = False
     result: Vectors | None = None
@@ -54,23 +54,16 @@ class BatchingEncoder:
     of padded batches.
     """
 
-    def __init__(
-        self,
-        inner: Encoder,
-        *,
-        max_batch: int = 32,
-        max_wait_s: float = 0.002,
-        slice_size: int = SLICE_SIZE,
-    ) -> None:
-        if max_batch < 1 or max_wait_s < 0 or slice_size < 1:
-            raise ValueError("max_batch and slice_size must be >= 1 and max_wait_s >= 0")
+    def __init__(self, inner: Encoder, *, max_batch: int = 32, max_wait_s: float = 0.002) -> None:
+        if max_batch < 1 or max_wait_s < 0:
+            raise ValueError("max_batch must be >= 1 and max_wait_s >= 0")
         self._inner = inner
-        self._slice = slice_size
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: deque[_Request] = deque()
         self._running = False
+        self._gathering: _Request | None = None  # a leader waiting for company
         self._last_size = 0
         self.batches = 0  # batches encoded (for benchmarks and tests)
         self.texts = 0  # texts encoded through batches
@@ -95,33 +88,37 @@ class BatchingEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(texts) >= self._max_batch:
-            return self._sliced(list(texts))
-        request = _Request(list(texts))
-        with self._cond:
+            return self._inner.encode(list(texts))
+        request = _Request(list(texts), threading.Condition(self._lock))
+        with self._lock:
             self._queue.append(request)
-            if self._running:
-                self._cond.notify_all()  # a leader waiting for company may go
-            else:
+            if not self._running:
                 self._running = True
                 request.lead = True  # the queue was empty: it is first
+            elif self._gathering is not None:
+                self._gathering.wake.notify()  # a leader waiting for company may go
             while not (request.finished or request.lead):
-                self._cond.wait()
+                request.wake.wait()
         if not request.finished:
-            self._lead()  # it leads the batch it is first in
+            self._lead(request)  # it leads the batch it is first in
         if request.error is not None:
             raise request.error
         assert request.result is not None
         return request.result
 
-    def _lead(self) -> None:
-        with self._cond:
+    def _lead(self, leader: _Request) -> None:
+        with self._lock:
             if self._last_size > 1 and self._max_wait_s > 0:
                 deadline = time.monotonic() + self._max_wait_s
-                while self._queued_texts() < self._max_batch:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._cond.wait(left)
+                self._gathering = leader
+                try:
+                    while self._queued_texts() < self._max_batch:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            break
+                        leader.wake.wait(left)
+                finally:
+                    self._gathering = None
             batch = [self._queue.popleft()]
             size = len(batch[0].texts)
             while self._queue and size + len(self._queue[0].texts) <= self._max_batch:
@@ -130,7 +127,7 @@ class BatchingEncoder:
         try:
             self._encode(batch)
         finally:  # even on KeyboardInterrupt, hand over so no caller waits forever
-            with self._cond:
+            with self._lock:
                 self._hand_over(batch)
 
     def _hand_over(self, batch: list[_Request]) -> None:
@@ -139,22 +136,12 @@ class BatchingEncoder:
             if done.result is None and done.error is None:
                 done.error = RuntimeError("the encoding batch was interrupted")
             done.finished = True
+            done.wake.notify()
         if self._queue:
             self._queue[0].lead = True
+            self._queue[0].wake.notify()
         else:
             self._running = False
-        self._cond.notify_all()
-
-    def _sliced(self, texts: list[str]) -> Vectors:
-        """The inner encoder's vectors, texts of similar length encoded together."""
-        if len(texts) <= 1:
-            return self._inner.encode(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self._slice):
-            rows = order[start : start + self._slice]
-            out[rows] = self._inner.encode([texts[i] for i in rows])
-        return out
 
     def _queued_texts(self) -> int:
         return sum(len(r.texts) for r in self._queue)
@@ -162,7 +149,7 @@ class BatchingEncoder:
     def _encode(self, batch: list[_Request]) -> None:
         texts = [t for r in batch for t in r.texts]
         try:
-            vectors = self._sliced(texts)
+            vectors = self._inner.encode(texts)
         except Exception as exc:  # every caller of the batch gets the error
             for r in batch:
                 r.error = exc

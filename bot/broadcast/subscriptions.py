@@ -220,12 +220,7 @@ class SubscriptionStore:
         """
         with self._engine.begin() as conn:
             _note_asker(conn, incident_id, recipient)
-            subscribed = conn.execute(
-                sa.select(subscriptions.c.id).where(
-                    subscriptions.c.conversation_id == recipient.conversation_id,
-                    subscriptions.c.active.is_(True),
-                )
-            ).first()
+            subscribed = conn.execute(_SUBSCRIBED, {"cid": recipient.conversation_id}).first()
             return subscribed is None and _offer_once(conn, recipient.conversation_id)
 
     def askers(self, incident_id: str) -> list[Recipient]:
@@ -244,6 +239,31 @@ class SubscriptionStore:
             return _offer_once(conn, conversation_id)
 
 
+# The status action's path (every status question about an open incident): statements
+# built once (building one costs more than running it on SQLite).
+_SUBSCRIBED = sa.select(subscriptions.c.id).where(
+    subscriptions.c.conversation_id == sa.bindparam("cid"), subscriptions.c.active.is_(True)
+)
+_ASKED_AGAIN = (
+    incident_askers.update()
+    .where(
+        incident_askers.c.incident_id == sa.bindparam("b_incident"),
+        incident_askers.c.conversation_id == sa.bindparam("b_conversation"),
+    )
+    .values(
+        channel=sa.bindparam("b_channel"),
+        address=sa.bindparam("b_address"),
+        lang=sa.bindparam("b_lang"),
+        asked_at=sa.bindparam("b_asked_at"),
+    )
+)
+_ASKED_FIRST = incident_askers.insert()
+_OFFERED = sa.select(subscription_offers.c.conversation_id).where(
+    subscription_offers.c.conversation_id == sa.bindparam("cid")
+)
+_OFFER = subscription_offers.insert()
+
+
 def _note_asker(conn: sa.Connection, incident_id: str, recipient: Recipient) -> None:
     values = {
         "channel": recipient.channel,
@@ -251,31 +271,23 @@ def _note_asker(conn: sa.Connection, incident_id: str, recipient: Recipient) -> 
         "lang": recipient.lang,
         "asked_at": utc_now(),
     }
-    updated = conn.execute(
-        incident_askers.update()
-        .where(
-            incident_askers.c.incident_id == incident_id,
-            incident_askers.c.conversation_id == recipient.conversation_id,
-        )
-        .values(**values)
-    )
+    keys = {"b_incident": incident_id, "b_conversation": recipient.conversation_id}
+    updated = conn.execute(_ASKED_AGAIN, keys | {f"b_{k}": v for k, v in values.items()})
     if updated.rowcount == 0:
         conn.execute(
-            incident_askers.insert().values(
-                incident_id=incident_id, conversation_id=recipient.conversation_id, **values
-            )
+            _ASKED_FIRST,
+            {"incident_id": incident_id, "conversation_id": recipient.conversation_id, **values},
         )
 
 
 def _offer_once(conn: sa.Connection, conversation_id: str) -> bool:
+    # offered before (the usual case after the first status question): no failing insert
+    if conn.execute(_OFFERED, {"cid": conversation_id}).first() is not None:
+        return False
     try:
         with conn.begin_nested():
-            conn.execute(
-                subscription_offers.insert().values(
-                    conversation_id=conversation_id, offered_at=utc_now()
-                )
-            )
-    except sa.exc.IntegrityError:
+            conn.execute(_OFFER, {"conversation_id": conversation_id, "offered_at": utc_now()})
+    except sa.exc.IntegrityError:  # another replica offered it meanwhile
         return False
     return True
 

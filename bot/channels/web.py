@@ -18,6 +18,7 @@ The app holds at most :attr:`WebOptions.max_streams` open streams.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -29,7 +30,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -119,11 +119,11 @@ def chat_routes(
         return signer.verify(token) if isinstance(token, str) and token else None
 
     async def start(sid: str) -> int:
-        return int(await run_in_threadpool(history.start_session, sid))
+        return int(await asyncio.to_thread(history.start_session, sid))
 
     async def resume(sid: str) -> int | None:
         """The session's start id, or None when it has expired (idle too long)."""
-        found = await run_in_threadpool(history.resume_session, sid, idle=options.session_idle)
+        found = await asyncio.to_thread(history.resume_session, sid, idle=options.session_idle)
         return None if found is None else int(found)
 
     async def live_session(token: object) -> tuple[str, int]:
@@ -202,7 +202,7 @@ def chat_routes(
         else:  # widgets loaded before stream tickets: the token in the query string
             sid, start_id = await live_session(request.query_params.get("session"))
         try:
-            rows = await run_in_threadpool(history.history, f"web:{sid}", start_id=start_id)
+            rows = await asyncio.to_thread(history.history, f"web:{sid}", start_id=start_id)
         except HistoryError as exc:
             logger.error("web history: %s", exc)
             raise HttpError(503, "the conversation history is unavailable right now") from None
@@ -347,7 +347,7 @@ async def _store(
     if not messages:
         return []
     try:
-        return list(await run_in_threadpool(history.append, conversation_id, role, messages))
+        return list(await asyncio.to_thread(history.append, conversation_id, role, messages))
     except HistoryError as exc:  # the chat still answers; only the reload loses this turn
         logger.error("web history: %s", exc)
         return []
@@ -363,7 +363,7 @@ async def _store_turn(
     if not asked and not replies:
         return [], []
     try:
-        return await run_in_threadpool(
+        return await asyncio.to_thread(
             history.append_turn, conversation_id, asked, replies, asked_at=asked_at
         )
     except HistoryError as exc:  # the chat still answers; only the reload loses this turn

@@ -55,6 +55,16 @@ web_messages = sa.Table(
 
 
 _INSERT = web_messages.insert()
+# Every web chat turn reads its session: statements built once (building one costs more
+# than running it on SQLite).
+_SESSION = sa.select(
+    web_sessions.c.start_id, web_sessions.c.created_at, web_sessions.c.last_seen_at
+).where(web_sessions.c.sid == sa.bindparam("sid"))
+_TOUCH = (  # bind names other than the columns': an UPDATE reserves those
+    web_sessions.update()
+    .where(web_sessions.c.sid == sa.bindparam("b_sid"))
+    .values(last_seen_at=sa.bindparam("b_seen"))
+)
 
 
 class HistoryError(StorageError):
@@ -125,23 +135,13 @@ class WebHistory:
         now = datetime.now(UTC)
         try:
             with self._write_lock, self._engine.begin() as conn:
-                row = conn.execute(
-                    sa.select(
-                        web_sessions.c.start_id,
-                        web_sessions.c.created_at,
-                        web_sessions.c.last_seen_at,
-                    ).where(web_sessions.c.sid == sid)
-                ).first()
+                row = conn.execute(_SESSION, {"sid": sid}).first()
                 if row is not None:
                     seen = as_utc(row.last_seen_at or row.created_at)
                     if seen < now - idle:
                         return None
                     if seen < now - _TOUCH_EVERY:
-                        conn.execute(
-                            web_sessions.update()
-                            .where(web_sessions.c.sid == sid)
-                            .values(last_seen_at=now)
-                        )
+                        conn.execute(_TOUCH, {"b_sid": sid, "b_seen": now})
                     return int(row.start_id)
         except sa.exc.SQLAlchemyError as exc:
             raise storage_error("cannot record the session", exc, HistoryError) from exc

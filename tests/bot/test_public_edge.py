@@ -8,6 +8,8 @@ the admin's sign-in throttle and the Secure cookie flag.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,3 +132,17 @@ def test_without_a_public_origin_only_the_pages_own_origin_is_admitted(tmp_path:
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         settings(tmp_path, **{name: value})
+
+
+def test_a_full_batch_of_faq_searches_can_wait_in_threads_at_once(services: AppServices) -> None:
+    # each FAQ search waits in a thread for its batch of embeddings: with asyncio's
+    # default pool (6 threads on 2 cores) a batch could never gather more than that
+    wanted = services.settings.faq.embedding_batch
+    barrier = threading.Barrier(wanted, timeout=10)
+
+    async def together() -> list[int]:
+        return list(await asyncio.gather(*(asyncio.to_thread(barrier.wait) for _ in range(wanted))))
+
+    with client(services, PROXY) as c:
+        assert c.portal is not None  # the app's loop, its lifespan started
+        assert sorted(c.portal.call(together)) == list(range(wanted))

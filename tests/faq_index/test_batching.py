@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+import faq_index.batching as batching_module
 from faq_index import HashingEncoder
 from faq_index.batching import BatchingEncoder
 from faq_index.encoders import Vectors
@@ -64,7 +65,7 @@ def test_concurrent_questions_share_batches_and_each_gets_its_own_rows() -> None
         np.testing.assert_allclose(got[0], expected[i], rtol=1e-6)
     assert sum(inner.calls) == 48
     assert batching.batches < 48 / 3  # batched: many fewer batches than questions
-    assert max(inner.calls) <= 8  # each batch in slices of similar length
+    assert max(inner.calls) <= 16  # at most max_batch texts per batch
     assert batching.texts == 48
 
 
@@ -84,7 +85,7 @@ def test_a_large_request_goes_straight_to_the_encoder() -> None:
     inner = SlowEncoder(delay=0.0)
     batching = BatchingEncoder(inner, max_batch=4)
     assert batching.encode([f"t{i}" for i in range(10)]).shape == (10, 64)
-    assert inner.calls == [8, 2] and batching.batches == 0
+    assert inner.calls == [10] and batching.batches == 0
     assert batching.encode([]).shape == (0, 64)
 
 
@@ -100,17 +101,49 @@ class RecordingEncoder(SlowEncoder):
         return super().encode(texts)
 
 
-def test_texts_of_similar_length_are_encoded_together_and_come_back_in_order() -> None:
+def test_a_batch_reaches_the_encoder_whole_and_each_caller_gets_its_rows() -> None:
+    # grouping texts by length is the encoder's job (OnnxEncoder, SentenceTransformerEncoder)
     inner = RecordingEncoder()
-    batching = BatchingEncoder(inner, max_batch=64, slice_size=3)
+    batching = BatchingEncoder(inner, max_batch=64)
     texts = ["a much longer question about the card " * (i % 5) + str(i) for i in range(20)]
     got = batching.encode(texts)
     np.testing.assert_allclose(got, HashingEncoder(dim=64).encode(texts), rtol=1e-6)
-    assert all(len(call) <= 3 for call in inner.seen)
-    assert sorted(t for call in inner.seen for t in call) == sorted(texts)
-    lengths = [[len(t) for t in call] for call in inner.seen]
-    for before, after in zip(lengths, lengths[1:], strict=False):
-        assert max(before) <= min(after)  # each slice's texts are no longer than the next's
+    assert inner.seen == [texts]
+
+
+class CountingCondition(threading.Condition):
+    """A condition that counts how often a thread waiting on it woke up."""
+
+    wakeups = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        woke = super().wait(timeout)
+        CountingCondition.wakeups += 1
+        return woke
+
+
+class _CountingThreading:
+    """The threading module as batching sees it, with :class:`CountingCondition`."""
+
+    Condition = CountingCondition
+    Lock = staticmethod(threading.Lock)
+
+
+def test_waiting_callers_are_woken_for_their_own_answer_not_for_every_arrival(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(batching_module, "threading", _CountingThreading())
+    CountingCondition.wakeups = 0
+    inner = SlowEncoder(delay=0.02)
+    batching = BatchingEncoder(inner, max_batch=8)
+    texts = [f"question {i}" for i in range(64)]
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        results = list(pool.map(lambda t: batching.encode([t]), texts))
+    assert [r.shape for r in results] == [(1, 64)] * 64
+    # each caller wakes once (its answer is ready, or it leads the next batch), and a
+    # leader gathering company once per arrival; waking every waiter at each arrival and
+    # each batch's end (one shared condition) took several hundred wake-ups here
+    assert CountingCondition.wakeups <= 3 * len(texts)
 
 
 def test_a_failure_reaches_every_caller_of_its_batch_and_the_next_batch_works() -> None:
@@ -135,4 +168,4 @@ def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError):
         BatchingEncoder(HashingEncoder(), max_batch=0)
     with pytest.raises(ValueError):
-        BatchingEncoder(HashingEncoder(), slice_size=0)
+        BatchingEncoder(HashingEncoder(), max_wait_s=-1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -50,6 +52,28 @@ def test_minilm_fast_path_equals_sentence_transformers_and_int8_stays_close() ->
     cosine = np.sum(quick.encode(texts) * reference, axis=1)
     assert np.all(cosine > 0.8) and float(np.mean(cosine[:3])) > 0.88
     assert quick.encode([]).shape == (0, quick.dim)
+
+
+def test_minilm_fast_path_runs_texts_of_similar_length_together_and_keeps_their_order() -> None:
+    encoder: Any = load_encoder(None)
+    texts = [
+        "a much longer question about my card and the app " * (i % 4) + str(i) for i in range(20)
+    ]
+    calls: list[list[str]] = []
+    forward = encoder._forward
+
+    def recording(batch: list[str]) -> Any:
+        calls.append(batch)
+        return forward(batch)
+
+    encoder._forward = recording
+    got = encoder.encode(texts)
+    alone = np.concatenate([forward([t]) for t in texts])
+    np.testing.assert_allclose(got, alone, atol=1e-5)  # padding changes no vector
+    assert sorted(t for c in calls for t in c) == sorted(texts) and max(map(len, calls)) <= 8
+    lengths = [[len(t) for t in c] for c in calls]
+    for before, after in zip(lengths, lengths[1:], strict=False):
+        assert max(before) <= min(after)  # each slice's texts are no longer than the next's
 
 
 def test_the_library_reads_no_environment_and_sets_no_process_state(
