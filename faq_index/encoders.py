@@ -152,18 +152,21 @@ class SentenceTransformerEncoder:
         return normalize_rows(vectors)
 
     def _forward(self, texts: list[str]) -> Vectors:
-        import torch
-
         assert self._fast is not None
-        net, tokenizer, max_len = self._fast
-        feats = tokenizer(
-            texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt"
-        )
-        with torch.inference_mode():
-            hidden = net(**feats).last_hidden_state
-            mask = feats["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        return normalize_rows(pooled.numpy())
+        return mean_pooled(*self._fast, texts)
+
+
+def mean_pooled(net: Any, tokenizer: Any, max_len: int, texts: list[str]) -> Vectors:
+    """Unit vectors of ``texts``: one forward pass of the transformer ``net`` (padded to
+    the longest text), mean-pooled over the tokens, as sentence-transformers does."""
+    import torch
+
+    feats = tokenizer(texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+    with torch.inference_mode():
+        hidden = net(**feats).last_hidden_state
+        mask = feats["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+    return normalize_rows(pooled.numpy())
 
 
 _BATCH = 64

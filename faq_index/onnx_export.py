@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from faq_index.encoders import _mean_pooled_parts
+from faq_index.encoders import _mean_pooled_parts, mean_pooled
 from faq_index.errors import EncoderError
 from faq_index.onnx_encoder import (
     EXPORT_FORMAT,
@@ -165,17 +165,7 @@ def _optimize(raw: Path, out: Path, config: Any) -> None:
 
 
 def _check(encoder: OnnxEncoder, net: Any, tokenizer: Any, max_len: int) -> None:
-    import torch
-
-    feats = tokenizer(
-        _CHECK_TEXTS, padding=True, truncation=True, max_length=max_len, return_tensors="pt"
-    )
-    with torch.inference_mode():
-        hidden = net(**feats).last_hidden_state
-        mask = feats["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-    reference = pooled.numpy()
-    reference /= np.linalg.norm(reference, axis=1, keepdims=True)
+    reference = mean_pooled(net, tokenizer, max_len, _CHECK_TEXTS)
     cosine = np.sum(encoder.encode(_CHECK_TEXTS) * reference, axis=1)
     if float(cosine.min()) < 0.9999:
         raise EncoderError(f"the ONNX export differs from torch (cosine {cosine.min():.5f})")
