@@ -82,19 +82,9 @@ class LexicalIndex:
         index = self._langs.get(lang)
         if index is None or not terms:
             return out, hits
-        indptr, indices, data = index.postings.indptr, index.postings.indices, index.postings.data
-        total = 0.0
-        for term in terms:
-            tid = self._vocab.get(term)
-            if tid is None or tid >= len(index.df) or index.df[tid] == 0:
-                total += index.unknown
-                continue
-            lo, hi = indptr[tid], indptr[tid + 1]
-            if exclude is not None and hi - lo == 1 and indices[lo] == exclude:
-                total += index.unknown  # only the held-out text has it: unknown to the rest
-                continue
-            idf = float(index.idf[tid])
-            total += idf
+        found, total = self._found(index, terms, exclude)
+        indices, data = index.postings.indices, index.postings.data
+        for idf, lo, hi in found:
             docs = indices[lo:hi]
             out[docs] += data[lo:hi]
             if idf >= INFORMATIVE_IDF:
@@ -106,6 +96,29 @@ class LexicalIndex:
             out /= total
         return out, hits
 
+    def _found(
+        self, index: _Lang, terms: list[str], exclude: int | None
+    ) -> tuple[list[tuple[float, int, int]], float]:
+        """The query's terms in ``index``: (idf, start, end) of each one's postings, and
+        the IDF mass of the whole query. A term no text has, or only ``exclude`` has,
+        counts with the index's IDF of an unknown term."""
+        indptr, indices = index.postings.indptr, index.postings.indices
+        found: list[tuple[float, int, int]] = []
+        total = 0.0
+        for term in terms:
+            tid = self._vocab.get(term)
+            if tid is None or tid >= len(index.df) or index.df[tid] == 0:
+                total += index.unknown
+                continue
+            lo, hi = int(indptr[tid]), int(indptr[tid + 1])
+            if exclude is not None and hi - lo == 1 and indices[lo] == exclude:
+                total += index.unknown  # only the held-out text has it: unknown to the rest
+                continue
+            idf = float(index.idf[tid])
+            total += idf
+            found.append((idf, lo, hi))
+        return found, total
+
     def explained(
         self, terms: list[str], lang: str, owner: Ints, n_owners: int, exclude: int | None = None
     ) -> Scores:
@@ -116,21 +129,12 @@ class LexicalIndex:
         index = self._langs.get(lang)
         if index is None or not terms:
             return out
-        indptr, indices = index.postings.indptr, index.postings.indices
-        total = 0.0
-        for term in terms:
-            tid = self._vocab.get(term)
-            if tid is None or tid >= len(index.df) or index.df[tid] == 0:
-                total += index.unknown
-                continue
-            docs = indices[indptr[tid] : indptr[tid + 1]]
+        found, total = self._found(index, terms, exclude)
+        indices = index.postings.indices
+        for idf, lo, hi in found:
+            docs = indices[lo:hi]
             if exclude is not None:
                 docs = docs[docs != exclude]
-                if not len(docs):
-                    total += index.unknown
-                    continue
-            idf = float(index.idf[tid])
-            total += idf
             out[np.unique(owner[docs])] += idf
         if total > 0:
             out /= total
