@@ -43,6 +43,7 @@ from faq_index import (
     load_faq_files,
     load_queries,
 )
+from faq_index import head as head_module
 from faq_index import index as index_module
 from faq_index.encoders import Encoder
 
@@ -146,6 +147,8 @@ def faro(entries: list[FaqEntry], queries: list[LabelledQuery], encoder: Encoder
     figures = evaluate(index, queries)
     figures["cpu_ms_per_query"] = (time.process_time() - cpu0) * 1000 / len(queries)
     figures["build_cpu_s"] = build_s
+    head = index.calibration.head
+    figures["head_grams"] = head.grams_share if head is not None else None
     figures["auc"] = auc(index, queries)
     return figures
 
@@ -208,7 +211,15 @@ def main() -> None:
         help="adapter 'rank': the adapted space's share of the dense score ordering the "
         "matches (index.RANK_ADAPTED_SHARE; 1.0: the third round's)",
     )
+    parser.add_argument(
+        "--head-grams",
+        default=None,
+        help="comma-separated shares of character n-grams in the classifier head's input "
+        "for the calibration to choose from (head.GRAMS_SHARES; 0: sentence vectors only)",
+    )
     args = parser.parse_args()
+    if args.head_grams is not None:
+        head_module.GRAMS_SHARES = tuple(float(x) for x in args.head_grams.split(","))
     if args.rank_share is not None:
         index_module.RANK_ADAPTED_SHARE = args.rank_share
     calibration.EXTRA_FEATURES = args.extra_features
@@ -244,7 +255,8 @@ def main() -> None:
             "  faro: top1 {top1:.3f} mrr {mrr:.3f} coverage {coverage:.3f} "
             "precision {precision:.3f} oos_answered {oos_answered:.3f} "
             "overall {overall_accuracy:.3f} auc {auc:.3f} p99 {p99_ms:.1f} ms "
-            "cpu {cpu_ms_per_query:.1f} ms/q build {build_cpu_s:.2f} s".format(**f)
+            "cpu {cpu_ms_per_query:.1f} ms/q build {build_cpu_s:.2f} s "
+            "head n-grams {head_grams}".format(**f)
         )
         if plain is not None:
             for peer in ("minilm", "bm25"):

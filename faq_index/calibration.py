@@ -28,10 +28,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from faq_index import head as head_module
 from faq_index.adapter import Adapter, train_adapter
 from faq_index.corpus import Corpus, Floats, Signals
 from faq_index.feedback import FeedbackRows
-from faq_index.head import Head, train_head
+from faq_index.head import GramCounts, Head, train_head
 from faq_index.text import base_lang
 
 logger = logging.getLogger(__name__)
@@ -194,7 +195,9 @@ def calibrate(
         return Calibration(head=head)
     head_weight = 0.0
     if head is not None and ids is not None:
-        samples, head_weight = _with_head(corpus, ids, samples, feedback)
+        samples, head_weight, share = _with_head(corpus, ids, samples, feedback)
+        if share > 0:  # the served head: trained on every phrasing with that share
+            head = learn_head(corpus, ids, versions, feedback, share) or head
     pooled = _fit(samples, default_params())
     by_lang: dict[str, list[_Sample]] = defaultdict(list)
     for s in samples:
@@ -297,35 +300,71 @@ def _with_head(
     ids: Sequence[str],
     samples: list[_Sample],
     feedback: FeedbackRows | None = None,
-) -> tuple[list[_Sample], float]:
+) -> tuple[list[_Sample], float, float]:
     """The samples with the head's out-of-fold probabilities (trained without them,
-    in two folds) added to their dense signal, and the weight (0: no head). Staff's
+    in two folds) added to their dense signal, the weight (0: no head) and the
+    n-grams' share of the head's input: of ``GRAMS_SHARES``, the one whose fold
+    heads name the most held-out phrasings' entries (ties: the smaller). Staff's
     questions get the fold heads' mean (neither learned them)."""
     phrasings = np.asarray([i for i, r in enumerate(corpus.rows) if r.kind != "answer"])
-    probs: dict[int, npt.NDArray[np.float32]] = {}
     own = [s for s in samples if s.feedback < 0]
     real = [s for s in samples if s.feedback >= 0]
-    real_probs: list[npt.NDArray[np.float32]] = []
+    folds = []
     for fold in range(_FOLDS):
         held = {s.row for n, s in enumerate(own) if n % _FOLDS == fold}
         train = np.asarray([i for i in phrasings.tolist() if i not in held], dtype=np.int64)
-        if not held or not len(train):
+        if held and len(train):
+            folds.append((sorted(held), train))
+    best: tuple[int, float, dict[int, npt.NDArray[np.float32]], list[npt.NDArray[np.float32]]]
+    best = (-1, 0.0, {}, [])
+    for share in head_module.GRAMS_SHARES:
+        got = _fold_heads(corpus, ids, folds, real, feedback, share)
+        if got is None or len(got[0]) < len(own) or (real and len(got[1]) < _FOLDS):
+            if share == 0.0:
+                return samples, 0.0, 0.0
             continue
-        head = train_head(corpus.vectors[train], [corpus.rows[i].entry for i in train], ids)
-        if head is None:
-            return samples, 0.0
-        rows = sorted(held)
-        for row, p in zip(rows, head.probabilities(corpus.vectors[rows]), strict=True):
-            probs[row] = p
-        if real and feedback is not None:
-            real_probs.append(head.probabilities(feedback.vectors[[s.feedback for s in real]]))
-    if len(probs) < len(own) or (real and len(real_probs) < _FOLDS):
-        return samples, 0.0
+        probs, real_probs = got
+        right = sum(int(np.argmax(probs[s.row])) == corpus.rows[s.row].entry for s in own)
+        if right > best[0]:
+            best = (right, share, probs, real_probs)
+    _, share, probs, real_probs = best
     shifted = [_shifted(s, probs[s.row], HEAD_WEIGHT) for s in own]
     if real:
         mean = np.mean(real_probs, axis=0).astype(np.float32)
         shifted += [_shifted(s, p, HEAD_WEIGHT) for s, p in zip(real, mean, strict=True)]
-    return shifted, HEAD_WEIGHT
+    return shifted, HEAD_WEIGHT, share
+
+
+def _fold_heads(
+    corpus: Corpus,
+    ids: Sequence[str],
+    folds: list[tuple[list[int], npt.NDArray[np.int64]]],
+    real: list[_Sample],
+    feedback: FeedbackRows | None,
+    share: float,
+) -> tuple[dict[int, npt.NDArray[np.float32]], list[npt.NDArray[np.float32]]] | None:
+    """Each fold's held-out rows' probabilities from a head trained on the rest, and
+    the fold heads' probabilities of staff's questions; None when a head fails."""
+    probs: dict[int, npt.NDArray[np.float32]] = {}
+    real_probs: list[npt.NDArray[np.float32]] = []
+    for rows, train in folds:
+        head = train_head(
+            corpus.vectors[train],
+            [corpus.rows[i].entry for i in train],
+            ids,
+            texts=_gram_counts(corpus).rows(train),
+            grams_share=share,
+        )
+        if head is None:
+            return None
+        held_probs = head.probabilities(corpus.vectors[rows], _gram_counts(corpus).rows(rows))
+        probs.update(zip(rows, held_probs, strict=True))
+        if real and feedback is not None:
+            picked = [s.feedback for s in real]
+            real_probs.append(
+                head.probabilities(feedback.vectors[picked], [feedback.texts[i] for i in picked])
+            )
+    return probs, real_probs
 
 
 def _shifted(sample: _Sample, probs: npt.NDArray[np.float32], weight: float) -> _Sample:
@@ -352,19 +391,29 @@ def learn_head(
     ids: Sequence[str],
     versions: Sequence[str] = (),
     feedback: FeedbackRows | None = None,
+    grams_share: float = 0.0,
 ) -> Head | None:
     """The classifier head over the questions and paraphrases of ``corpus`` (entries
-    named by ``ids``, in corpus order) and the questions staff mapped to them."""
+    named by ``ids``, in corpus order) and the questions staff mapped to them, with
+    ``grams_share`` of character n-grams in its input."""
     rows = [i for i, row in enumerate(corpus.rows) if row.kind != "answer"]
     if not rows:
         return None
     labels = [corpus.rows[i].entry for i in rows]
+    texts = _gram_counts(corpus).rows(rows)
     vectors = corpus.vectors[rows]
     if feedback is not None and (feedback.targets >= 0).any():
         mapped = np.flatnonzero(feedback.targets >= 0)
         labels += feedback.targets[mapped].tolist()
+        # n-grams no FAQ text has are left out: the corpus's vocabulary is not grown
+        texts = texts.then(GramCounts.of([feedback.texts[i] for i in mapped], texts.vocab))
         vectors = np.concatenate([vectors, feedback.vectors[mapped]])
-    return train_head(vectors, labels, ids, versions)
+    return train_head(vectors, labels, ids, versions, texts, grams_share)
+
+
+def _gram_counts(corpus: Corpus) -> GramCounts:
+    """The corpus's texts' character n-gram counts (analyzed once, with the corpus)."""
+    return GramCounts(corpus.features.grams, corpus.space.grams)
 
 
 def _held_out(corpus: Corpus) -> list[int]:

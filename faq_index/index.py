@@ -231,14 +231,14 @@ class FaqIndex:
             return Decision("choose", choices)
         return Decision("decline")
 
-    def _with_head(self, signals: Signals, qvec: np.ndarray) -> Signals:
+    def _with_head(self, signals: Signals, qvec: np.ndarray, text: str) -> Signals:
         """The candidates' dense scores plus the head's weighted probabilities (entries
         the head never saw get none until the next calibration)."""
         head, weight = self._calibration.head, self._calibration.head_weight
         if head is None or weight <= 0.0 or not len(signals.entries):
             return signals
         cols = self._head_columns(head)[signals.entries]
-        probs = np.where(cols >= 0, head.probabilities(qvec)[0][np.maximum(cols, 0)], 0.0)
+        probs = np.where(cols >= 0, head.probabilities(qvec, [text])[0][np.maximum(cols, 0)], 0.0)
         return replace(signals, dense=(signals.dense + weight * probs).astype(np.float32))
 
     def _head_columns(self, head: Head) -> npt.NDArray[np.int64]:
@@ -258,7 +258,7 @@ class FaqIndex:
         entry = self.entry(faq_id)
         if head is None or entry is None or not head.learned(faq_id, entry.content_key()):
             return True
-        favourite = head.best(self._embed_query(text))
+        favourite = head.best(self._embed_query(text), text)
         if favourite == faq_id:
             return True
         rival = self.entry(favourite)
@@ -294,7 +294,9 @@ class FaqIndex:
         dvec = qvec if adapter is None or ranks_only else adapter.apply(qvec)[0]
         terms = corpus.lexical.query_terms(text, lang)
         explain = calibration_module.EXTRA_FEATURES
-        signals = self._with_head(corpus.candidates(dvec, text, terms, lang, k, explain), qvec)
+        signals = self._with_head(
+            corpus.candidates(dvec, text, terms, lang, k, explain), qvec, text
+        )
         params = self._calibration.params(lang)
         fused = params.fuse(signals)
         order = np.argsort(-fused, kind="stable")
@@ -307,6 +309,7 @@ class FaqIndex:
                     ranked, dense=self._search.dense_of(adapter.apply(qvec)[0], ranked.entries)
                 ),
                 qvec,
+                text,
             )
             share = RANK_ADAPTED_SHARE
             if share < 1.0:  # both dense scores carry the head's share

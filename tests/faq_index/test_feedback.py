@@ -54,10 +54,10 @@ def test_a_mapped_question_is_learned_by_the_head() -> None:
     vec = encoder.encode([mapped])[0]
     plain = FaqIndex.build(_faq(), encoder)
     assert plain.calibration.head is not None
-    target = _other_than(plain.calibration.head.best(vec))
+    target = _other_than(plain.calibration.head.best(vec, mapped))
     taught = FaqIndex.build(_faq(), encoder, extra_positives=[(mapped, "en", target)])
     assert taught.calibration.head is not None
-    assert taught.calibration.head.best(vec) == target
+    assert taught.calibration.head.best(vec, mapped) == target
     assert taught.search(mapped, "en", k=1)[0].entry.id == target
 
 
@@ -113,14 +113,14 @@ def test_faq_service_learns_from_staff_in_the_background(tmp_path: Path) -> None
         mapped = "zorblax quux refund wibble"
         vec = HashingEncoder().encode([mapped])[0]
         assert index.calibration.head is not None
-        target = _other_than(index.calibration.head.best(vec))
+        target = _other_than(index.calibration.head.best(vec, mapped))
         service.learn_from_staff([(mapped, "en", target)], [("weather today", "en")])
         # the model in service keeps serving until the recalibration is done
         assert service.index.calibration is index.calibration
         assert service.recalibration_pending
         assert service.recalibrate()  # due at once, unforced
         head = service.index.calibration.head
-        assert head is not None and head.best(vec) == target
+        assert head is not None and head.best(vec, mapped) == target
         assert service.index.feedback.negatives == (("weather today", "en"),)
         service.learn_from_staff([(mapped, "en", target)], [("weather today", "en")])
         assert not service.recalibration_pending  # the same lists: nothing to relearn

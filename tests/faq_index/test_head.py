@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pytest
 
 from faq_index import FaqIndex, HashingEncoder
 from faq_index.calibration import HEAD_WEIGHT
-from faq_index.head import MAX_WORK, train_head
+from faq_index.head import MAX_WORK, GramCounts, train_head
 from faq_index.incremental import relearned_calibration, with_calibration, with_changes_fast
 from tests.helpers.faq_builders import make_entry
 
@@ -30,10 +33,10 @@ def test_head_learns_the_entries_apart() -> None:
     assert head.knows("b") and not head.knows("z")
     probe = np.zeros(16, dtype=np.float32)
     probe[2] = 1.0
-    assert head.best(probe) == "c"
+    assert head.best(probe, "") == "c"
     probe = np.zeros(16, dtype=np.float32)
     probe[0] = 1.0
-    assert head.best(probe) == "a"
+    assert head.best(probe, "") == "a"
 
 
 def test_no_head_when_there_is_nothing_to_learn_or_too_much() -> None:
@@ -120,3 +123,90 @@ def test_an_entry_edited_since_the_head_learned_is_not_gated() -> None:
     assert not contrary.learned("card", mapped.content_key())
     decision = edited.decide("my plastic got refused", "en")
     assert decision.kind == "answer" and decision.matches[0].entry.id == "card"
+
+
+class _Noise:
+    """An encoder whose vectors say nothing about the text (fixed per text)."""
+
+    name = "noise"
+    dim = 16
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = []
+        for text in texts:
+            rng = np.random.default_rng(sum(map(ord, text)) + 7919 * len(text))
+            v = rng.standard_normal(self.dim).astype(np.float32)
+            out.append(v / np.linalg.norm(v))
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+_PRODUCTS = {
+    "protein": ["whey protein", "protein powder", "best protein shake", "isolate protein"],
+    "dumbbell": ["dumbbell set", "adjustable dumbbells", "10kg dumbbell", "dumbbell pair"],
+    "vitamins": ["multivitamin tablets", "vitamin d3", "vitamin c tablets", "daily multivitamin"],
+}
+
+
+def test_character_ngrams_tell_entries_apart_where_the_vectors_cannot() -> None:
+    texts = [t for phrasings in _PRODUCTS.values() for t in phrasings]
+    labels = [i for i, phrasings in enumerate(_PRODUCTS.values()) for _ in phrasings]
+    vectors = _Noise().encode(texts)
+    ids = list(_PRODUCTS)
+    with_grams = train_head(vectors, labels, ids, texts=GramCounts.of(texts), grams_share=2.0)
+    assert with_grams is not None and with_grams.grams_share == pytest.approx(2.0)
+    unseen = "proteinn powdr"  # misspelled, never a training text
+    probe = _Noise().encode([unseen])[0]
+    assert with_grams.best(probe, unseen) == "protein"
+    assert with_grams.best(probe, "dumbells 5 kg") == "dumbbell"
+    probs = with_grams.probabilities(np.stack([probe, probe]), [unseen, "vitamin b12"])
+    assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert ids[int(np.argmax(probs[1]))] == "vitamins"
+    # The same question asked again reuses its n-gram row and answers the same.
+    assert with_grams.best(probe, unseen) == "protein"
+    plain = train_head(vectors, labels, ids)  # noise alone: it may not even fit
+    assert plain is None or (plain.grams is None and plain.grams_share == 0.0)
+    with pytest.raises(ValueError, match="one text per vector"):
+        train_head(vectors, labels, ids, grams_share=0.3)
+    with pytest.raises(ValueError, match="one text per vector"):
+        train_head(vectors, labels, ids, texts=GramCounts.of(texts[:3]), grams_share=0.3)
+
+
+def test_the_calibration_chooses_the_ngram_share_from_held_out_phrasings() -> None:
+    entries = [
+        make_entry(faq_id, phrasings[0], paraphrases=phrasings[1:])
+        for faq_id, phrasings in _PRODUCTS.items()
+    ]
+    # Vectors that carry nothing: only the n-grams can name a held-out phrasing's entry.
+    noisy = FaqIndex.build(entries, _Noise())
+    head = noisy.calibration.head
+    assert head is not None and head.grams_share > 0
+    assert noisy.search("adjustable dumbell", "en", k=1)[0].entry.id == "dumbbell"
+    # Vectors that name every entry: n-grams can do no better (the entry's number
+    # is their only difference), and on a tie the sentence vectors alone are kept.
+    informative = FaqIndex.build(_shared_words_entries(), _ByEntry())
+    head = informative.calibration.head
+    assert head is not None and head.grams_share == 0.0
+
+
+_SHARED = ["my order please", "please my order", "order my please", "my please order"]
+
+
+def _shared_words_entries() -> list[Any]:
+    return [
+        make_entry(f"e{n}", f"{_SHARED[0]} {n}", paraphrases=[f"{t} {n}" for t in _SHARED[1:]])
+        for n in range(3)
+    ]
+
+
+class _ByEntry:
+    """Vectors that name the entry by the number the text ends with."""
+
+    name = "by-entry"
+    dim = 8
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            last = text.split()[-1] if text.split() else ""
+            out[i, int(last) % self.dim if last.isdigit() else self.dim - 1] = 1.0
+        return out

@@ -23,7 +23,10 @@ precision 0.985; bank-en top-1 1.0, coverage 0.925, precision 0.949. With the
 contrastive adapter ordering the matches (faq_index.adapter, docs/quality.md;
 decisions unchanged on all four sets): banking77-dev top-1 0.821, MRR 0.886;
 hint3-curekart top-1 0.876, MRR 0.915; bank-es top-1 0.894, MRR 0.936; bank-en
-top-1 0.975 (one of 40 questions lost), MRR 0.988.
+top-1 0.975 (one of 40 questions lost), MRR 0.988. With character n-grams in the
+classifier head where held-out phrasings show they help (chosen on hint3-curekart
+only: share 0.3): hint3-curekart top-1 0.878, MRR 0.916, coverage 0.573,
+precision 0.904, overall 0.778; the three others unchanged.
 """
 
 from __future__ import annotations
@@ -72,10 +75,12 @@ def test_hint3_curekart_real_out_of_scope(encoder: Any, tmp_path: Path) -> None:
         tmp_path,
     )
     assert got["n_out_of_scope"] == 539
-    assert got["top1"] >= 0.87  # MiniLM max-cosine 0.825, BM25 0.688; 0.863 before the adapter
+    # MiniLM max-cosine 0.825, BM25 0.688; 0.863 before the adapter, 0.876 before
+    # the n-gram head
+    assert got["top1"] >= 0.875
     assert got["mrr"] >= 0.91
     assert got["coverage"] >= 0.56
-    assert got["precision"] >= 0.895
+    assert got["precision"] >= 0.898
     assert got["oos_answered"] <= 0.045
     assert got["overall_accuracy"] >= 0.77  # best platform 0.748
 
