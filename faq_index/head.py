@@ -53,6 +53,9 @@ MIN_FIT_ACCURACY = 0.8
 # n-grams know product names, misspellings and, with an English encoder, the
 # words of other languages; on clean English the sentence vectors alone win.
 GRAMS_SHARES = (0.0, 0.3, 0.6)
+# n-gram columns x entries above this: no n-grams (their weights would take more
+# than 16 MB and training more than a few seconds; banking77-dev: 5,764 x 77).
+GRAMS_MAX_WORK = 4_000_000
 
 Floats = npt.NDArray[np.float32]
 
@@ -244,6 +247,9 @@ def train_head(
     if grams_share > 0 and (texts is None or texts.counts.shape[0] != len(y)):
         raise ValueError("n-grams in the head need one text per vector")
     grams = Grams.learn(texts) if grams_share > 0 and texts is not None else None
+    if grams is not None and grams.width * classes > GRAMS_MAX_WORK:
+        logger.info("no n-grams in the head: %d n-grams x %d entries", grams.width, classes)
+        grams = None
     dense_scale = 1.0 / float(np.sqrt(1.0 + grams_share**2)) if grams else 1.0
     lexical_scale = grams_share * dense_scale if grams else 0.0
     x = np.asarray(vectors, dtype=np.float32) * dense_scale

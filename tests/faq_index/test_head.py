@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from faq_index import FaqIndex, HashingEncoder
+from faq_index import head as head_module
 from faq_index.calibration import HEAD_WEIGHT
 from faq_index.head import MAX_WORK, GramCounts, train_head
 from faq_index.incremental import relearned_calibration, with_calibration, with_changes_fast
@@ -210,3 +211,13 @@ class _ByEntry:
             last = text.split()[-1] if text.split() else ""
             out[i, int(last) % self.dim if last.isdigit() else self.dim - 1] = 1.0
         return out
+
+
+def test_no_ngrams_over_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [t for phrasings in _PRODUCTS.values() for t in phrasings]
+    labels = [i for i, phrasings in enumerate(_PRODUCTS.values()) for _ in phrasings]
+    vectors, ids = _ByEntry().encode([f"x {n}" for n in labels]), list(_PRODUCTS)
+    monkeypatch.setattr(head_module, "GRAMS_MAX_WORK", 10)
+    head = train_head(vectors, labels, ids, texts=GramCounts.of(texts), grams_share=0.6)
+    assert head is not None and head.grams is None and head.grams_share == 0.0
+    assert head.best(vectors[0], "anything") == "protein"
