@@ -119,7 +119,13 @@ def running_world(tmp_path: Path, encoder: Encoder, **extra: str) -> Iterator[Wo
         services = build_services(settings, encoder=encoder)
         try:
             with TestClient(create_app(services), base_url=PUBLIC) as client:
-                yield World(client, services, smtp, twilio)
+                world = World(client, services, smtp, twilio)
+                # Started: the status page has been read once (the subscribe form
+                # lists its components; on a busy machine the first read can lag).
+                live = services.broadcaster.live
+                if live is not None:
+                    world.wait(lambda: live.snapshot is not None, "the first status read")
+                yield world
         finally:
             services.store.dispose()
 
