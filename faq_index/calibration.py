@@ -172,11 +172,14 @@ def calibrate(
     ids: Sequence[str] | None = None,
     versions: Sequence[str] = (),
     feedback: FeedbackRows | None = None,
+    grams_share: float | None = None,
 ) -> Calibration:
     """Learn fusion weights and confidence models from the corpus's own texts, and
     the classifier head when the entries' ``ids`` are given; ``feedback``: real
     questions staff mapped to an entry (the head learns them too) or dismissed
-    (see ``faq_index.feedback``), calibrated on alongside the held-out texts."""
+    (see ``faq_index.feedback``), calibrated on alongside the held-out texts;
+    ``grams_share``: the head's n-gram share when already known (chosen on these
+    same phrasings by an earlier calibration: only staff's verdicts are new)."""
     head = None if ids is None else learn_head(corpus, ids, versions, feedback)
     held = _held_out(corpus)
     adapter = None
@@ -195,7 +198,8 @@ def calibrate(
         return Calibration(head=head)
     head_weight = 0.0
     if head is not None and ids is not None:
-        samples, head_weight, share = _with_head(corpus, ids, samples, feedback)
+        shares = head_module.GRAMS_SHARES if grams_share is None else (grams_share,)
+        samples, head_weight, share = _with_head(corpus, ids, samples, feedback, shares)
         if share > 0:  # the served head: trained on every phrasing with that share
             head = learn_head(corpus, ids, versions, feedback, share) or head
     pooled = _fit(samples, default_params())
@@ -299,11 +303,12 @@ def _with_head(
     corpus: Corpus,
     ids: Sequence[str],
     samples: list[_Sample],
-    feedback: FeedbackRows | None = None,
+    feedback: FeedbackRows | None,
+    shares: Sequence[float],
 ) -> tuple[list[_Sample], float, float]:
     """The samples with the head's out-of-fold probabilities (trained without them,
     in two folds) added to their dense signal, the weight (0: no head) and the
-    n-grams' share of the head's input: of ``GRAMS_SHARES``, the one whose fold
+    n-grams' share of the head's input: of ``shares``, the one whose fold
     heads name the most held-out phrasings' entries (ties: the smaller). Staff's
     questions get the fold heads' mean (neither learned them)."""
     phrasings = np.asarray([i for i, r in enumerate(corpus.rows) if r.kind != "answer"])
@@ -317,7 +322,7 @@ def _with_head(
             folds.append((sorted(held), train))
     best: tuple[int, float, dict[int, npt.NDArray[np.float32]], list[npt.NDArray[np.float32]]]
     best = (-1, 0.0, {}, [])
-    for share in head_module.GRAMS_SHARES:
+    for share in shares:
         got = _fold_heads(corpus, ids, folds, real, feedback, share)
         if got is None or len(got[0]) < len(own) or (real and len(got[1]) < _FOLDS):
             if share == 0.0:

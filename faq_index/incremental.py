@@ -64,7 +64,13 @@ def relearned_calibration(index: FaqIndex) -> Calibration:
     entries = index.entries
     feedback = feedback_rows(index.feedback, entries, index._cache)
     keys = [e.content_key() for e in entries]
-    return calibrate(index._corpus, [e.id for e in entries], keys, feedback)
+    ids = [e.id for e in entries]
+    # The same entries as the head learned: only staff's verdicts are new, and the
+    # n-gram share chosen on these phrasings holds (three fold heads fewer to train).
+    head = index.calibration.head
+    same = head is not None and head.ids == tuple(ids) and head.versions == tuple(keys)
+    share = head.grams_share if same and head is not None else None
+    return calibrate(index._corpus, ids, keys, feedback, share)
 
 
 def with_calibration(index: FaqIndex, calibration: Calibration) -> FaqIndex:

@@ -221,3 +221,27 @@ def test_no_ngrams_over_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     head = train_head(vectors, labels, ids, texts=GramCounts.of(texts), grams_share=0.6)
     assert head is not None and head.grams is None and head.grams_share == 0.0
     assert head.best(vectors[0], "anything") == "protein"
+
+
+def test_a_recalibration_for_verdicts_only_keeps_the_chosen_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entries = [
+        make_entry(faq_id, phrasings[0], paraphrases=phrasings[1:])
+        for faq_id, phrasings in _PRODUCTS.items()
+    ]
+    index = FaqIndex.build(entries, _Noise())
+    head = index.calibration.head
+    assert head is not None and head.grams_share > 0
+    # Were the share chosen again it would be 0 (the only one on offer): it is not,
+    # the phrasings are the same ones.
+    monkeypatch.setattr(head_module, "GRAMS_SHARES", (0.0,))
+    again = relearned_calibration(index)
+    assert again.head is not None and again.head.grams_share == head.grams_share
+    # An edited entry: the share is chosen anew.
+    edited = with_changes_fast(
+        index,
+        [make_entry("protein", "whey protein", paraphrases=["protein bars", "vegan protein"])],
+    )
+    anew = relearned_calibration(edited)
+    assert anew.head is not None and anew.head.grams_share == 0.0
