@@ -172,15 +172,21 @@ def test_character_ngrams_tell_entries_apart_where_the_vectors_cannot() -> None:
         train_head(vectors, labels, ids, texts=GramCounts.of(texts[:3]), grams_share=0.3)
 
 
-def test_the_calibration_chooses_the_ngram_share_from_held_out_phrasings() -> None:
+def _noisy_products_index() -> FaqIndex:
+    """The products FAQ over vectors that carry nothing: only the n-grams can name a
+    held-out phrasing's entry, so the calibration chooses a share above 0."""
     entries = [
         make_entry(faq_id, phrasings[0], paraphrases=phrasings[1:])
         for faq_id, phrasings in _PRODUCTS.items()
     ]
-    # Vectors that carry nothing: only the n-grams can name a held-out phrasing's entry.
-    noisy = FaqIndex.build(entries, _Noise())
-    head = noisy.calibration.head
+    index = FaqIndex.build(entries, _Noise())
+    head = index.calibration.head
     assert head is not None and head.grams_share > 0
+    return index
+
+
+def test_the_calibration_chooses_the_ngram_share_from_held_out_phrasings() -> None:
+    noisy = _noisy_products_index()
     assert noisy.search("adjustable dumbell", "en", k=1)[0].entry.id == "dumbbell"
     # Vectors that name every entry: n-grams can do no better (the entry's number
     # is their only difference), and on a tie the sentence vectors alone are kept.
@@ -226,13 +232,9 @@ def test_no_ngrams_over_their_budget(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_recalibration_for_verdicts_only_keeps_the_chosen_share(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    entries = [
-        make_entry(faq_id, phrasings[0], paraphrases=phrasings[1:])
-        for faq_id, phrasings in _PRODUCTS.items()
-    ]
-    index = FaqIndex.build(entries, _Noise())
+    index = _noisy_products_index()
     head = index.calibration.head
-    assert head is not None and head.grams_share > 0
+    assert head is not None
     # Were the share chosen again it would be 0 (the only one on offer): it is not,
     # the phrasings are the same ones.
     monkeypatch.setattr(head_module, "GRAMS_SHARES", (0.0,))
