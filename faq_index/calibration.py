@@ -320,10 +320,16 @@ def _with_head(
         train = np.asarray([i for i in phrasings.tolist() if i not in held], dtype=np.int64)
         if held and len(train):
             folds.append((sorted(held), train))
+    # Staff's questions, counted once for every fold head that reads n-grams.
+    asked = None
+    if real and feedback is not None:
+        picked = [s.feedback for s in real]
+        texts = [feedback.texts[i] for i in picked]
+        asked = (feedback.vectors[picked], GramCounts.of(texts, corpus.space.grams))
     best: tuple[int, float, dict[int, npt.NDArray[np.float32]], list[npt.NDArray[np.float32]]]
     best = (-1, 0.0, {}, [])
-    for share in shares:
-        got = _fold_heads(corpus, ids, folds, real, feedback, share)
+    for share in sorted(set(shares)):  # ascending: a tie keeps the smaller share
+        got = _fold_heads(corpus, ids, folds, asked, share)
         if got is None or len(got[0]) < len(own) or (real and len(got[1]) < _FOLDS):
             if share == 0.0:
                 return samples, 0.0, 0.0
@@ -344,31 +350,30 @@ def _fold_heads(
     corpus: Corpus,
     ids: Sequence[str],
     folds: list[tuple[list[int], npt.NDArray[np.int64]]],
-    real: list[_Sample],
-    feedback: FeedbackRows | None,
+    asked: tuple[npt.NDArray[np.float32], GramCounts] | None,
     share: float,
 ) -> tuple[dict[int, npt.NDArray[np.float32]], list[npt.NDArray[np.float32]]] | None:
     """Each fold's held-out rows' probabilities from a head trained on the rest, and
-    the fold heads' probabilities of staff's questions; None when a head fails."""
+    the fold heads' probabilities of staff's questions (``asked``: their vectors and
+    n-gram counts); None when a head fails."""
     probs: dict[int, npt.NDArray[np.float32]] = {}
     real_probs: list[npt.NDArray[np.float32]] = []
+    grams = _gram_counts(corpus)
     for rows, train in folds:
         head = train_head(
             corpus.vectors[train],
             [corpus.rows[i].entry for i in train],
             ids,
-            texts=_gram_counts(corpus).rows(train),
+            texts=grams.rows(train),
             grams_share=share,
         )
         if head is None:
             return None
-        held_probs = head.probabilities(corpus.vectors[rows], _gram_counts(corpus).rows(rows))
-        probs.update(zip(rows, held_probs, strict=True))
-        if real and feedback is not None:
-            picked = [s.feedback for s in real]
-            real_probs.append(
-                head.probabilities(feedback.vectors[picked], [feedback.texts[i] for i in picked])
-            )
+        probs.update(
+            zip(rows, head.probabilities(corpus.vectors[rows], grams.rows(rows)), strict=True)
+        )
+        if asked is not None:
+            real_probs.append(head.probabilities(*asked))
     return probs, real_probs
 
 

@@ -16,7 +16,16 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from faq_index.features import Bag, Ints, Stacked, Vocabulary, bags_matrix, by_lang, widened
+from faq_index.features import (
+    Bag,
+    Ints,
+    Stacked,
+    Vocabulary,
+    bags_matrix,
+    by_lang,
+    smooth_idf,
+    widened,
+)
 from faq_index.text import char_grams
 
 __all__ = ["CharIndex", "char_grams"]
@@ -87,7 +96,7 @@ def _build(counts: sparse.csr_matrix, idxs: Ints) -> _LangGrams:
     stacked = Stacked.of(counts, idxs)
     n = len(idxs)
     df = np.bincount(stacked.ids, minlength=n_ids).astype(np.int64)
-    idf = np.log((1 + n) / (1 + df)) + 1.0
+    idf = smooth_idf(n, df)
     weights = (1.0 + np.log(stacked.counts)) * idf[stacked.ids]
     norms = np.sqrt(stacked.per_doc(weights * weights))
     norms[norms == 0] = 1.0

@@ -83,6 +83,21 @@ class Bag:
             np.fromiter(counts.values(), dtype=np.float64, count=len(counts)),
         )
 
+    @classmethod
+    def of_known(cls, counts: Counter[str], vocab: Vocabulary) -> Bag:
+        """The bag of the strings of ``counts`` that ``vocab`` has (it is not grown)."""
+        pairs = [(i, c) for s, c in counts.items() if (i := vocab.get(s)) is not None]
+        return cls(
+            np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs)),
+            np.fromiter((c for _, c in pairs), dtype=np.float64, count=len(pairs)),
+        )
+
+
+def smooth_idf(n: int, df: Ints) -> Floats64:
+    """IDF of terms found in ``df`` of ``n`` texts, smoothed: log((1 + n) / (1 + df)) + 1."""
+    out: Floats64 = np.log((1 + n) / (1 + df)) + 1.0
+    return out
+
 
 def bags_matrix(bags: Sequence[Bag], n_ids: int) -> sparse.csr_matrix:
     """A texts x vocabulary matrix of counts, one row per bag."""

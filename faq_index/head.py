@@ -1,5 +1,6 @@
 """A classifier head learned from the FAQ's own phrasings: softmax regression over the
-sentence vectors of every entry's question and paraphrases.
+sentence vectors of every entry's question and paraphrases (and, where the FAQ's
+held-out phrasings show it helps, their character n-grams: ``GRAMS_SHARES``).
 
 Nearest-neighbour cosine looks at one phrasing at a time; the head weighs all of
 an entry's phrasings against all the others', so it learns which directions of
@@ -19,7 +20,6 @@ calibration alone).
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from faq_index.features import Bag, Vocabulary, bags_matrix, widened
+from faq_index.features import Bag, Vocabulary, bags_matrix, smooth_idf, widened
 from faq_index.text import char_grams
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ MIN_FIT_ACCURACY = 0.8
 # sentence vector and ``share`` x its unit TF-IDF vector of character n-grams
 # (3..5 characters of each folded word), the pair scaled back to unit length.
 # The calibration picks the share from these by how well heads trained without
-# them name the held-out phrasings' entries (``calibration.choose_grams_share``):
+# them name the held-out phrasings' entries (``calibration._with_head``):
 # n-grams know product names, misspellings and, with an English encoder, the
 # words of other languages; on clean English the sentence vectors alone win.
 GRAMS_SHARES = (0.0, 0.3, 0.6)
@@ -75,7 +75,7 @@ class GramCounts:
             vocab = Vocabulary()
             bags = [Bag.of(char_grams(t), vocab) for t in texts]
         else:
-            bags = [_known(char_grams(t), vocab) for t in texts]
+            bags = [Bag.of_known(char_grams(t), vocab) for t in texts]
         return cls(bags_matrix(bags, len(vocab)), vocab)
 
     def rows(self, idxs: Sequence[int] | npt.NDArray[np.int64]) -> GramCounts:
@@ -87,14 +87,6 @@ class GramCounts:
         width = len(self.vocab)
         stacked = sparse.vstack([widened(self.counts, width), widened(more.counts, width)], "csr")
         return GramCounts(stacked, self.vocab)
-
-
-def _known(grams: Counter[str], vocab: Vocabulary) -> Bag:
-    pairs = [(i, c) for g, c in grams.items() if (i := vocab.get(g)) is not None]
-    return Bag(
-        np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs)),
-        np.fromiter((c for _, c in pairs), dtype=np.float64, count=len(pairs)),
-    )
 
 
 @dataclass(frozen=True)
@@ -113,7 +105,7 @@ class Grams:
         used = np.flatnonzero(df > 0)
         columns = np.full(counts.shape[1], -1, dtype=np.int64)
         columns[used] = np.arange(len(used))
-        idf = np.log((1 + counts.shape[0]) / (1 + df[used])) + 1.0
+        idf = smooth_idf(counts.shape[0], df[used])
         return cls(texts.vocab, columns, idf.astype(np.float32))
 
     @property
